@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: setup system-deps run test lint bench check clean
+
+setup: $(STAMP) system-deps
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# Debian packages: chromium for the browser tests, bubblewrap for the sandbox's filesystem view.
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: setup
+	$(PY) -m streamlit run app/main.py --server.port $(PORT) --server.headless true
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) -m app bench
+
+check: setup
+	$(PY) -m app check snippets/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -1,0 +1,47 @@
+"""`python -m app ...`: run, check and bench without a browser.
+
+Each subcommand lives in the module that owns its logic; this file only parses arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one file in the sandbox and print the result")
+    run.add_argument("file", help="a .py file, or - for standard input")
+    run.add_argument("--timeout", type=float, default=None, help="wall-clock limit, seconds")
+    run.add_argument("--x64", action="store_true", help="enable jax_enable_x64 for this run")
+    run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.set_defaults(handler="app.runner.cli:run_command")
+
+    check = sub.add_parser("check", help="run every snippet through the sandbox, print a table")
+    check.add_argument("path", nargs="?", default="snippets", help="snippets folder or a file")
+    check.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    check.add_argument("--jobs", type=int, default=None, help="runs at once (default: cores)")
+    check.set_defaults(handler="app.snippet_check:check_command")
+
+    bench = sub.add_parser("bench", help="measure the runner: latency, throughput, memory")
+    bench.add_argument("--runs", type=int, default=40, help="runs per latency measurement")
+    bench.add_argument("--baseline-runs", type=int, default=8, help="naive `python -c` runs")
+    bench.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    bench.add_argument("--seconds", type=float, default=10.0, help="throughput window")
+    bench.set_defaults(handler="app.runner.bench:bench_command")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    module_name, func_name = args.handler.split(":")
+    handler = getattr(importlib.import_module(module_name), func_name)
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Settings from environment variables, read once. The README's configuration table lists them.
+
+Every limit has a sane default for a small shared server; an operator tunes them with
+PLAYGROUND_* variables. Invalid values fail loudly at start, naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import cache
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Limits for one run
+    timeout_s: float = 10.0  # wall clock
+    max_timeout_s: float = 30.0  # a request may ask for less or more, never more than this
+    cpu_s: float = 20.0  # CPU seconds (all threads); catches busy loops on idle wall clocks
+    memory_mb: int = 1536  # cgroup memory limit and RLIMIT_DATA (not RLIMIT_AS: XLA needs it)
+    output_bytes: int = 1 << 20  # stdout + stderr together
+    result_bytes: int = 8 << 20  # the worker's JSON result (views, jaxprs)
+    max_pids: int = 64  # processes + threads in the run's cgroup (XLA starts ~17)
+    file_size_mb: int = 16  # RLIMIT_FSIZE and the scratch tmpfs size
+    open_files: int = 256  # RLIMIT_NOFILE
+    code_bytes: int = 100 * 1024  # larger code is rejected before it reaches a worker
+    # Pool and admission
+    max_concurrent: int = _cores()  # runs executing at once
+    queue_size: int = 16  # runs waiting for a slot; beyond: "busy"
+    queue_wait_s: float = 30.0  # a queued run gives up with "busy" after this
+    prefork: int = 1  # children forked and waiting for a request
+    rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
+    # Accelerators
+    cpu_devices: int = 8  # --xla_force_host_platform_device_count, for pmap demos on CPU
+    gpu_memory_fraction: float = 0.0  # 0 = 1 / max_concurrent
+    # Behaviour
+    hosted: bool = False  # public demo: hide app error details, rate limits on, notice shown
+    require_sandbox: str = ""  # comma list of layers that must be active, else refuse to start
+    compile_cache_dir: str = ""  # "" = a private dir under the state dir
+    state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
+    theme: str = "auto"  # light, dark or auto (follows the browser)
+
+    @property
+    def effective_rate_per_minute(self) -> int:
+        if self.rate_per_minute:
+            return self.rate_per_minute
+        return 30 if self.hosted else 0
+
+
+_PREFIX = "PLAYGROUND_"
+
+
+def _parse(kind: type, name: str, raw: str) -> object:
+    try:
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"{_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    defaults = Settings()
+    for f in fields(Settings):
+        raw = env.get(_PREFIX + f.name.upper())
+        if raw is not None:
+            values[f.name] = _parse(type(getattr(defaults, f.name)), f.name, raw)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
+        raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    return settings
+
+
+@cache
+def settings() -> Settings:
+    return load()
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) rows for the README and the System page."""
+    comments = _field_comments()
+    defaults = Settings()
+    return [
+        (_PREFIX + f.name.upper(), repr(getattr(defaults, f.name)), comments.get(f.name, ""))
+        for f in fields(Settings)
+    ]
+
+
+def _field_comments() -> dict[str, str]:
+    import inspect
+
+    out: dict[str, str] = {}
+    for line in inspect.getsource(Settings).splitlines():
+        head, sep, comment = line.partition("#")
+        if sep and ":" in head and "=" in head:
+            out[head.split(":")[0].strip()] = comment.strip()
+    return out

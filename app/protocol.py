@@ -1,0 +1,183 @@
+"""The one contract between the app, the runner and the sandboxed worker.
+
+Plain dataclasses that round-trip through JSON. Both sides import this module and nothing
+else of each other: the worker never imports streamlit or app.ui, the runner never imports
+app.ui, and pages only see these objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+T = TypeVar("T")
+
+Status = Literal[
+    "ok", "error", "timeout", "memory", "output_limit", "crashed", "rejected", "busy"
+]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+# Wrapper names a transform stack may hold, innermost first.
+TransformName = Literal["grad", "value_and_grad", "jit", "vmap", "pmap"]
+TRANSFORM_NAMES: tuple[str, ...] = get_args(TransformName)
+
+# Views the worker can render for the wrapped function.
+ViewName = Literal["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes", "devices"]
+VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
+
+
+@dataclass
+class TransformStep:
+    """One wrapper in the stack, e.g. TransformStep("vmap", {"in_axes": [None, 0]})."""
+
+    name: TransformName
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InspectRequest:
+    """What to do with a function the snippet defines, after the snippet ran."""
+
+    function: str  # name in the snippet's namespace, e.g. "loss"
+    args: str = "()"  # Python expression evaluated in the snippet's namespace -> tuple
+    transforms: list[TransformStep] = field(default_factory=list)  # innermost first
+    views: list[ViewName] = field(default_factory=list)
+    timings: bool = False
+    compare_unjitted: bool = False  # also time the function without any jit
+    numpy_function: str | None = None  # name of a NumPy version to time on the same inputs
+
+
+@dataclass
+class RunRequest:
+    code: str
+    timeout_s: float | None = None  # None: the configured default; capped by the config
+    x64: bool = False  # jax_enable_x64 for this run only
+    inspect: InspectRequest | None = None
+    session_id: str | None = None  # for per-session rate limits; never shown to other users
+
+
+@dataclass
+class ErrorInfo:
+    type: str  # exception class name, e.g. "TypeError"
+    message: str
+    line: int | None = None  # 1-based line in the user's code, or None
+    traceback: str = ""  # frames of the user's code only, "<snippet>" as file name
+    advice: str | None = None  # one sentence on what to change, where we know one
+
+
+@dataclass
+class OutputChunk:
+    stream: Literal["stdout", "stderr"]
+    text: str
+
+
+@dataclass
+class StepTiming:
+    """Repeated calls with block_until_ready on the whole output pytree."""
+
+    median_s: float
+    min_s: float
+    spread_s: float  # max - min over the repeats
+    count: int
+
+
+@dataclass
+class Timings:
+    trace_lower_s: float | None = None
+    compile_s: float | None = None
+    first_call_s: float | None = None
+    steady: StepTiming | None = None
+    unjitted: StepTiming | None = None
+    numpy: StepTiming | None = None
+
+
+@dataclass
+class Compilation:
+    function: str
+    count: int
+    reasons: list[str] = field(default_factory=list)  # JAX's own cache-miss explanations
+
+
+@dataclass
+class InspectResult:
+    expression: str = ""  # e.g. "jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0)))"
+    output_repr: str | None = None
+    jaxpr: str | None = None
+    stablehlo: str | None = None
+    hlo: str | None = None
+    cost: dict[str, float] | None = None
+    memory: dict[str, float] | None = None
+    devices: list[str] = field(default_factory=list)
+    in_shapes: list[str] = field(default_factory=list)
+    out_shapes: list[str] = field(default_factory=list)
+    timings: Timings | None = None
+    compilations: list[Compilation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    truncated_views: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    status: Status
+    stdout: str = ""
+    stderr: str = ""
+    output: list[OutputChunk] = field(default_factory=list)  # both streams, in order
+    error: ErrorInfo | None = None
+    message: str = ""  # one plain sentence for the status, shown to the user
+    duration_s: float = 0.0  # wall time of the run itself, queue excluded
+    queue_s: float = 0.0  # time spent waiting for a slot
+    peak_memory_mb: float | None = None
+    sandbox: dict[str, bool] = field(default_factory=dict)  # layer -> active on this host
+    truncated: bool = False
+    value_repr: str | None = None  # repr of the snippet's last expression, if any
+    inspect: InspectResult | None = None
+    compilations: list[Compilation] = field(default_factory=list)  # whole-run report
+    platform: str | None = None  # "cpu", "gpu", "tpu"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# --- JSON round trip -----------------------------------------------------------------------
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(to_dict(obj))
+
+
+def _build(tp: Any, value: Any) -> Any:
+    """Build a value of (possibly generic / optional) type tp from plain JSON data."""
+    if value is None:
+        return None
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in get_args(tp) if a is not type(None)]
+        return _build(non_none[0], value) if len(non_none) == 1 else value
+    if origin is list:
+        (item_type,) = get_args(tp) or (Any,)
+        return [_build(item_type, v) for v in value]
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return from_dict(tp, value)
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Inverse of to_dict; unknown keys are ignored so old and new sides can talk."""
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs = {k: _build(hints[k], v) for k, v in data.items() if k in names}
+    return cls(**kwargs)
+
+
+def from_json(cls: type[T], text: str) -> T:
+    return from_dict(cls, json.loads(text))
