@@ -122,6 +122,21 @@ class InspectResult:
 
 
 @dataclass
+class WorkerReport:
+    """What the sandboxed child writes on its result pipe; the supervisor adds status and the rest.
+
+    Its status is never taken from this report alone: a run that printed a fake report and then
+    crashed is still "crashed" (the supervisor decides from the wait status and cgroup counters).
+    """
+
+    error: ErrorInfo | None = None
+    value_repr: str | None = None
+    inspect: InspectResult | None = None
+    compilations: list[Compilation] = field(default_factory=list)
+    platform: str | None = None
+
+
+@dataclass
 class RunResult:
     status: Status
     stdout: str = ""
