@@ -1,0 +1,19 @@
+"""Streamlit entry point: `streamlit run app/main.py`. Page config and navigation only."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run app/main.py` puts app/ on sys.path, not the repository root that holds the package.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.ui.navigation import build_pages  # noqa: E402
+
+st.set_page_config(page_title="JAX Playground", page_icon="🧪", layout="wide",
+                   initial_sidebar_state="expanded")
+st.navigation(build_pages(), position="sidebar", expanded=True).run()

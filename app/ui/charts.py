@@ -1,0 +1,94 @@
+"""Timings as plotly charts and cost/memory analysis as metrics: what a compiled function costs."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.protocol import StepTiming, Timings
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1e3
+
+
+def phase_bars(timings: Timings) -> list[tuple[str, float, float]]:
+    """(label, milliseconds, spread in ms) for trace+lower, compile, first call, steady state."""
+    rows: list[tuple[str, float, float]] = []
+    for label, seconds in (
+        ("trace + lower", timings.trace_lower_s),
+        ("compile", timings.compile_s),
+        ("first call", timings.first_call_s),
+    ):
+        if seconds is not None:
+            rows.append((label, seconds * 1e3, 0.0))
+    if timings.steady:
+        rows.append(("steady state (median)", timings.steady.median_s * 1e3,
+                     timings.steady.spread_s * 1e3))
+    return rows
+
+
+def comparison_bars(timings: Timings) -> list[tuple[str, StepTiming]]:
+    """Steady-state timings of the same call three ways, where the run measured them."""
+    rows = [("JAX, as transformed", timings.steady), ("JAX, without jit", timings.unjitted),
+            ("NumPy", timings.numpy)]
+    return [(label, step) for label, step in rows if step is not None]
+
+
+def _bar_chart(labels: list[str], values: list[float], spreads: list[float],
+               title: str) -> go.Figure:
+    figure = go.Figure(go.Bar(
+        x=values, y=labels, orientation="h",
+        error_x={"type": "data", "array": spreads, "visible": any(spreads)},
+        text=[f"{v:.3g} ms" for v in values], textposition="auto",
+    ))
+    figure.update_layout(title=title, xaxis_title="milliseconds (log scale)", xaxis_type="log",
+                         height=90 + 48 * len(labels), margin={"l": 10, "r": 10, "t": 40, "b": 40},
+                         yaxis={"autorange": "reversed"})
+    return figure
+
+
+def show_timings(timings: Timings, key: str | None = None) -> None:
+    phases = phase_bars(timings)
+    if phases:
+        labels, values, spreads = zip(*phases, strict=True)
+        st.plotly_chart(_bar_chart(list(labels), list(values), list(spreads),
+                                   "Where the time goes"), key=key and key + "-phases")
+        if timings.steady:
+            st.caption(f"Steady state: median of {timings.steady.count} calls with "
+                       "`block_until_ready`; the error bar is max − min.")
+    compared = comparison_bars(timings)
+    if len(compared) > 1:
+        st.plotly_chart(_bar_chart(
+            [label for label, _ in compared], [step.median_s * 1e3 for _, step in compared],
+            [step.spread_s * 1e3 for _, step in compared], "Same inputs, steady state",
+        ), key=key and key + "-compare")
+    if not phases and len(compared) <= 1:
+        st.caption("No timings for this run.")
+
+
+def _human(value: float, unit: str) -> str:
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def show_cost(cost: dict[str, float] | None, memory: dict[str, float] | None) -> None:
+    if cost:
+        st.caption("XLA's cost analysis of the compiled function (loop bodies counted once)")
+        headline = [("flops", "FLOP"), ("bytes accessed", "B"), ("transcendentals", "")]
+        cols = st.columns(len(headline))
+        for col, (name, unit) in zip(cols, headline, strict=True):
+            if name in cost:
+                col.metric(name, _human(float(cost[name]), unit).strip())
+        others = {k: v for k, v in cost.items() if k not in dict(headline)}
+        if others:
+            with st.expander("Every cost counter"):
+                st.table({"counter": list(others), "value": [f"{v:,.0f}" for v in others.values()]})
+    if memory:
+        st.caption("Memory analysis of the compiled function")
+        st.table({"field": list(memory),
+                  "bytes": [_human(float(v), "B") for v in memory.values()]})
+    if not cost and not memory:
+        st.caption("No cost analysis for this run.")

@@ -1,0 +1,97 @@
+"""Playground: any code, every control (x64, time limit, inspect with a transform stack)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import streamlit as st
+
+from app.config import settings
+from app.protocol import InspectRequest, RunRequest
+from app.ui import library, sharing, state
+from app.ui.chrome import page_header
+from app.ui.editor import editor
+from app.ui.results import show_result
+from app.ui.run import run_with_status
+from app.ui.share import SharedState
+from app.ui.transforms import expression, stack_picker
+
+VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
+_START_KEY = "playground::start"
+INTRO = ("Write or paste any JAX code. The last line's value is shown; `print` and "
+         "`jax.debug.print` output appear in order. Ctrl+Enter (Cmd+Enter) runs.")
+
+
+def _starts() -> dict[str, Any]:
+    options: dict[str, Any] = {library.BLANK.title: library.BLANK}
+    for section in library.sections():
+        for snippet in section.snippets:
+            options[f"{section.title} › {snippet.title}"] = snippet
+    return options
+
+
+def _own_copy(snippet: Any) -> Any:
+    """The Playground edits its own copy, apart from the same snippet on its section page."""
+    area_id = snippet.id if snippet.id.startswith("playground/") else f"playground/{snippet.id}"
+    return replace(snippet, id=area_id)
+
+
+def render_playground() -> None:
+    page_header("Playground", INTRO)
+    starts = _starts()
+    shared = sharing.incoming()
+    if shared:
+        label = next((k for k, s in starts.items() if _own_copy(s).id == shared.snippet_id), None)
+        if label is None:
+            st.warning("This share link's snippet is not in the library any more; "
+                       "the page opened with its own code.", icon="🔗")
+        else:
+            st.session_state[_START_KEY] = label
+            state.replace_code(shared.snippet_id, shared.code)
+            st.info("Opened from a share link: the code below is the shared version.", icon="🔗")
+    label = st.selectbox("Start from", list(starts), key=_START_KEY)
+    playground_body(_own_copy(starts[label]))
+
+
+@st.fragment
+def playground_body(snippet: Any) -> None:
+    event = editor(snippet.id, snippet.code)
+    limits = settings()
+    with st.expander("Options", expanded=False):
+        left, right = st.columns(2)
+        x64 = left.toggle("64-bit (jax_enable_x64)", value=bool(snippet.x64),
+                          key=f"x64::{snippet.id}")
+        timeout = right.slider("Time limit (s)", 1.0, float(limits.max_timeout_s),
+                               float(min(limits.timeout_s, limits.max_timeout_s)), step=1.0,
+                               key=f"timeout::{snippet.id}")
+        inspect = st.toggle("Inspect a function: jaxpr, HLO, cost, timings",
+                            value=bool(snippet.entry), key=f"inspect::{snippet.id}")
+        fn_col, args_col = st.columns([1, 2])
+        function = fn_col.text_input("Function", value=snippet.entry or "f",
+                                     key=f"fn::{snippet.id}", disabled=not inspect)
+        args = args_col.text_input("Example arguments (a tuple)", value=snippet.args or "()",
+                                   key=f"args::{snippet.id}", disabled=not inspect)
+        steps = stack_picker(f"stack::{snippet.id}", "Transforms (innermost first)", ["jit"])
+        if inspect and steps is not None:
+            st.code(expression(function, steps), language="python")
+    run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
+    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon="▶️",
+                             help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
+    edited = event.code != snippet.code
+    reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
+                     on_click=state.reset, args=(snippet.id,))
+    if edited:
+        note_col.badge("edited", icon="✏️", color="orange")
+    sharing.share_button(share_col, SharedState(snippet.id, event.code, {}), snippet.id)
+    if clicked or event.submitted:
+        request = RunRequest(code=event.code, timeout_s=timeout, x64=x64)
+        if inspect and steps is not None:
+            request.inspect = InspectRequest(function=function, args=args, transforms=steps,
+                                             views=list(VIEWS),  # type: ignore[arg-type]
+                                             timings=True, compare_unjitted=True,
+                                             numpy_function=snippet.numpy_entry)
+        state.set_result(snippet.id, (run_with_status(request), event.code))
+    stored = state.result(snippet.id)
+    if stored:
+        show_result(*stored)

@@ -1,0 +1,162 @@
+"""Result panels: Output, jaxpr, HLO, Timings and Cost tabs for one RunResult."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+import streamlit as st
+
+from app.protocol import ErrorInfo, InspectResult, OutputChunk, RunResult
+from app.ui import charts
+from app.ui.highlight import STYLESHEET, to_html
+from app.ui.messages import status_message
+
+_TONES = {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}
+
+
+def inject_styles() -> None:
+    """The highlighting stylesheet; call once near the top of every page."""
+    st.html(f"<style>{STYLESHEET}</style>")
+
+
+def show_status(result: RunResult) -> None:
+    message = status_message(result)
+    text = f"**{message.headline}**" + (f" {message.detail}" if message.detail else "")
+    _TONES[message.tone](text)
+
+
+def show_error(error: ErrorInfo, code: str | None) -> None:
+    where = f" (line {error.line})" if error.line else ""
+    st.error(f"**{error.type}**{where}: {error.message}")
+    if error.advice:
+        st.info(error.advice, icon="💡")
+    if code and error.line:
+        st.html(_excerpt_html(code, error.line))
+    if error.traceback:
+        with st.expander("Traceback (your code's frames only)"):
+            st.code(error.traceback, language=None)
+
+
+def _excerpt_html(code: str, line: int, context: int = 3) -> str:
+    """The lines around the failing one, with line numbers, the failing line highlighted."""
+    lines = code.splitlines()
+    first = max(1, line - context)
+    last = min(len(lines), line + context)
+    excerpt = "\n".join(lines[first - 1 : last])
+    return to_html(excerpt, "python", highlight_lines=[line - first + 1], line_numbers=True,
+                   first_line=first)
+
+
+def show_output(chunks: list[OutputChunk], stdout: str, stderr: str) -> None:
+    """stdout and stderr in the order they were written; stderr groups are labelled."""
+    if not chunks and (stdout or stderr):
+        chunks = [OutputChunk("stdout", stdout)] if stdout else []
+        chunks += [OutputChunk("stderr", stderr)] if stderr else []
+    if not chunks:
+        st.caption("The run printed nothing.")
+        return
+    for stream, group in groupby(chunks, key=lambda chunk: chunk.stream):
+        text = "".join(chunk.text for chunk in group)
+        if stream == "stderr":
+            st.caption("stderr")
+        st.code(text.rstrip("\n") or " ", language=None)
+
+
+def _footer(result: RunResult) -> str:
+    parts = [f"{result.duration_s:.2f} s"]
+    if result.queue_s >= 0.05:
+        parts.append(f"queued {result.queue_s:.2f} s")
+    if result.peak_memory_mb:
+        parts.append(f"peak {result.peak_memory_mb:.0f} MiB")
+    if result.platform:
+        parts.append(result.platform.upper())
+    active = [name for name, on in result.sandbox.items() if on]
+    if active:
+        parts.append("sandbox: " + ", ".join(active))
+    return " · ".join(parts)
+
+
+def show_output_tab(result: RunResult, code: str | None) -> None:
+    show_status(result)
+    if result.truncated:
+        st.warning("The output was cut at the limit; the end is missing.", icon="✂️")
+    show_output(result.output, result.stdout, result.stderr)
+    if result.value_repr is not None:
+        st.caption("Value of the last expression")
+        st.code(result.value_repr, language=None)
+    if result.error:
+        show_error(result.error, code)
+    if result.inspect:
+        show_inspect_summary(result.inspect)
+    st.caption(_footer(result))
+
+
+def show_inspect_summary(inspect: InspectResult) -> None:
+    if inspect.expression:
+        st.caption("Transformed function")
+        st.code(inspect.expression, language="python")
+    if inspect.output_repr is not None:
+        st.caption("Its output on the example arguments")
+        st.code(inspect.output_repr, language=None)
+    if inspect.in_shapes or inspect.out_shapes:
+        st.caption(f"in: {', '.join(inspect.in_shapes) or '–'} → out: "
+                   f"{', '.join(inspect.out_shapes) or '–'}")
+    if inspect.error:
+        show_error(inspect.error, None)
+    for warning in inspect.warnings:
+        st.warning(warning)
+
+
+def show_listing(text: str | None, view: str, missing: str, truncated: bool = False) -> None:
+    """A jaxpr or HLO listing: highlighted, with the plain text one click away for copying."""
+    if not text:
+        st.caption(missing)
+        return
+    if truncated:
+        st.warning("This listing was cut at the size limit.", icon="✂️")
+    st.html(to_html(text, view))
+    with st.expander("Plain text (copy button at the top right)"):
+        st.code(text, language=None)
+
+
+def show_compilations(result: RunResult) -> None:
+    compilations = (result.inspect.compilations if result.inspect else []) or result.compilations
+    if not compilations:
+        return
+    st.caption("Compilations")
+    for item in compilations:
+        reasons = "; ".join(item.reasons) if item.reasons else "first call"
+        st.markdown(f"- `{item.function}` compiled **{item.count}×** — {reasons}")
+
+
+def show_result(result: RunResult, code: str | None) -> None:
+    """Every tab that has something to show, Output first."""
+    inspect = result.inspect
+    tabs: list[tuple[str, object]] = [("Output", lambda: show_output_tab(result, code))]
+    if inspect and inspect.jaxpr:
+        tabs.append(("jaxpr", lambda: show_listing(
+            inspect.jaxpr, "jaxpr", "", "jaxpr" in inspect.truncated_views)))
+    if inspect and (inspect.stablehlo or inspect.hlo):
+        tabs.append(("HLO", lambda: _show_hlo(inspect)))
+    if (inspect and inspect.timings) or result.compilations:
+        tabs.append(("Timings", lambda: _show_timings(result)))
+    if inspect and (inspect.cost or inspect.memory):
+        tabs.append(("Cost", lambda: charts.show_cost(inspect.cost, inspect.memory)))
+    for tab, (_, draw) in zip(st.tabs([name for name, _ in tabs]), tabs, strict=True):
+        with tab:
+            draw()  # type: ignore[operator]
+
+
+def _show_hlo(inspect: InspectResult) -> None:
+    st.caption("StableHLO: what JAX hands to XLA (`jax.jit(f).lower(...).as_text()`)")
+    show_listing(inspect.stablehlo, "stablehlo", "Not available for this run.",
+                 "stablehlo" in inspect.truncated_views)
+    st.caption("Optimised HLO: what XLA compiled (`.compile().as_text()`)")
+    show_listing(inspect.hlo, "hlo", "Not available for this run.",
+                 "hlo" in inspect.truncated_views)
+
+
+def _show_timings(result: RunResult) -> None:
+    if result.inspect and result.inspect.timings:
+        charts.show_timings(result.inspect.timings)
+    show_compilations(result)

@@ -1,0 +1,100 @@
+"""Send RunRequests to the shared runner and show progress while they wait and run.
+
+The runner is one object for the whole server (st.cache_resource), safe across sessions. A run
+blocks only the calling session's script thread; the call itself happens on a helper thread so
+that the script thread can redraw the queue position as the runner reports it, whichever thread
+the runner calls on_update from.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import streamlit as st
+
+from app.config import settings
+from app.protocol import RunRequest, RunResult
+from app.ui import state
+from app.ui.messages import progress_message
+
+log = logging.getLogger(__name__)
+_POLL_S = 0.1
+
+
+@st.cache_resource(show_spinner="Starting the sandbox…")
+def shared_runner() -> Any:
+    """The process-wide runner (its pool starts once per server, not once per session)."""
+    from app.runner import get_runner  # imported late: pages still render if it fails
+
+    return get_runner()
+
+
+def _failure(exc: BaseException) -> RunResult:
+    log.error("the runner failed", exc_info=exc)
+    detail = "" if settings().hosted else f" ({type(exc).__name__}: {exc})"
+    return RunResult(
+        status="crashed",
+        message=f"The playground's sandbox could not take this run{detail}. "
+        "Try again in a moment; if it persists, tell whoever runs this server.",
+    )
+
+
+class _Call:
+    """One request on its own thread, with the latest (kind, position) the runner reported."""
+
+    def __init__(self, runner: Any, request: RunRequest) -> None:
+        self._lock = threading.Lock()
+        self._update: tuple[str, int | None] = ("sending", None)
+        self.result: RunResult | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(runner, request), name="playground-run", daemon=True
+        )
+        self._thread.start()
+
+    def _on_update(self, kind: str, position: int | None = None) -> None:
+        with self._lock:
+            self._update = (kind, position)
+
+    def _run(self, runner: Any, request: RunRequest) -> None:
+        try:
+            self.result = runner.run(request, on_update=self._on_update)
+        except BaseException as exc:  # reported to the person, logged for the operator
+            self.result = _failure(exc)
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def progress(self) -> str:
+        with self._lock:
+            return progress_message(*self._update)
+
+
+def run_all_with_status(requests: list[RunRequest]) -> list[RunResult]:
+    """Run requests at once; one status line drawn here while any is queued or running."""
+    line = st.empty()
+    try:
+        runner = shared_runner()
+    except Exception as exc:  # the sandbox failed to start: every request gets the same answer
+        return [_failure(exc) for _ in requests]
+    for request in requests:
+        request.session_id = request.session_id or state.session_id()
+    calls = [_Call(runner, request) for request in requests]
+    try:
+        shown = None
+        while not all(call.done for call in calls):
+            current = " · ".join(dict.fromkeys(call.progress() for call in calls if not call.done))
+            if current != shown:
+                line.info(current, icon="⏳")
+                shown = current
+            time.sleep(_POLL_S)
+    finally:
+        line.empty()
+    return [call.result or _failure(RuntimeError("the run returned nothing")) for call in calls]
+
+
+def run_with_status(request: RunRequest) -> RunResult:
+    return run_all_with_status([request])[0]

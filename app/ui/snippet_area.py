@@ -1,0 +1,66 @@
+"""One snippet's area: editor, Run / Reset / Share, and its results. A fragment: running or editing
+reruns this area only, not the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.protocol import InspectRequest, RunRequest
+from app.ui import state
+from app.ui.editor import editor
+from app.ui.results import show_result
+from app.ui.run import run_with_status
+from app.ui.share import SharedState
+from app.ui.sharing import share_button
+
+INSPECT_VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
+
+
+def build_request(snippet: Any, code: str, inspect: bool) -> RunRequest:
+    """The run for this snippet's code; with inspect, its entry function's views and timings."""
+    request = RunRequest(code=code, x64=bool(getattr(snippet, "x64", False)))
+    if inspect and snippet.entry:
+        request.inspect = InspectRequest(
+            function=snippet.entry,
+            args=snippet.args or "()",
+            views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
+            timings=True,
+            numpy_function=getattr(snippet, "numpy_entry", None),
+        )
+    return request
+
+
+def controls(snippet: Any, code: str) -> tuple[bool, bool]:
+    """Run / Reset / Share / inspect row; returns (run clicked, inspect wanted)."""
+    edited = code != snippet.code
+    run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
+    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon="▶️",
+                             help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
+    reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
+                     on_click=state.reset, args=(snippet.id,), help="Back to the shipped code")
+    inspect = False
+    with note_col:
+        if snippet.entry:
+            inspect = st.toggle(
+                f"Inspect `{snippet.entry}{snippet.args or '()'}`: jaxpr, HLO, timings, cost",
+                value=True, key=f"inspect::{snippet.id}",
+            )
+        if edited:
+            st.badge("edited", icon="✏️", color="orange")
+    share_button(share_col, SharedState(snippet.id, code, {"inspect": inspect}), snippet.id)
+    return clicked, inspect
+
+
+@st.fragment
+def snippet_area(snippet: Any) -> None:
+    event = editor(snippet.id, snippet.code)
+    clicked, inspect = controls(snippet, event.code)
+    if clicked or event.submitted:
+        result = run_with_status(build_request(snippet, event.code, inspect))
+        state.set_result(snippet.id, (result, event.code))
+    stored = state.result(snippet.id)
+    if stored:
+        result, ran_code = stored
+        show_result(result, ran_code)

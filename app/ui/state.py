@@ -1,0 +1,70 @@
+"""Per-session editor state: the code of each snippet, kept across page switches.
+
+Streamlit forgets a widget's state when its page is not drawn, so the code lives in plain
+st.session_state keys (never widget keys) indexed by snippet id. The editor component's key
+carries a version number: Reset bumps it, which mounts a fresh editor showing the shipped code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+
+_CODE = "code::"
+_VERSION = "editor-version::"
+_RESULT = "result::"
+_SEEN_EVENT = "editor-event::"
+
+
+def code(snippet_id: str, shipped: str) -> str:
+    """The code the person sees for this snippet: their edit, or the shipped code."""
+    return st.session_state.get(_CODE + snippet_id, shipped)
+
+
+def set_code(snippet_id: str, new_code: str) -> None:
+    st.session_state[_CODE + snippet_id] = new_code
+
+
+def is_edited(snippet_id: str, shipped: str) -> bool:
+    return code(snippet_id, shipped) != shipped
+
+
+def reset(snippet_id: str) -> None:
+    """Forget the edit and remount the editor with the shipped code."""
+    st.session_state.pop(_CODE + snippet_id, None)
+    st.session_state[_VERSION + snippet_id] = editor_version(snippet_id) + 1
+
+
+def replace_code(snippet_id: str, new_code: str) -> None:
+    """Put code into the editor from outside it (a share link): store it and remount."""
+    set_code(snippet_id, new_code)
+    st.session_state[_VERSION + snippet_id] = editor_version(snippet_id) + 1
+
+
+def editor_version(snippet_id: str) -> int:
+    return int(st.session_state.get(_VERSION + snippet_id, 0))
+
+
+def is_new_editor_event(editor_key: str, event_id: str) -> bool:
+    """The editor component repeats its last event on every rerun; act on each event once."""
+    if not event_id or st.session_state.get(_SEEN_EVENT + editor_key) == event_id:
+        return False
+    st.session_state[_SEEN_EVENT + editor_key] = event_id
+    return True
+
+
+def result(area_id: str) -> Any:
+    return st.session_state.get(_RESULT + area_id)
+
+
+def set_result(area_id: str, value: Any) -> None:
+    st.session_state[_RESULT + area_id] = value
+
+
+def session_id() -> str:
+    """An opaque id for per-session rate limits; never shown to anyone."""
+    if "_playground_session_id" not in st.session_state:
+        st.session_state["_playground_session_id"] = uuid.uuid4().hex
+    return st.session_state["_playground_session_id"]

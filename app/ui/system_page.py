@@ -1,0 +1,92 @@
+"""System: what this server runs on and what limits a run gets. Reads, never changes, anything."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from typing import Any
+
+import psutil
+import streamlit as st
+
+from app.config import describe, settings
+from app.ui.chrome import page_header
+from app.ui.run import shared_runner
+
+INTRO = "The JAX the sandbox runs, the devices it sees, the sandbox layers and the limits in force."
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def runner_status() -> dict[str, Any] | str:
+    """The runner's own report, or why there is none (never an app stack trace)."""
+    try:
+        return dict(shared_runner().status())
+    except Exception as exc:
+        if settings().hosted:
+            return "The sandbox runner is not available."
+        return f"The sandbox runner is not available: {type(exc).__name__}: {exc}"
+
+
+def _show_value(name: str, value: Any) -> None:
+    if isinstance(value, dict):
+        st.markdown(f"**{name}**")
+        rows = {"": [str(k) for k in value], "value": [_plain(v) for v in value.values()]}
+        st.dataframe(rows, hide_index=True, width="stretch")
+    elif isinstance(value, list | tuple):
+        st.markdown(f"**{name}**: " + (", ".join(_plain(v) for v in value) or "none"))
+    else:
+        st.markdown(f"**{name}**: {_plain(value)}")
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "✅ on" if value else "❌ off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def render_system() -> None:
+    page_header("System", INTRO)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Software")
+        st.markdown(
+            f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
+            f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
+            f"- Host: {platform.system()} {platform.release()} ({platform.machine()})"
+        )
+        st.subheader("Host")
+        memory = psutil.virtual_memory()
+        cpu_cols = st.columns(3)
+        cpu_cols[0].metric("CPU cores", psutil.cpu_count(logical=True) or "?")
+        cpu_cols[1].metric("CPU load", f"{psutil.cpu_percent(interval=0.1):.0f} %")
+        cpu_cols[2].metric("Memory used", f"{memory.percent:.0f} %",
+                           help=f"{memory.used / 2**30:.1f} of {memory.total / 2**30:.1f} GiB")
+    with right:
+        st.subheader("Sandbox runner")
+        status = runner_status()
+        if isinstance(status, str):
+            st.error(status)
+        else:
+            for name, value in status.items():
+                _show_value(name.replace("_", " "), value)
+    st.subheader("Limits in force")
+    current = settings()
+    rows = describe()
+    st.dataframe(
+        {
+            "setting": [variable for variable, _, _ in rows],
+            "value": [_plain(getattr(current, variable.removeprefix("PLAYGROUND_").lower()))
+                      for variable, _, _ in rows],
+            "meaning": [meaning for _, _, meaning in rows],
+        },
+        hide_index=True,
+        width="stretch",
+    )

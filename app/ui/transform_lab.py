@@ -1,0 +1,139 @@
+"""Transform Lab: a snippet's function under a stack of transforms, and a second stack beside it
+(e.g. jit(grad(f)) against grad(jit(f)): same values, different jaxprs and times)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.protocol import InspectRequest, RunRequest, TransformStep
+from app.ui import library, sharing, state
+from app.ui.chrome import page_header
+from app.ui.editor import editor
+from app.ui.results import show_result
+from app.ui.run import run_all_with_status
+from app.ui.share import SharedState
+from app.ui.transforms import expression, stack_picker
+
+VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
+_SNIPPET_KEY = "lab::snippet"
+INTRO = (
+    "Pick a function from the guide, wrap it in transforms, and see what JAX builds: the "
+    "equivalent Python expression, the output, the jaxpr of the composition, and honest timings. "
+    "Wrappers apply in the order you pick them (the first wraps your function)."
+)
+
+
+def _choices() -> dict[str, Any]:
+    options: dict[str, Any] = {f"Playground › {library.BLANK.title}": library.BLANK}
+    for snippet in library.transformable():
+        options[f"{snippet.section} › {snippet.title}"] = snippet
+    return options
+
+
+def _default_stacks(snippet: Any) -> tuple[list[str], list[str]]:
+    useful = [t for t in ("grad", "jit") if t in (snippet.transforms or ("grad", "jit"))]
+    first = useful if len(useful) == 2 else (useful or ["jit"])
+    return first, list(reversed(first))
+
+
+def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
+    """Set the widgets' state from a share link before they are drawn."""
+    label = next((k for k, s in choices.items() if s.id == shared.snippet_id), None)
+    if label is None:
+        st.warning("This share link names a function the Transform Lab does not have; "
+                   "the page opened with its defaults.", icon="🔗")
+        return
+    snippet = choices[label]
+    st.session_state[_SNIPPET_KEY] = label
+    state.replace_code(_area_id(snippet), shared.code)
+    extra = shared.extra
+    for field in ("function", "args"):
+        if isinstance(extra.get(field), str):
+            st.session_state[f"lab::{field}::{snippet.id}"] = extra[field]
+    for stack in ("a", "b"):
+        names = extra.get(stack)
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            st.session_state[f"lab::{stack}::{snippet.id}::names"] = names
+    st.session_state[f"lab::compare::{snippet.id}"] = bool(extra.get("compare", True))
+    st.info("Opened from a share link: the code and stacks below are the shared ones.", icon="🔗")
+
+
+def _area_id(snippet: Any) -> str:
+    return f"lab/{snippet.id}"
+
+
+def _request(code: str, function: str, args: str, steps: list[TransformStep], snippet: Any,
+             compare_unjitted: bool) -> RunRequest:
+    return RunRequest(
+        code=code,
+        x64=bool(getattr(snippet, "x64", False)),
+        inspect=InspectRequest(function=function, args=args, transforms=steps,
+                               views=list(VIEWS),  # type: ignore[arg-type]
+                               timings=True, compare_unjitted=compare_unjitted,
+                               numpy_function=getattr(snippet, "numpy_entry", None)),
+    )
+
+
+def render_transform_lab() -> None:
+    page_header("Transform Lab", INTRO)
+    choices = _choices()
+    shared = sharing.incoming()
+    if shared:
+        _restore(shared, choices)
+    label = st.selectbox("Function from", list(choices), key=_SNIPPET_KEY)
+    lab_body(choices[label])
+
+
+@st.fragment
+def lab_body(snippet: Any) -> None:
+    area = _area_id(snippet)
+    with st.expander("Code (edit it; Ctrl+Enter runs)", expanded=True):
+        event = editor(area, snippet.code)
+        st.button("Reset code", key=f"reset::{area}", disabled=event.code == snippet.code,
+                  on_click=state.reset, args=(area,))
+    fn_col, args_col = st.columns([1, 2])
+    # Defaults go through session_state (not value=) so a share link can preset them.
+    st.session_state.setdefault(f"lab::function::{snippet.id}", snippet.entry or "f")
+    st.session_state.setdefault(f"lab::args::{snippet.id}", snippet.args or "()")
+    st.session_state.setdefault(f"lab::compare::{snippet.id}", True)
+    function = fn_col.text_input("Function", key=f"lab::function::{snippet.id}")
+    args = args_col.text_input("Example arguments (a Python tuple, evaluated in the snippet)",
+                               key=f"lab::args::{snippet.id}")
+    default_a, default_b = _default_stacks(snippet)
+    compare = st.toggle("Compare with a second stack", key=f"lab::compare::{snippet.id}")
+    columns = st.columns(2 if compare else 1, gap="medium")
+    with columns[0]:
+        steps_a = stack_picker(f"lab::a::{snippet.id}", "Stack A (innermost first)", default_a)
+        if steps_a is not None:
+            st.code(expression(function, steps_a), language="python")
+    steps_b: list[TransformStep] | None = []
+    if compare:
+        with columns[1]:
+            steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
+            if steps_b is not None:
+                st.code(expression(function, steps_b), language="python")
+    run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
+    clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon="▶️",
+                             disabled=steps_a is None or steps_b is None)
+    compare_unjitted = unjit_col.toggle("Also time the function without jit", value=True,
+                                        key=f"lab::unjitted::{snippet.id}")
+    sharing.share_button(share_col, SharedState(snippet.id, event.code, {
+        "function": function, "args": args, "compare": compare,
+        "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
+    }), area)
+    if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
+        stacks = [steps_a, steps_b] if compare else [steps_a]
+        requests = [_request(event.code, function, args, steps, snippet, compare_unjitted)
+                    for steps in stacks]
+        results = run_all_with_status(requests)
+        state.set_result(area, [(expression(function, s), r) for s, r in
+                                zip(stacks, results, strict=True)])
+    stored = state.result(area)
+    if stored:
+        for column, (label, result) in zip(st.columns(len(stored), gap="medium"), stored,
+                                           strict=True):
+            with column:
+                st.markdown(f"**`{label}`**")
+                show_result(result, event.code)

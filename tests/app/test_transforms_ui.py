@@ -1,0 +1,30 @@
+"""Transform stack options typed by the person become protocol TransformSteps."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.protocol import TransformStep
+from app.ui.transforms import OptionError, expression, parse_option, steps_from
+
+
+def test_steps_keep_order_and_parse_literals() -> None:
+    steps = steps_from(["grad", "vmap", "jit"],
+                       {"grad": {"argnums": "0", "has_aux": ""},
+                        "vmap": {"in_axes": "(None, 0)", "out_axes": ""}})
+    assert steps == [TransformStep("grad", {"argnums": 0}),
+                     TransformStep("vmap", {"in_axes": [None, 0]}),
+                     TransformStep("jit", {})]
+
+
+def test_expression_matches_the_worker_style() -> None:
+    steps = [TransformStep("grad"), TransformStep("vmap", {"in_axes": [None, 0]}),
+             TransformStep("jit")]
+    assert expression("loss", steps) == "jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0)))"
+
+
+def test_bad_option_is_explained() -> None:
+    with pytest.raises(OptionError, match="not a Python literal"):
+        parse_option("vmap.in_axes", "(None, 0")
+    with pytest.raises(OptionError):
+        parse_option("jit.static_argnums", "__import__('os')")
