@@ -83,6 +83,7 @@ class StepTiming:
     min_s: float
     spread_s: float  # max - min over the repeats
     count: int
+    calls_per_sample: int = 1  # calls averaged in one sample (autorange for fast functions)
 
 
 @dataclass

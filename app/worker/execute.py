@@ -3,47 +3,26 @@
 Called by the runner's child process after the sandbox is in place. Never imports streamlit or
 app.ui. stdout/stderr are not captured here: the child's fds 1 and 2 are pipes that the
 supervisor reads (and caps), so prints, jax.debug.print and XLA's C++ logs all arrive in order.
+JAX's compile logs are the exception: they are collected through logging (see compile_log) into
+report.compilations and never reach stderr.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import linecache
 import sys
-import traceback
-from types import TracebackType
+from collections.abc import Iterator
 from typing import Any
 
-from app.protocol import ErrorInfo, RunRequest, WorkerReport
+from app.protocol import RunRequest, WorkerReport
+from app.worker.compile_log import record_compilations
+from app.worker.errors import SNIPPET_FILENAME, error_info, register_source
+from app.worker.inspection import inspect_function
 
-SNIPPET_FILENAME = "<snippet>"
+__all__ = ["SNIPPET_FILENAME", "error_info", "execute", "register_source"]
+
 VALUE_REPR_LIMIT = 10_000
-
-
-def register_source(code: str) -> None:
-    """Let tracebacks, jaxpr source_info and HLO locations show the user's lines."""
-    linecache.cache[SNIPPET_FILENAME] = (len(code), None, code.splitlines(True), SNIPPET_FILENAME)
-
-
-def _user_line(tb: TracebackType | None) -> int | None:
-    line = None
-    for frame, lineno in traceback.walk_tb(tb):
-        if frame.f_code.co_filename == SNIPPET_FILENAME:
-            line = lineno
-    return line
-
-
-def error_info(exc: BaseException) -> ErrorInfo:
-    """The exception as the user should see it: their frames only, their line numbers."""
-    if isinstance(exc, SyntaxError) and exc.filename == SNIPPET_FILENAME:
-        text = "".join(traceback.format_exception_only(type(exc), exc))
-        return ErrorInfo(type(exc).__name__, exc.msg or str(exc), exc.lineno, text)
-    tb = exc.__traceback__
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == SNIPPET_FILENAME]
-    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
-    text += "".join(traceback.format_exception_only(type(exc), exc))
-    return ErrorInfo(type(exc).__name__, str(exc), _user_line(tb), text)
 
 
 def _compile(code: str) -> tuple[Any, Any | None]:
@@ -65,16 +44,22 @@ def _barrier() -> None:
             jax.effects_barrier()
 
 
-def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
-    """Run request.code in a fresh __main__-like namespace; return the report and namespace."""
-    register_source(request.code)
-    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": SNIPPET_FILENAME}
-    report = WorkerReport()
-    try:
-        if request.x64:
-            import jax
+@contextlib.contextmanager
+def _x64(enabled: bool) -> Iterator[None]:
+    """jax_enable_x64 for this run only, off unless asked for, as in JAX itself."""
+    import jax
 
-            jax.config.update("jax_enable_x64", True)
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", enabled)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+def _run_snippet(request: RunRequest, namespace: dict[str, Any], report: WorkerReport) -> bool:
+    """Execute the code; True when it finished without an exception."""
+    try:
         body, last = _compile(request.code)
         exec(body, namespace)
         if last is not None:
@@ -84,12 +69,33 @@ def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
     except SystemExit as exc:
         if exc.code not in (None, 0):
             report.error = error_info(exc)
+            return False
     except BaseException as exc:  # everything the user raises is reported
         report.error = error_info(exc)
+        return False
     finally:
         _barrier()
         sys.stdout.flush()
         sys.stderr.flush()
+    return True
+
+
+def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
+    """Run request.code in a fresh __main__-like namespace; return the report and namespace."""
+    register_source(request.code)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": SNIPPET_FILENAME}
+    report = WorkerReport()
+    with _x64(request.x64):
+        with record_compilations() as recorder:
+            finished = _run_snippet(request, namespace, report)
+        report.compilations = recorder.compilations()
+        if finished and request.inspect is not None:
+            try:
+                report.inspect = inspect_function(request.inspect, namespace)
+            finally:
+                _barrier()
+                sys.stdout.flush()
+                sys.stderr.flush()
     jax = sys.modules.get("jax")
     if jax is not None:
         try:

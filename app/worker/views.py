@@ -1,0 +1,85 @@
+"""What JAX made of the wrapped function: jaxpr, StableHLO, optimised HLO, cost, memory, shapes.
+
+Each text view is capped; a capped view ends with a marker and is named in truncated_views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEW_CHAR_LIMIT = 200_000
+
+# CompiledMemoryStats fields worth showing; missing ones (other JAX versions) are skipped.
+MEMORY_FIELDS = (
+    "argument_size_in_bytes",
+    "output_size_in_bytes",
+    "alias_size_in_bytes",
+    "temp_size_in_bytes",
+    "generated_code_size_in_bytes",
+    "peak_memory_in_bytes",
+    "host_argument_size_in_bytes",
+    "host_output_size_in_bytes",
+    "host_alias_size_in_bytes",
+    "host_temp_size_in_bytes",
+    "host_generated_code_size_in_bytes",
+)
+
+
+def capped(text: str, limit: int | None = None) -> tuple[str, bool]:
+    limit = VIEW_CHAR_LIMIT if limit is None else limit
+    if len(text) <= limit:
+        return text, False
+    return text[:limit] + f"\n... [truncated: {len(text) - limit} more characters]", True
+
+
+def cost_dict(compiled: Any) -> dict[str, float]:
+    """flops, bytes accessed, ...: the totals, without XLA's per-operand breakdown."""
+    analysis = compiled.cost_analysis()
+    if isinstance(analysis, list | tuple):  # older JAX: one dict per device program
+        analysis = analysis[0] if analysis else {}
+    return {
+        key: float(value)
+        for key, value in (analysis or {}).items()
+        if "{" not in key and isinstance(value, int | float)
+    }
+
+
+def memory_dict(compiled: Any) -> dict[str, float]:
+    stats = compiled.memory_analysis()
+    if stats is None:
+        return {}
+    out: dict[str, float] = {}
+    for name in MEMORY_FIELDS:
+        value = getattr(stats, name, None)
+        if isinstance(value, int | float):
+            out[name] = float(value)
+    return out
+
+
+def describe_leaves(tree: Any, prefix: str) -> list[str]:
+    """'args[1]: f32[3,4]' for each leaf; Python values show their type and value."""
+    import jax
+    import numpy as np
+
+    out = []
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        where = prefix + jax.tree_util.keystr(path)
+        if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+            aval = jax.core.ShapedArray(np.shape(leaf), leaf.dtype)
+            out.append(f"{where}: {aval.str_short(short_dtypes=True)}")
+        else:
+            out.append(f"{where}: {type(leaf).__name__} {leaf!r}"[:200])
+    return out
+
+
+def devices_of(tree: Any) -> list[str]:
+    """The devices holding the output: what the computation actually ran on."""
+    import jax
+
+    found: dict[int, str] = {}
+    for leaf in jax.tree.leaves(tree):
+        devices = getattr(leaf, "devices", None)
+        if callable(devices):
+            for device in devices():
+                found[device.id] = f"{device.platform}:{device.id} ({device.device_kind})"
+    return [found[k] for k in sorted(found)]
