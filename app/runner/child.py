@@ -1,0 +1,167 @@
+"""One run's process: forked by the zygote, sandboxed, then waits for its request on fd 0.
+
+File descriptors, set up by the supervisor and handed over by the zygote:
+    0  request pipe: first a line "go" (the supervisor attached our cgroup), then one JSON line
+       with the RunRequest; replaced by /dev/null once read
+    1  stdout pipe, 2  stderr pipe (read and capped by the supervisor as they arrive)
+    3  result pipe: first one JSON line with the sandbox layers (written before any user code,
+       so the run cannot forge it), then the WorkerReport as JSON
+
+A preforked child does everything up to the request in advance (fork, sandbox, backend start),
+so a run pays only for its own code. It never returns: os._exit in every path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from app import protocol
+from app.config import Settings
+
+REQUEST_FD, RESULT_FD = 0, 3
+EXIT_OK = 0
+EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the child failed before user code ran
+PR_SET_PDEATHSIG = 1
+
+# The trusted warm-up: fills the persistent compilation cache with what almost every run needs.
+WARMUP_CODE = """
+import jax, jax.numpy as jnp
+x = jnp.arange(3)
+print(x.sum(), x + 1, x * 2.0, jnp.zeros(3), jnp.ones((2, 2)) @ jnp.ones((2, 2)))
+f = jax.jit(lambda v: jnp.sin(v) ** 2 + jnp.cos(v) ** 2)
+print(f(jnp.linspace(0.0, 1.0, 5)))
+g = jax.grad(lambda w: jnp.sum(jnp.tanh(w) ** 2))
+print(g(jnp.ones(3)), jax.vmap(lambda a: a * 2)(jnp.arange(4.0)))
+print(jax.random.normal(jax.random.key(0), (3,)), jnp.mean(jnp.arange(10.0)))
+"""
+
+
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
+    """Die with the parent (the zygote, or the supervisor for the zygote); best effort."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
+def read_line(fd: int) -> bytes:
+    """One line from fd, a byte at a time so nothing after the newline is consumed."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _text_stream(fd: int) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(
+        raw, encoding="utf-8", errors="backslashreplace", line_buffering=True, write_through=True
+    )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _reset_signals() -> None:
+    # The zygote wakes on SIGCHLD through a wakeup fd; the run must get default behaviour.
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _enter_sandbox(settings: Settings, scratch: Path) -> dict[str, bool]:
+    from app.runner import sandbox
+
+    return dict(sandbox.enter_child(settings, scratch))
+
+
+def _start_backend(trusted: bool) -> None:
+    import jax
+
+    if trusted:  # only the warm-up may write the persistent compilation cache
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.devices()
+
+
+def run_child(
+    fds: list[int], scratch: Path, settings: Settings, *, trusted: bool, preinit: bool
+) -> NoReturn:
+    """Body of a freshly forked child; fds are [request_r, stdout_w, stderr_w, result_w]."""
+    try:
+        with contextlib.suppress(OSError):
+            os.setsid()  # own session and process group, killed as a whole
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(4, os.sysconf("SC_OPEN_MAX"))  # the zygote's socket, anything inherited
+        _reset_signals()
+        set_parent_death_signal()
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - the run's stdin, for the whole process
+        sys.stdout = _text_stream(1)
+        sys.stderr = _text_stream(2)
+        os.chdir(scratch)
+        if trusted:
+            layers: dict[str, bool] = {}
+            os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
+        else:
+            layers = _enter_sandbox(settings, scratch)
+            set_parent_death_signal()  # a uid change clears it: set it again
+        go = read_line(REQUEST_FD)
+        if go.strip() != b"go":
+            os._exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
+        if preinit:
+            _start_backend(trusted)
+        payload = _read_all(REQUEST_FD)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, REQUEST_FD)
+        os.close(null)
+        _write_all(RESULT_FD, json.dumps(layers).encode() + b"\n")
+        if not payload:
+            os._exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
+        request = protocol.from_json(protocol.RunRequest, payload.decode())
+        if not preinit:
+            _start_backend(trusted)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            os.write(2, ("sandbox set-up failed:\n" + traceback.format_exc()).encode())
+        os._exit(EXIT_SETUP_FAILED)
+
+    from app.worker.execute import execute
+
+    try:
+        report, _namespace = execute(request)
+        data = protocol.to_json(report).encode()
+    except BaseException:  # the worker itself failed: no report, the supervisor says "crashed"
+        with contextlib.suppress(BaseException):
+            os.write(2, traceback.format_exc().encode())
+        os._exit(EXIT_SETUP_FAILED)
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    try:
+        _write_all(RESULT_FD, data)
+    except OSError:
+        os._exit(EXIT_SETUP_FAILED)
+    os._exit(EXIT_OK)

@@ -1,0 +1,270 @@
+"""The Runner: what the app and the CLI call. It lives in the caller's process and never forks it.
+
+It starts the supervisor (`python -m app.runner.supervisor`) with subprocess and talks to it over
+pipes, one JSON object per line; one reader thread resolves each run's events. `run` is safe to
+call from many threads (Streamlit sessions): the supervisor owns the queue and the pool. If the
+supervisor dies, the runs in flight end "crashed" and the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import itertools
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from app import protocol
+from app.config import Settings, settings as load_settings
+from app.protocol import RunRequest, RunResult
+from app.runner.admission import Admission, admission_from_settings
+from app.runner.platform import REPO_ROOT
+
+OnUpdate = Callable[[str, "int | None"], None]
+START_TIMEOUT_S = 300.0  # platform detection, `import jax` in the zygote, the warm-up
+ANSWER_MARGIN_S = 60.0  # beyond queue wait + run timeout, the supervisor is considered hung
+CLOSE_TIMEOUT_S = 10.0
+
+
+class SupervisorGone(RuntimeError):
+    pass
+
+
+class _Supervisor:
+    """One supervisor process and the reader thread that routes its messages."""
+
+    def __init__(self, config: Settings, python: str) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        self.process = subprocess.Popen(
+            [python, "-m", "app.runner.supervisor"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=str(REPO_ROOT),
+            env=env,
+            start_new_session=True,  # a Ctrl-C in the terminal is for the caller, not for it
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: IO[bytes] = self.process.stdin
+        self.write_lock = threading.Lock()
+        self.waiters: dict[int | None, queue.Queue[dict[str, Any]]] = {}
+        self.waiters_lock = threading.Lock()
+        self.hello: dict[str, Any] = {}
+        self.warm: dict[str, Any] = {}
+        self.ready = threading.Event()
+        self.alive = True
+        self.reader = threading.Thread(
+            target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
+        )
+        self.reader.start()
+        self.send({"op": "init", "settings": dataclasses.asdict(config)})
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        with self.write_lock:
+            try:
+                self.stdin.write(data)
+                self.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError) as exc:
+                raise SupervisorGone(str(exc)) from exc
+
+    def subscribe(self, key: int) -> queue.Queue[dict[str, Any]]:
+        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self.waiters_lock:
+            if not self.alive:
+                raise SupervisorGone("the supervisor exited")
+            self.waiters[key] = events
+        return events
+
+    def unsubscribe(self, key: int) -> None:
+        with self.waiters_lock:
+            self.waiters.pop(key, None)
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            event = message.get("event")
+            if event == "hello":
+                self.hello = message
+            elif event == "warm":
+                self.warm = message
+                self.ready.set()
+            elif event == "fatal":
+                self.hello["fatal"] = message.get("message", "")
+                self.ready.set()
+            with self.waiters_lock:
+                target = self.waiters.get(message.get("id"))
+            if target is not None:
+                target.put(message)
+        with self.waiters_lock:
+            self.alive = False
+            waiters = list(self.waiters.values())
+            self.waiters.clear()
+        self.ready.set()
+        for target in waiters:
+            target.put({"event": "gone"})
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
+        with contextlib.suppress(SupervisorGone):
+            self.send({"op": "shutdown"})
+        with contextlib.suppress(OSError), self.write_lock:
+            self.stdin.close()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout)
+
+
+class Runner:
+    """Runs RunRequests in the sandbox; one per process is enough (see get_runner)."""
+
+    def __init__(self, config: Settings | None = None, python: str = sys.executable) -> None:
+        self.settings = config or load_settings()
+        self.python = python
+        self.admission: Admission = admission_from_settings(self.settings)
+        self._lock = threading.Lock()
+        self._supervisor: _Supervisor | None = None
+        self._ids = itertools.count(1)
+        self._closed = False
+        self.restarts = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, wait: bool = True) -> None:
+        """Start the supervisor if it is not running; with wait, until the warm-up is done."""
+        supervisor = self._ensure()
+        if wait:
+            supervisor.ready.wait(START_TIMEOUT_S)
+
+    def _ensure(self) -> _Supervisor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the runner is closed")
+            current = self._supervisor
+            if current is not None and current.alive and current.process.poll() is None:
+                return current
+            if current is not None:
+                self.restarts += 1
+                current.close(timeout=2.0)
+            self._supervisor = _Supervisor(self.settings, self.python)
+            return self._supervisor
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.close()
+
+    def supervisor_pid(self) -> int | None:
+        supervisor = self._supervisor
+        return supervisor.process.pid if supervisor is not None else None
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
+        """Run one request; blocks until its result. on_update gets ("queued", position) while
+        it waits for a slot and ("running", None) when it starts, in the calling thread."""
+        size = len(request.code.encode("utf-8", "surrogatepass"))
+        if size > self.settings.code_bytes:
+            return RunResult(
+                status="rejected",
+                message=(
+                    f"The code is {size / 1024:.0f} KiB; the limit is "
+                    f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."
+                ),
+            )
+        refused = self.admission.admit(request)
+        if refused is not None:
+            return refused
+        try:
+            supervisor = self._ensure()
+            supervisor.ready.wait(START_TIMEOUT_S)
+            if "fatal" in supervisor.hello:
+                return RunResult(status="crashed", message=supervisor.hello["fatal"])
+            return self._run_on(supervisor, request, on_update)
+        except SupervisorGone:
+            return RunResult(
+                status="crashed", message="The sandbox supervisor stopped; it restarts now."
+            )
+
+    def _run_on(
+        self, supervisor: _Supervisor, request: RunRequest, on_update: OnUpdate | None
+    ) -> RunResult:
+        run_id = next(self._ids)
+        events = supervisor.subscribe(run_id)
+        try:
+            supervisor.send({"op": "run", "id": run_id, "request": protocol.to_dict(request)})
+            timeout = min(request.timeout_s or self.settings.timeout_s, self.settings.max_timeout_s)
+            deadline = time.monotonic() + self.settings.queue_wait_s + timeout + ANSWER_MARGIN_S
+            while True:
+                try:
+                    message = events.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    # A hung supervisor must not hang the caller: restart it for the next run.
+                    with contextlib.suppress(ProcessLookupError):
+                        supervisor.process.kill()
+                    return RunResult(status="crashed", message="The sandbox did not answer.")
+                event = message.get("event")
+                if event == "result":
+                    return protocol.from_dict(RunResult, message["result"])
+                if event == "gone":
+                    return RunResult(
+                        status="crashed",
+                        message="The sandbox supervisor stopped during the run; it restarts now.",
+                    )
+                if on_update is not None and event == "queued":
+                    on_update("queued", int(message["position"]))
+                elif on_update is not None and event == "running":
+                    on_update("running", None)
+        finally:
+            supervisor.unsubscribe(run_id)
+
+    def status(self) -> dict[str, Any]:
+        """Pool, queue, running, layers, platform and limits, for the System page."""
+        try:
+            supervisor = self._ensure()
+            supervisor.ready.wait(START_TIMEOUT_S)
+            run_id = next(self._ids)
+            events = supervisor.subscribe(run_id)
+            try:
+                supervisor.send({"op": "status", "id": run_id})
+                message = events.get(timeout=10.0)
+            finally:
+                supervisor.unsubscribe(run_id)
+        except (SupervisorGone, queue.Empty) as exc:
+            return {"running_supervisor": False, "error": str(exc) or "no answer"}
+        info = dict(message.get("status", {}))
+        info["running_supervisor"] = message.get("event") == "status"
+        info["supervisor_restarts"] = self.restarts
+        info["rate_per_minute"] = self.settings.effective_rate_per_minute
+        return info
+
+
+_runner: Runner | None = None
+_runner_lock = threading.Lock()
+
+
+def get_runner() -> Runner:
+    """The process-wide Runner, started on first use and closed at interpreter exit."""
+    global _runner
+    with _runner_lock:
+        if _runner is None or _runner._closed:
+            _runner = Runner()
+            atexit.register(_runner.close)
+        return _runner

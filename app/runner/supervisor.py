@@ -1,0 +1,847 @@
+"""The supervisor: a single-threaded process that owns the queue, the clocks, the caps and the pool.
+
+Started by the Runner as `python -m app.runner.supervisor`; speaks JSON lines on stdin/stdout:
+
+    runner -> supervisor  {"op": "init", "settings": {...}}          first line
+                          {"op": "run", "id": N, "request": {...}}
+                          {"op": "status", "id": N}
+                          {"op": "shutdown"}
+    supervisor -> runner  {"event": "hello", ...}                     platform, layers, limits
+                          {"event": "warm", "ok": bool, ...}           the warm-up finished
+                          {"event": "queued", "id": N, "position": P}
+                          {"event": "running", "id": N}
+                          {"event": "result", "id": N, "result": {...RunResult}}
+                          {"event": "status", "id": N, "status": {...}}
+                          {"event": "fatal", "message": "..."}
+
+EOF on stdin (the Runner's process died) shuts everything down. Runs are children of the zygote;
+this process is their subreaper too, so a run orphaned by a dying zygote is still reaped here.
+It never opens a path a run created: results arrive on pipes, scratch dirs are removed with
+shutil.rmtree, which does not follow symlinks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import dataclasses
+import fcntl
+import itertools
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from app import protocol
+from app.config import Settings
+from app.protocol import OutputChunk, RunRequest, RunResult, WorkerReport
+from app.runner import child as child_module
+from app.runner import platform as platform_module
+from app.runner import sandbox
+
+PR_SET_CHILD_SUBREAPER = 36
+F_SETPIPE_SZ = 1031
+PIPE_SIZE = 1 << 20
+READ_CHUNK = 1 << 16
+DRAIN_S = 0.5  # after a run exits, wait this long for its pipes to close
+ZYGOTE_START_S = 120.0
+WARMUP_TIMEOUT_S = 120.0
+TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
+SETUP_FAILURES_BEFORE_GIVING_UP = 3
+SETUP_RETRY_S = 30.0  # then try forking again
+
+ChildState = Literal["forking", "starting", "idle", "running", "exited"]
+KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
+
+
+@dataclass
+class PendingRun:
+    id: int | None  # None: the trusted warm-up
+    request: RunRequest
+    enqueued_at: float
+    timeout_s: float
+    trusted: bool = False
+
+
+@dataclass
+class Child:
+    """One forked run process and everything the supervisor holds for it."""
+
+    token: int
+    scratch: Path
+    cgroup: sandbox.RunCgroup
+    trusted: bool
+    request_w: int
+    stdout_r: int
+    stderr_r: int
+    result_r: int
+    state: ChildState = "forking"
+    pid: int | None = None
+    run: PendingRun | None = None
+    started_at: float = 0.0
+    deadline: float | None = None
+    kill_reason: KillReason | None = None
+    exit_status: int | None = None
+    maxrss_kb: int = 0
+    exited_at: float = 0.0
+    open_fds: set[int] = field(default_factory=set)
+    request_buffer: bytes = b""
+    output: list[OutputChunk] = field(default_factory=list)
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    output_bytes: int = 0
+    truncated: bool = False
+    result_data: bytearray = field(default_factory=bytearray)
+    decoders: dict[str, Any] = field(default_factory=dict)
+    died_before_run: bool = False
+
+
+class Supervisor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.selector = selectors.DefaultSelector()
+        self.out = os.fdopen(os.dup(1), "w", buffering=1)
+        os.dup2(2, 1)  # stray prints must never corrupt the protocol stream
+        self.in_buffer = b""
+        self.queue: deque[PendingRun] = deque()
+        self.children: dict[int, Child] = {}  # token -> child
+        self.by_pid: dict[int, Child] = {}
+        self.by_fd: dict[int, Child] = {}
+        self.tokens = itertools.count(1)
+        self.started = time.time()
+        self.stopping = False
+        self.zygote: subprocess.Popen[bytes] | None = None
+        self.zygote_sock: socket.socket | None = None
+        self.zygote_ready = False
+        self.zygote_threads = 0
+        self.zygote_restarts = 0
+        self.zygote_started_at = 0.0
+        self.setup_failures = 0
+        self.last_setup_error = ""
+        self.last_setup_failure = 0.0
+        self.runs_total = 0
+        self.status_counts: dict[str, int] = {}
+        self.warm: dict[str, Any] = {"done": False}
+        self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
+        self.info = platform_module.detect(settings)
+        self.layers = sandbox.probe()
+        self.max_concurrent = self.info.max_concurrent
+
+    # -- protocol out -------------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.out.write(json.dumps(message) + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            self.stopping = True
+
+    def limits(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "timeout_s": s.timeout_s,
+            "max_timeout_s": s.max_timeout_s,
+            "cpu_s": s.cpu_s,
+            "memory_mb": s.memory_mb,
+            "output_bytes": s.output_bytes,
+            "result_bytes": s.result_bytes,
+            "max_pids": s.max_pids,
+            "file_size_mb": s.file_size_mb,
+            "open_files": s.open_files,
+            "code_bytes": s.code_bytes,
+            "max_concurrent": self.max_concurrent,
+            "queue_size": s.queue_size,
+            "queue_wait_s": s.queue_wait_s,
+            "prefork": s.prefork,
+        }
+
+    def status(self) -> dict[str, Any]:
+        states = [c.state for c in self.children.values()]
+        return {
+            "supervisor_pid": os.getpid(),
+            "zygote_pid": self.zygote.pid if self.zygote else None,
+            "zygote_ready": self.zygote_ready,
+            "zygote_threads": self.zygote_threads,
+            "zygote_restarts": self.zygote_restarts,
+            "child_pids": sorted(c.pid for c in self.children.values() if c.pid),
+            "idle": states.count("idle"),
+            "starting": states.count("forking") + states.count("starting"),
+            "running": states.count("running"),
+            "queued": len(self.queue),
+            "runs_total": self.runs_total,
+            "status_counts": dict(self.status_counts),
+            "platform": self.info.platform,
+            "device_count": self.info.device_count,
+            "device_kind": self.info.device_kind,
+            "notes": self.info.notes,
+            "layers": self.layers,
+            "limits": self.limits(),
+            "warm": self.warm,
+            "last_setup_error": self.last_setup_error,
+            "uptime_s": round(time.time() - self.started, 1),
+        }
+
+    # -- zygote -------------------------------------------------------------------------------
+
+    def start_zygote(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        settings_json = json.dumps(dataclasses.asdict(self.settings))
+        preinit = "1" if self.info.preinit_backend else "0"
+        self.zygote = subprocess.Popen(
+            [sys.executable, "-m", "app.runner.zygote", str(theirs.fileno()), settings_json,
+             preinit],
+            env=self.info.env,
+            cwd=str(platform_module.REPO_ROOT),
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.zygote_sock = ours
+        self.zygote_ready = False
+        self.zygote_started_at = time.monotonic()
+        self.selector.register(ours, selectors.EVENT_READ, ("zygote", None))
+
+    def zygote_died(self) -> None:
+        if self.zygote_sock is not None:
+            self.selector.unregister(self.zygote_sock)
+            self.zygote_sock.close()
+            self.zygote_sock = None
+        self.zygote = None
+        self.zygote_ready = False
+        # Children still forking never got a pid; the running ones die with the zygote
+        # (parent-death signal) and are reaped here as their subreaper.
+        for c in list(self.children.values()):
+            if c.state == "forking":
+                self.discard(c)
+            elif c.state in ("starting", "idle", "running"):
+                c.kill_reason = c.kill_reason or "zygote"
+                self.kill(c)
+        if not self.stopping:
+            self.zygote_restarts += 1
+            self.start_zygote()
+
+    def on_zygote_message(self) -> None:
+        assert self.zygote_sock is not None
+        try:
+            data = self.zygote_sock.recv(1 << 16)
+        except OSError:
+            data = b""
+        if not data:  # it died or is dying; reap() sees its exit and restarts it
+            self.selector.unregister(self.zygote_sock)
+            self.zygote_sock.close()
+            self.zygote_sock = None
+            self.zygote_ready = False
+            if self.zygote is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    self.zygote.kill()
+            self.reap()
+            return
+        message = json.loads(data)
+        if "hello" in message:
+            self.zygote_ready = True
+            self.zygote_threads = int(message.get("threads", 0))
+            self.fill_pool()
+        elif "forked" in message:
+            c = self.children.get(int(message["forked"]))
+            if c is None:
+                return
+            c.pid = int(message["pid"])
+            self.by_pid[c.pid] = c
+            c.cgroup.attach(c.pid)
+            c.state = "idle"
+            self.write_request(c, b"go\n")
+            self.dispatch()
+        elif "exited" in message:
+            self.on_exit(int(message["exited"]), int(message["status"]),
+                         int(message.get("maxrss_kb", 0)))
+
+    # -- the pool -----------------------------------------------------------------------------
+
+    def fork_child(self, trusted: bool = False) -> Child | None:
+        if self.zygote_sock is None or not self.zygote_ready:
+            return None
+        token = next(self.tokens)
+        scratch = self.run_root / f"run-{token}"
+        self.run_root.mkdir(mode=0o711, exist_ok=True)
+        scratch.mkdir(mode=0o700)
+        request_r, request_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        result_r, result_w = os.pipe()
+        for fd in (request_w, stdout_r, result_r):
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+        run_id = f"{os.getpid()}-{token}"
+        c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted,
+                  request_w, stdout_r, stderr_r, result_r)
+        message = json.dumps(
+            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted}
+        ).encode()
+        try:
+            socket.send_fds(self.zygote_sock, [message],
+                            [request_r, stdout_w, stderr_w, result_w])
+        except OSError:
+            os.close(request_r)
+            for fd in (stdout_w, stderr_w, result_w):
+                os.close(fd)
+            self.discard(c)
+            return None
+        for fd in (request_r, stdout_w, stderr_w, result_w):
+            os.close(fd)
+        for fd in (request_w, stdout_r, stderr_r, result_r):
+            os.set_blocking(fd, False)
+        for fd, kind in ((stdout_r, "stdout"), (stderr_r, "stderr"), (result_r, "result")):
+            self.selector.register(fd, selectors.EVENT_READ, ("pipe", kind))
+            self.by_fd[fd] = c
+            c.open_fds.add(fd)
+        for stream in ("stdout", "stderr"):
+            c.decoders[stream] = codecs.getincrementaldecoder("utf-8")("replace")
+        self.children[token] = c
+        return c
+
+    def fill_pool(self) -> None:
+        """Keep `prefork` children waiting, plus one for each queued run that has a free slot."""
+        if self.stopping or not self.zygote_ready:
+            return
+        if self.setup_failing():
+            return  # children die at set-up: do not fork in a loop (see fail_queue)
+        if not self.warm["done"]:
+            if not any(c.trusted for c in self.children.values()) and not self.warm.get("started"):
+                self.start_warmup()
+            return
+        waiting = sum(1 for c in self.children.values() if c.state in ("forking", "idle"))
+        running = sum(1 for c in self.children.values() if c.state == "running")
+        wanted = self.settings.prefork + min(len(self.queue), self.max_concurrent - running)
+        if not self.info.preinit_backend:  # TPU: never two processes that may touch the chip
+            wanted = min(wanted, 1)
+        for _ in range(max(0, wanted - waiting)):
+            if self.fork_child() is None:
+                return
+
+    def start_warmup(self) -> None:
+        run = PendingRun(None, RunRequest(code=child_module.WARMUP_CODE), time.monotonic(),
+                         WARMUP_TIMEOUT_S, trusted=True)
+        c = self.fork_child(trusted=True)
+        if c is not None:
+            c.run = run
+            self.warm["started"] = time.time()
+
+    def dispatch(self) -> None:
+        """Hand queued runs to idle children while slots are free."""
+        for c in list(self.children.values()):
+            if c.trusted and c.state == "idle" and c.run is not None:
+                self.start_run(c, c.run)
+        while self.queue:
+            running = sum(1 for c in self.children.values() if c.state == "running")
+            if running >= self.max_concurrent:
+                break
+            idle = next((c for c in self.children.values()
+                         if c.state == "idle" and not c.trusted), None)
+            if idle is None:
+                break
+            self.start_run(idle, self.queue.popleft())
+            self.send_positions()
+        self.fill_pool()
+
+    def start_run(self, c: Child, run: PendingRun) -> None:
+        c.run = run
+        c.state = "running"
+        c.started_at = time.monotonic()
+        c.deadline = c.started_at + run.timeout_s
+        payload = protocol.to_json(run.request).encode()
+        self.write_request(c, payload, close=True)
+        if run.id is not None:
+            self.send({"event": "running", "id": run.id})
+
+    def write_request(self, c: Child, data: bytes, close: bool = False) -> None:
+        c.request_buffer += data
+        self.flush_request(c, close_when_done=close)
+
+    def flush_request(self, c: Child, close_when_done: bool = False) -> None:
+        if c.request_w < 0:
+            return
+        try:
+            while c.request_buffer:
+                written = os.write(c.request_w, c.request_buffer)
+                c.request_buffer = c.request_buffer[written:]
+        except BlockingIOError:
+            pass
+        except OSError:  # the child is gone; its exit tells the rest
+            c.request_buffer = b""
+        registered = c.request_w in self.by_fd
+        if c.request_buffer and not registered:
+            self.selector.register(c.request_w, selectors.EVENT_WRITE, ("request", "close"
+                                   if close_when_done else "keep"))
+            self.by_fd[c.request_w] = c
+        elif not c.request_buffer:
+            if registered:
+                key = self.selector.unregister(c.request_w)
+                del self.by_fd[c.request_w]
+                close_when_done = close_when_done or key.data[1] == "close"
+            if close_when_done:
+                os.close(c.request_w)
+                c.request_w = -1
+
+    # -- runs from the Runner -----------------------------------------------------------------
+
+    def on_runner_message(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "run":
+            self.submit(int(message["id"]), protocol.from_dict(RunRequest, message["request"]))
+        elif op == "status":
+            self.send({"event": "status", "id": message.get("id"), "status": self.status()})
+        elif op == "shutdown":
+            self.stopping = True
+
+    def submit(self, run_id: int, request: RunRequest) -> None:
+        limit = self.settings.max_timeout_s
+        timeout = min(request.timeout_s or self.settings.timeout_s, limit)
+        run = PendingRun(run_id, request, time.monotonic(), timeout)
+        running = sum(1 for c in self.children.values() if c.state == "running")
+        if len(self.queue) >= self.settings.queue_size:
+            self.send_result(run, RunResult(
+                status="busy",
+                message=(f"The server is busy: {running} runs are executing and "
+                         f"{len(self.queue)} are waiting. Try again in a moment."),
+            ))
+            return
+        if self.setup_failing():
+            self.send_result(run, self.setup_failed_result())
+            return
+        self.queue.append(run)
+        self.dispatch()
+        if run in self.queue:
+            self.send({"event": "queued", "id": run_id, "position": self.queue.index(run) + 1})
+
+    def send_positions(self) -> None:
+        for position, run in enumerate(self.queue, start=1):
+            if run.id is not None:
+                self.send({"event": "queued", "id": run.id, "position": position})
+
+    def send_result(self, run: PendingRun, result: RunResult) -> None:
+        if run.id is not None:
+            self.runs_total += 1
+            self.status_counts[result.status] = self.status_counts.get(result.status, 0) + 1
+            self.send({"event": "result", "id": run.id, "result": protocol.to_dict(result)})
+
+    def setup_failing(self) -> bool:
+        """Children keep dying before any run: stop forking for a while and answer at once."""
+        return (self.setup_failures >= SETUP_FAILURES_BEFORE_GIVING_UP
+                and time.monotonic() - self.last_setup_failure < SETUP_RETRY_S)
+
+    def setup_failed_result(self) -> RunResult:
+        return RunResult(
+            status="crashed",
+            message="The sandbox could not start a run on this host: "
+            + (self.last_setup_error.strip().splitlines() or ["unknown error"])[-1],
+        )
+
+    # -- pipes ----------------------------------------------------------------------------------
+
+    def on_pipe(self, fd: int, kind: str) -> None:
+        c = self.by_fd.get(fd)
+        if c is None:
+            return
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close_fd(c, fd)
+            if c.state == "exited" and not c.open_fds:
+                self.finish(c)
+            return
+        if kind == "result":
+            c.result_data += data
+            if len(c.result_data) > self.settings.result_bytes and c.kill_reason is None:
+                c.kill_reason = "result"
+                self.kill(c)
+            return
+        self.add_output(c, kind, data)
+
+    def add_output(self, c: Child, stream: str, data: bytes) -> None:
+        if c.truncated:
+            return
+        room = self.settings.output_bytes - c.output_bytes
+        cut = len(data) > room
+        data = data[: max(room, 0)]
+        c.output_bytes += len(data)
+        text = c.decoders[stream].decode(data, final=cut)
+        if cut:
+            text += TRUNCATION_MARK.format(limit=_size(self.settings.output_bytes))
+        if text:
+            (c.stdout if stream == "stdout" else c.stderr).append(text)
+            if c.output and c.output[-1].stream == stream:
+                c.output[-1].text += text
+            else:
+                c.output.append(OutputChunk(stream, text))  # type: ignore[arg-type]
+        if cut:
+            c.truncated = True
+            if c.kill_reason is None:
+                c.kill_reason = "output"
+            self.kill(c)
+
+    def close_fd(self, c: Child, fd: int) -> None:
+        if fd in c.open_fds:
+            c.open_fds.discard(fd)
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(fd)
+            self.by_fd.pop(fd, None)
+            os.close(fd)
+
+    # -- exits, kills, results -------------------------------------------------------------------
+
+    def kill(self, c: Child) -> None:
+        """Stop the run and everything it started: its cgroup, its process group, the process."""
+        c.cgroup.kill()
+        if c.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(c.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(c.pid, signal.SIGKILL)
+
+    def reap(self) -> None:
+        """Reap our own children: the zygote, and runs orphaned by a dead zygote (subreaper)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if self.zygote is not None and pid == self.zygote.pid:
+                self.zygote.returncode = os.waitstatus_to_exitcode(status)
+                self.zygote_died()
+            else:
+                self.on_exit(pid, status, 0)
+
+    def on_exit(self, pid: int, status: int, maxrss_kb: int) -> None:
+        c = self.by_pid.get(pid)
+        if c is None or c.state == "exited":
+            return
+        previous = c.state
+        c.state = "exited"
+        c.exit_status = status
+        c.maxrss_kb = maxrss_kb
+        c.exited_at = time.monotonic()
+        del self.by_pid[pid]
+        # The run is over: anything it left behind (daemons holding our pipes) goes now.
+        c.cgroup.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        if c.request_w >= 0:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(c.request_w)
+            self.by_fd.pop(c.request_w, None)
+            os.close(c.request_w)
+            c.request_w = -1
+        c.died_before_run = previous != "running" and c.kill_reason is None
+        if not c.open_fds:
+            self.finish(c)
+
+    def fail_queue(self) -> None:
+        while self.queue:
+            self.send_result(self.queue.popleft(), self.setup_failed_result())
+
+    def finish(self, c: Child) -> None:
+        """Build the result, answer, and clean up after one child."""
+        for fd in list(c.open_fds):
+            self.close_fd(c, fd)
+        if c.died_before_run and c.exit_status is not None:
+            code = os.waitstatus_to_exitcode(c.exit_status)
+            if code not in (0, -signal.SIGKILL):
+                self.setup_failures += 1
+                self.last_setup_failure = time.monotonic()
+                self.last_setup_error = "".join(c.stderr)[-2000:] or f"exit status {code}"
+                if self.setup_failing():
+                    self.fail_queue()
+        if c.run is not None and c.state == "exited":
+            result = self.classify(c)
+            if c.trusted:
+                self.warm.update(done=True, ok=result.status == "ok", status=result.status,
+                                 seconds=round(result.duration_s, 2))
+                if result.status != "ok":
+                    self.warm["message"] = (result.message + " " + result.stderr)[-500:]
+                self.send({"event": "warm", **self.warm})
+            else:
+                self.setup_failures = 0
+            self.send_result(c.run, result)
+        elif c.run is not None and c.trusted:
+            self.warm.update(done=True, ok=False, status="dropped")
+            self.send({"event": "warm", **self.warm})
+        self.discard(c)
+        self.dispatch()
+
+    def discard(self, c: Child) -> None:
+        for fd in list(c.open_fds):
+            self.close_fd(c, fd)
+        if c.request_w >= 0:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(c.request_w)
+            self.by_fd.pop(c.request_w, None)
+            os.close(c.request_w)
+            c.request_w = -1
+        if c.run is not None and c.state != "exited" and c.run.id is not None:
+            self.send_result(c.run, RunResult(status="crashed",
+                                              message="The run's process could not be started."))
+            c.run = None
+        c.cgroup.remove()
+        shutil.rmtree(c.scratch, ignore_errors=True)
+        self.children.pop(c.token, None)
+        if c.pid is not None:
+            self.by_pid.pop(c.pid, None)
+
+    def classify(self, c: Child) -> RunResult:
+        assert c.run is not None and c.exit_status is not None
+        s = self.settings
+        layers_line, _, report_data = bytes(c.result_data).partition(b"\n")
+        layers: dict[str, bool] = {}
+        with contextlib.suppress(ValueError):
+            layers = {str(k): bool(v) for k, v in json.loads(layers_line).items()}
+        layers.update(c.cgroup.layers())
+        report: WorkerReport | None = None
+        if report_data and c.kill_reason is None:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                report = protocol.from_json(WorkerReport, report_data.decode())
+        peak = c.cgroup.peak_memory_mb()
+        if peak is None and c.maxrss_kb:
+            peak = c.maxrss_kb / 1024
+        result = RunResult(
+            status="ok",
+            stdout="".join(c.stdout),
+            stderr="".join(c.stderr),
+            output=c.output,
+            duration_s=round(c.exited_at - c.started_at, 4),
+            queue_s=round(c.started_at - c.run.enqueued_at, 4),
+            peak_memory_mb=round(peak, 1) if peak is not None else None,
+            sandbox=layers,
+            truncated=c.truncated,
+            platform=self.info.platform,
+        )
+        if report is not None:
+            result.error = report.error
+            result.value_repr = report.value_repr
+            result.inspect = report.inspect
+            result.compilations = report.compilations
+            result.platform = report.platform or result.platform
+        status = c.exit_status
+        signalled = os.WIFSIGNALED(status)
+        sig = os.WTERMSIG(status) if signalled else 0
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        if c.kill_reason == "timeout":
+            result.status = "timeout"
+            result.message = f"Stopped: the run took longer than {c.run.timeout_s:g} s."
+        elif c.kill_reason == "output":
+            result.status = "output_limit"
+            result.truncated = True
+            result.message = (f"Stopped: the run printed more than {_size(s.output_bytes)}; "
+                              "the output is truncated.")
+        elif c.kill_reason == "result":
+            result.status = "output_limit"
+            result.truncated = True
+            result.message = (f"Stopped: the run's result (views, values) was larger than "
+                              f"{_size(s.result_bytes)}.")
+        elif c.cgroup.oom_killed() or (report and report.error
+                                       and report.error.type == "MemoryError"):
+            result.status = "memory"
+            result.message = f"Out of memory: the run used more than its {s.memory_mb} MiB."
+        elif signalled and sig == signal.SIGXCPU:
+            result.status = "timeout"
+            result.message = f"Stopped: the run used more than {s.cpu_s:g} s of CPU time."
+        elif c.kill_reason in ("shutdown", "zygote"):
+            result.status = "crashed"
+            result.message = "The run was stopped because the runner restarted."
+        elif signalled:
+            result.status = "crashed"
+            result.message = f"The run's process was killed by {signal.Signals(sig).name}."
+        elif report is None:
+            result.status = "crashed"
+            result.message = (f"The run's process exited (code {code}) before reporting "
+                              "a result.")
+        elif code != 0:
+            result.status = "crashed"
+            result.message = f"The run's process exited with code {code} after reporting."
+        elif report.error is not None:
+            result.status = "error"
+            where = f" on line {report.error.line}" if report.error.line else ""
+            result.message = f"{report.error.type}{where}: {report.error.message}"[:500]
+        else:
+            result.message = "Finished."
+        return result
+
+    # -- clocks ---------------------------------------------------------------------------------
+
+    def next_timeout(self) -> float | None:
+        now = time.monotonic()
+        times: list[float] = []
+        for c in self.children.values():
+            if c.state == "running" and c.deadline is not None and c.kill_reason is None:
+                times.append(c.deadline)
+            if c.state == "exited":
+                times.append(c.exited_at + DRAIN_S)
+        if self.queue:
+            times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
+        if not times:
+            return None
+        return max(0.0, min(times) - now)
+
+    def check_clocks(self) -> None:
+        now = time.monotonic()
+        for c in list(self.children.values()):
+            if (c.state == "running" and c.kill_reason is None and c.deadline is not None
+                    and now >= c.deadline):
+                c.kill_reason = "timeout"
+                self.kill(c)
+            elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
+                self.finish(c)  # an escaped process still holds a pipe: stop waiting
+        expired = False
+        while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
+            run = self.queue.popleft()
+            expired = True
+            self.send_result(run, RunResult(
+                status="busy", queue_s=round(now - run.enqueued_at, 3),
+                message=(f"The server is busy: the run waited {self.settings.queue_wait_s:g} s "
+                         "for a free slot. Try again in a moment.")))
+        if expired:
+            self.send_positions()
+
+    # -- main loop ------------------------------------------------------------------------------
+
+    def on_stdin(self) -> None:
+        try:
+            data = os.read(0, READ_CHUNK)
+        except BlockingIOError:
+            return
+        if not data:
+            self.stopping = True
+            return
+        self.in_buffer += data
+        *lines, self.in_buffer = self.in_buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self.on_runner_message(json.loads(line))
+
+    def serve(self) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        os.set_blocking(0, False)
+        self.selector.register(0, selectors.EVENT_READ, ("stdin", None))
+        self.selector.register(wake_r, selectors.EVENT_READ, ("signal", None))
+        self.start_zygote()
+        self.send({"event": "hello", **self.status()})
+        while not self.stopping:
+            for key, _ in self.selector.select(self.next_timeout()):
+                kind, detail = key.data
+                if kind == "stdin":
+                    self.on_stdin()
+                elif kind == "signal":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 4096)
+                    self.reap()
+                elif kind == "zygote":
+                    if self.zygote_sock is not None and key.fileobj is self.zygote_sock:
+                        self.on_zygote_message()
+                elif kind == "pipe":
+                    self.on_pipe(key.fd, detail)
+                elif kind == "request":
+                    c = self.by_fd.get(key.fd)
+                    if c is not None:
+                        self.flush_request(c)
+                if self.stopping:
+                    break
+            self.check_clocks()
+            if self.zygote_ready is False and self.zygote is not None and (
+                    time.monotonic() - self.zygote_started_at > ZYGOTE_START_S):
+                self.zygote.kill()  # stuck in its imports; reap() restarts it
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        for c in list(self.children.values()):
+            if c.kill_reason is None:
+                c.kill_reason = "shutdown"
+            self.kill(c)
+        for run in list(self.queue):
+            self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
+        self.queue.clear()
+        for c in list(self.children.values()):
+            if c.run is not None and c.run.id is not None:
+                self.send_result(c.run, RunResult(status="crashed",
+                                                  message="The runner shut down."))
+            c.run = None
+            c.state = "exited"
+            self.discard(c)
+        if self.zygote is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.zygote.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
+                self.zygote.wait(5)
+        self.reap_all()
+        shutil.rmtree(self.run_root, ignore_errors=True)
+
+    def reap_all(self) -> None:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                time.sleep(0.01)
+
+
+def _become_subreaper() -> None:
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _remove_stale_run_dirs(settings: Settings) -> None:
+    """Scratch left by a supervisor that was killed: its pid is no longer alive."""
+    root = platform_module.state_dir(settings)
+    for path in root.glob("runs-*"):
+        pid = path.name.removeprefix("runs-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def main() -> int:
+    first = child_module.read_line(0)  # byte-exact: later lines are read from fd 0 directly
+    message = json.loads(first) if first.strip() else {}
+    settings = protocol.from_dict(Settings, message.get("settings", {}))
+    _become_subreaper()
+    root = platform_module.state_dir(settings)
+    # Traversable, not listable: a sandboxed run (maybe another uid) reaches only its own scratch.
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
+    _remove_stale_run_dirs(settings)
+    supervisor = Supervisor(settings)
+    try:
+        supervisor.serve()
+    finally:
+        supervisor.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
