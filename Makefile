@@ -21,7 +21,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 run: setup
-	$(PY) -m streamlit run app/main.py --server.port $(PORT) --server.headless true
+	PORT=$(PORT) PYTHON=$(PY) scripts/serve.sh
 
 test: setup
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,40 @@
+# JAX Playground image. CPU by default; NVIDIA GPUs with --build-arg ACCELERATOR=cuda13.
+# deploy/container-check.sh performs these steps for real (CI has no Docker engine): keep every
+# step a plain RUN/ENV/COPY it can replay. Run options the sandbox needs: deploy/README.md.
+FROM python:3.11-slim-bookworm
+
+# cpu, or cuda13 (jax[cuda13]: CUDA 13 wheels from PyPI; the host needs the NVIDIA driver and
+# the NVIDIA container toolkit, `docker run --gpus all`).
+ARG ACCELERATOR=cpu
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    XLA_PYTHON_CLIENT_PREALLOCATE=false
+
+# bubblewrap: the sandbox's filesystem view; libseccomp2: its syscall filter (pyseccomp).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 \
+    && rm -rf /var/lib/apt/lists/*
+
+# The app runs as this unprivileged user: bubblewrap maps root to root, so never run as root.
+RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin playground
+
+WORKDIR /srv/playground
+COPY requirements.txt ./
+RUN python -m pip install -r requirements.txt
+RUN if [ "$ACCELERATOR" = "cuda13" ]; then \
+        python -m pip install "jax[cuda13]==0.10.2"; \
+    elif [ "$ACCELERATOR" != "cpu" ]; then \
+        echo "ACCELERATOR must be cpu or cuda13, not $ACCELERATOR" >&2; exit 1; \
+    fi
+# Code owned by root, read-only to the app user.
+COPY . .
+
+USER 10001:10001
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
+    CMD ["python", "deploy/healthcheck.py"]
+CMD ["scripts/serve.sh"]
