@@ -64,7 +64,9 @@ def advise(exc: BaseException, steps: Sequence[TransformStep], args: tuple[Any, 
     if isinstance(exc, jax.errors.TracerArrayConversionError):
         return ("NumPy cannot work on traced values: use the jax.numpy function instead of the "
                 "numpy one inside transformed code.")
-    if isinstance(exc, jax.errors.ConcretizationTypeError) or "static_argnums" in message:
+    value_needed = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+                    jax.errors.TracerIntegerConversionError)
+    if isinstance(exc, value_needed) or "static_argnums" in message:
         return ("Under jit an argument is a tracer without a value, so Python `if`/`while`/"
                 "`range` cannot depend on it: use jax.lax.cond / jnp.where / jax.lax.fori_loop, "
                 "or mark the argument static with jax.jit(..., static_argnums=...).")

@@ -1,0 +1,103 @@
+"""Invalid stacks end in the real JAX error plus one sentence of advice, in inspect.error."""
+
+from __future__ import annotations
+
+from app.protocol import InspectRequest, RunRequest
+from app.worker.execute import execute
+
+from .helpers import PRELUDE, inspect, steps
+
+
+def test_grad_of_a_non_scalar_suggests_sum_or_jacrev() -> None:
+    code = "def double(x):\n    return 2 * x\n"
+    error = inspect(code, "double", "(jnp.ones(3),)", steps("grad")).result.error
+    assert error is not None and error.type == "TypeError"
+    assert "Gradient only defined for scalar-output functions" in error.message
+    assert "jnp.sum" in error.advice and "jacrev" in error.advice
+
+
+def test_vmap_over_an_unbatched_argument_suggests_in_axes_none() -> None:
+    code = "def scale(w, x):\n    return w * x\n"
+    error = inspect(code, "scale", "(2.0, jnp.ones(3))", steps("vmap")).result.error
+    assert error is not None and error.type == "ValueError"
+    assert "vmap was requested to map its argument along axis 0" in error.message
+    assert "in_axes None" in error.advice
+
+
+def test_vmap_with_inconsistent_sizes_gets_the_same_advice() -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    error = inspect(code, "add", "(jnp.ones(3), jnp.ones(4))", steps("vmap")).result.error
+    assert error is not None and "inconsistent sizes" in error.message
+    assert "in_axes None" in error.advice
+
+
+def test_pmap_over_more_items_than_devices_says_the_device_count() -> None:
+    code = "def inc(x):\n    return x + 1\n"
+    error = inspect(code, "inc", "(jnp.ones(16),)", steps("pmap")).result.error
+    assert error is not None
+    assert "8 devices" in error.advice and "16 items" in error.advice
+
+
+def test_pmap_of_a_scalar_says_the_device_count() -> None:
+    code = "def inc(x):\n    return x + 1\n"
+    error = inspect(code, "inc", "(1.0,)", steps("pmap")).result.error
+    assert error is not None and "8 devices" in error.advice
+
+
+def test_python_if_on_a_traced_value_points_to_cond_and_static_argnums() -> None:
+    code = "def relu(x):\n    if x > 0:\n        return x\n    return 0.0 * x\n"
+    error = inspect(code, "relu", "(1.0,)", steps("jit")).result.error
+    assert error is not None and error.type == "TracerBoolConversionError"
+    assert error.line == 5  # the user's `if`, PRELUDE is three lines
+    assert "lax.cond" in error.advice and "static_argnums" in error.advice
+
+
+def test_range_of_a_traced_value_gets_the_same_advice() -> None:
+    code = "def tri(n):\n    return sum(range(n))\n"
+    error = inspect(code, "tri", "(4,)", steps("jit")).result.error
+    assert error is not None and "static_argnums" in error.advice
+
+
+def test_numpy_on_a_tracer_suggests_jax_numpy() -> None:
+    code = "def s(x):\n    return np.sin(x)\n"
+    error = inspect(code, "s", "(1.0,)", steps("jit")).result.error
+    assert error is not None and error.type == "TracerArrayConversionError"
+    assert "jax.numpy" in error.advice
+
+
+def test_grad_of_an_integer_input_suggests_floats() -> None:
+    code = "def sq(x):\n    return x * x\n"
+    error = inspect(code, "sq", "(3,)", steps("grad")).result.error
+    assert error is not None and "1.0" in error.advice
+
+
+def test_unknown_function_lists_the_snippet_functions() -> None:
+    code = "def loss(x):\n    return x\n"
+    error = inspect(code, "los", "(1.0,)", steps("jit")).result.error
+    assert error is not None and error.type == "NameError"
+    assert "loss" in error.advice
+
+
+def test_broken_args_expression_is_explained() -> None:
+    code = "def loss(x):\n    return x\n"
+    error = inspect(code, "loss", "(undefined_name,)", steps("jit")).result.error
+    assert error is not None and error.type == "NameError"
+    assert "undefined_name" in error.message and "expression" in error.advice
+
+
+def test_unknown_option_names_the_accepted_ones() -> None:
+    code = "def loss(x):\n    return x\n"
+    error = inspect(code, "loss", "(1.0,)", steps(("jit", {"static_argnum": 0}))).result.error
+    assert error is not None and "static_argnums" in error.message
+
+
+def test_inspect_errors_do_not_become_run_errors_and_skip_inspect_after_a_failed_run() -> None:
+    bad_stack = RunRequest(PRELUDE + "def f(x):\n    return 2 * x\n",
+                           inspect=InspectRequest("f", "(jnp.ones(2),)", steps("grad")))
+    report, _ = execute(bad_stack)
+    assert report.error is None and report.inspect and report.inspect.error
+    failed_run = RunRequest(PRELUDE + "def f(x):\n    return x\nraise ValueError('boom')\n",
+                            inspect=InspectRequest("f", "(1.0,)"))
+    report, _ = execute(failed_run)
+    assert report.error is not None and report.error.type == "ValueError"
+    assert report.inspect is None
