@@ -67,6 +67,8 @@ def status_message(result: RunResult) -> StatusMessage:
     tone, headline, fallback = table.get(
         result.status, ("error", f"Unknown status {result.status!r}.", "")
     )
+    if result.status == "ok":  # the headline says it all; the runner's "Finished." adds nothing
+        return StatusMessage(tone=tone, headline=headline, detail="")
     return StatusMessage(tone=tone, headline=headline, detail=result.message or fallback)
 
 

@@ -32,6 +32,14 @@ def build_request(snippet: Any, code: str, inspect: bool) -> RunRequest:
     return request
 
 
+def call_text(function: str, args: str | None) -> str:
+    """How the entry is called, e.g. loss(x) for args '(x,)'."""
+    inner = (args or "()").strip()
+    if inner.startswith("(") and inner.endswith(")"):
+        inner = inner[1:-1].rstrip().removesuffix(",")
+    return f"{function}({inner})"
+
+
 def controls(snippet: Any, code: str) -> tuple[bool, bool]:
     """Run / Reset / Share / inspect row; returns (run clicked, inspect wanted)."""
     edited = code != snippet.code
@@ -44,7 +52,7 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
     with note_col:
         if snippet.entry:
             inspect = st.toggle(
-                f"Inspect `{snippet.entry}{snippet.args or '()'}`: jaxpr, HLO, timings, cost",
+                f"Inspect `{call_text(snippet.entry, snippet.args)}`: jaxpr, HLO, timings, cost",
                 value=True, key=f"inspect::{snippet.id}",
             )
         if edited:

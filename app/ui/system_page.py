@@ -14,6 +14,7 @@ from app.ui.chrome import page_header
 from app.ui.run import shared_runner
 
 INTRO = "The JAX the sandbox runs, the devices it sees, the sandbox layers and the limits in force."
+_HEADLINE = ("platform", "device_kind", "device_count", "idle", "running", "queued", "runs_total")
 
 
 def _version(package: str) -> str:
@@ -33,17 +34,6 @@ def runner_status() -> dict[str, Any] | str:
         return f"The sandbox runner is not available: {type(exc).__name__}: {exc}"
 
 
-def _show_value(name: str, value: Any) -> None:
-    if isinstance(value, dict):
-        st.markdown(f"**{name}**")
-        rows = {"": [str(k) for k in value], "value": [_plain(v) for v in value.values()]}
-        st.dataframe(rows, hide_index=True, width="stretch")
-    elif isinstance(value, list | tuple):
-        st.markdown(f"**{name}**: " + (", ".join(_plain(v) for v in value) or "none"))
-    else:
-        st.markdown(f"**{name}**: {_plain(value)}")
-
-
 def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "✅ on" if value else "❌ off"
@@ -52,9 +42,36 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _table(mapping: dict[str, Any], first: str) -> None:
+    st.dataframe({first: [str(k).replace("_", " ") for k in mapping],
+                  "value": [_plain(v) for v in mapping.values()]},
+                 hide_index=True, width="stretch")
+
+
+def _show_runner(status: dict[str, Any]) -> None:
+    shown = [k for k in _HEADLINE if k in status]
+    for column, name in zip(st.columns(max(1, len(shown))), shown, strict=False):
+        column.metric(name.replace("_", " "), _plain(status[name]).upper()
+                      if name == "platform" else _plain(status[name]))
+    for note in status.get("notes", []):
+        st.info(note)
+    if status.get("platform") == "tpu":
+        st.info("TPU: one process may own the chip, so runs go one at a time.")
+    layers = status.get("layers")
+    if isinstance(layers, dict):
+        st.markdown("**Sandbox layers active on this host**")
+        _table(layers, "layer")
+    if status.get("last_setup_error"):
+        st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
+    rest = {k: v for k, v in status.items()
+            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error")}
+    with st.expander("Everything the runner reports"):
+        _table(rest, "field")
+
+
 def render_system() -> None:
     page_header("System", INTRO)
-    left, right = st.columns(2, gap="large")
+    left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Software")
         st.markdown(
@@ -75,8 +92,7 @@ def render_system() -> None:
         if isinstance(status, str):
             st.error(status)
         else:
-            for name, value in status.items():
-                _show_value(name.replace("_", " "), value)
+            _show_runner(status)
     st.subheader("Limits in force")
     current = settings()
     rows = describe()

@@ -1,0 +1,143 @@
+"""Every page under streamlit.testing's AppTest, against the real runner and the real library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.snippets import load_library
+from app.ui.navigation import section_page_file
+from app.ui.share import SharedState, encode
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = load_library()
+RUN_TIMEOUT_S = 180  # a cold runner starts its zygote (import jax) on the first run
+
+
+def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=RUN_TIMEOUT_S)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("success", "error", "warning", "info", "markdown", "caption")
+             for e in getattr(at, kind)]
+    parts += [e.value for e in at.code]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_library_section_has_its_page_file() -> None:
+    missing = [s.slug for s in LIBRARY.sections if not section_page_file(s.slug).is_file()]
+    assert not missing
+
+
+@pytest.mark.parametrize("section", LIBRARY.sections, ids=lambda s: s.slug)
+def test_section_page_runs_its_first_snippet(section) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(section_page_file(section.slug).name)
+    assert at.title[0].value == section.title
+    if section.snippets:
+        first = section.snippets[0]
+        at.button(key=f"run::{first.id}").click().run()
+        assert not at.exception
+        shown = texts(at)
+        if first.expect.outcome == "ok":
+            assert "Ran in" in shown, shown[-2000:]
+        else:
+            assert first.expect.outcome in shown, shown[-2000:]
+    elif section.pairs:
+        pair = section.pairs[0]
+        at.button(key=f"run-both::{pair.id}").click().run()
+        assert not at.exception
+        assert "Verdict:" in texts(at)
+    else:
+        pytest.skip(f"section {section.slug} has no snippets yet")
+
+
+def test_playground_runs_the_blank_snippet_with_its_views() -> None:
+    at = open_page("playground.py")
+    at.toggle(key="inspect::playground/blank").set_value(True)
+    at.button(key="run::playground/blank").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Ran in" in shown and "f(x) =" in shown
+    assert [t.label for t in at.tabs][:2] == ["Output", "jaxpr"]
+
+
+def test_playground_shows_the_timeout_message() -> None:
+    at = open_page("playground.py")
+    at.session_state["code::playground/blank"] = "while True:\n    pass\n"
+    at.slider(key="timeout::playground/blank").set_value(1.0)
+    at.button(key="run::playground/blank").click().run()
+    assert "Time limit reached" in texts(at)
+
+
+def test_error_points_at_the_users_line() -> None:
+    at = open_page("playground.py")
+    at.session_state["code::playground/blank"] = "x = 1\ny = 2\nz = x / 0\n"
+    at.toggle(key="inspect::playground/blank").set_value(False)
+    at.button(key="run::playground/blank").click().run()
+    shown = texts(at)
+    assert "ZeroDivisionError" in shown and "(line 3)" in shown
+
+
+def test_edits_survive_a_page_switch_and_run() -> None:
+    first = LIBRARY.sections[0].snippets[0]
+    page = section_page_file(LIBRARY.sections[0].slug).name
+    at = open_page(page)
+    at.session_state[f"code::{first.id}"] = "print('edited', 6 * 7)\n"
+    at.switch_page("../pages/system.py").run()
+    at.switch_page(f"../pages/{page}").run()
+    at.toggle(key=f"inspect::{first.id}").set_value(False)
+    at.button(key=f"run::{first.id}").click().run()
+    assert "edited 42" in texts(at)
+    assert any("badge[" in m.value and "edited" in m.value for m in at.markdown)
+    assert not at.button(key=f"reset::{first.id}").disabled
+
+
+def test_transform_lab_compares_two_stacks() -> None:
+    at = open_page("transform_lab.py")
+    run_buttons = [b for b in at.button if b.key and b.key.startswith("run::lab/")]
+    run_buttons[0].click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "jax.grad(jax.jit(f))" in shown and "jax.jit(jax.grad(f))" in shown
+    assert sum(1 for t in at.tabs if t.label == "jaxpr") == 2
+
+
+def test_gotchas_runs_both_sides_and_gives_a_verdict() -> None:
+    pair = LIBRARY.pairs[0]
+    at = open_page("gotchas.py")
+    at.button(key=f"run-both::{pair.id}").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Verdict:" in shown and "as expected" in shown, shown[-2000:]
+
+
+def test_system_page_shows_runner_and_limits() -> None:
+    at = open_page("system.py")
+    shown = texts(at)
+    assert "not available" not in shown
+    assert any(m.label == "platform" for m in at.metric)
+    assert "PLAYGROUND_TIMEOUT_S" in str([d.value for d in at.dataframe])
+
+
+def test_share_link_restores_code() -> None:
+    first = LIBRARY.sections[0].snippets[0]
+    token = encode(SharedState(first.id, "print('shared!')\n", {"inspect": False}))
+    at = open_page(query={"share": token})
+    assert at.session_state[f"code::{first.id}"] == "print('shared!')\n"
+    assert "Opened from a share link" in texts(at)
+
+
+def test_damaged_share_link_opens_the_page_with_a_notice() -> None:
+    at = open_page(query={"share": "bm90IGEgbGluaw"})
+    assert "damaged" in texts(at) or "not one the playground made" in texts(at)
+    assert at.title[0].value == LIBRARY.sections[0].title
