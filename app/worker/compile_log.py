@@ -38,6 +38,10 @@ _COMPILING = re.compile(r"^Compiling (?:jit|pmap)\((?P<name>.+?)\) with")
 _NOW_BEFORE = re.compile(r"now (?P<now>\S+?)(?:\(\{\}\))?(?:\{weak_type=(?P<wnow>\w+)\})? and "
                          r"before (?P<before>\S+?)(?:\(\{\}\))?(?:\{weak_type=(?P<wbefore>\w+)\})?"
                          r"(?:https?://\S*)?$")
+# "<class 'jax._src.tree_util.Static'> with pytree metadata Static(val=3)" -> "Static(val=3)"
+_STATIC_NOISE = re.compile(
+    r"<class '[\w.]*Static'> with pytree metadata (Static\(val=.*?\))(?= and|,|$)"
+)
 _AVAL = re.compile(r"^(?P<dtype>[a-z]+\d*)\[(?P<shape>[^\]]*)\]")
 
 
@@ -75,6 +79,7 @@ def explain_reason(message: str) -> str:
     differences = [ln.lstrip("* ").strip() for ln in lines if ln.startswith("*")]
     detail = "; ".join(differences) or " ".join(ln for ln in lines if ln)
     detail = detail.replace("https://docs.jax.dev/en/latest/type_promotion.html#weak-types", "")
+    detail = _STATIC_NOISE.sub(r"\1", detail)
     tag = _classify(differences[0]) if differences else "inputs changed"
     return f"{tag}: {detail}"[:_REASON_LIMIT]
 

@@ -37,31 +37,33 @@ class _Stop(Exception):
 
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
-    """Send fds 1 and 2 to /dev/null, waiting for pending debug prints on both sides."""
+    """Mute the user's output: sys.stdout/stderr and fds 1 and 2 (C++ and XLA write there).
+
+    Pending jax.debug.print callbacks are waited for on both sides, so none leaks out later.
+    """
     import jax
 
     jax.effects_barrier()
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no /dev/null in this sandbox: better repeated output than none
+        sink = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    except OSError:  # no /dev/null in this sandbox: better repeated output than a failed inspect
         yield
         return
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            jax.effects_barrier()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in [*saved, devnull]:
-            os.close(fd)
+    with sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                jax.effects_barrier()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 def _callables_in(namespace: dict[str, Any]) -> list[str]:
