@@ -13,16 +13,20 @@ so a run pays only for its own code. It never returns: os._exit in every path.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import ctypes
+import fcntl
 import io
 import json
 import os
 import signal
 import sys
+import termios
+import time
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from app import protocol
 from app.config import Settings
@@ -31,6 +35,7 @@ REQUEST_FD, RESULT_FD = 0, 3
 EXIT_OK = 0
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the child failed before user code ran
 PR_SET_PDEATHSIG = 1
+DRAIN_WAIT_S = 0.05  # at most this long per switch between stdout and stderr
 
 # The trusted warm-up: fills the persistent compilation cache with what almost every run needs.
 WARMUP_CODE = """
@@ -70,8 +75,37 @@ def _read_all(fd: int) -> bytes:
     return b"".join(parts)
 
 
+class _OrderedFile(io.FileIO):
+    """stdout and stderr are two pipes, so the supervisor cannot see which write came first.
+    When the run switches from one stream to the other, wait (briefly) until the supervisor has
+    read what is in the first pipe: then it reads the writes in the order they were made."""
+
+    last_fd: int | None = None
+
+    def write(self, data: Any) -> int | None:
+        fd = self.fileno()
+        previous = _OrderedFile.last_fd
+        if previous is not None and previous != fd:
+            _wait_drained(previous)
+        _OrderedFile.last_fd = fd
+        return super().write(data)
+
+
+def _wait_drained(fd: int, limit_s: float = DRAIN_WAIT_S) -> None:
+    unread = array.array("i", [0])
+    deadline = time.monotonic() + limit_s
+    try:
+        while True:
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
+            if unread[0] == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.0001)
+    except OSError:
+        return
+
+
 def _text_stream(fd: int) -> io.TextIOWrapper:
-    raw = io.FileIO(fd, "w", closefd=False)
+    raw = _OrderedFile(fd, "w", closefd=False)
     return io.TextIOWrapper(
         raw, encoding="utf-8", errors="backslashreplace", line_buffering=True, write_through=True
     )

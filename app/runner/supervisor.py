@@ -140,6 +140,20 @@ class Supervisor:
         self.info = platform_module.detect(settings)
         self.layers = sandbox.probe()
         self.max_concurrent = self.info.max_concurrent
+        self.warm_marker = self.warm_marker_path()
+        if self.warm_marker.exists():  # an earlier supervisor filled this cache already
+            self.warm = {"done": True, "ok": True, "status": "cached"}
+
+    def warm_marker_path(self) -> Path:
+        """Names the cache contents: the same JAX, flags and devices give the same entries."""
+        import hashlib
+        from importlib.metadata import version
+
+        key = json.dumps([version("jax"), version("jaxlib"), self.info.env.get("XLA_FLAGS"),
+                          self.info.platform, self.info.device_count, sys.version,
+                          child_module.WARMUP_CODE])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return platform_module.compile_cache_dir(self.settings) / f"warm-{digest}"
 
     # -- protocol out -------------------------------------------------------------------------
 
@@ -215,6 +229,12 @@ class Supervisor:
         self.zygote_started_at = time.monotonic()
         self.selector.register(ours, selectors.EVENT_READ, ("zygote", None))
 
+    def kill_zygote(self) -> None:
+        # Not Popen.kill: it polls first, which would reap the zygote behind reap()'s back.
+        if self.zygote is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.zygote.pid, signal.SIGKILL)
+
     def zygote_died(self) -> None:
         if self.zygote_sock is not None:
             self.selector.unregister(self.zygote_sock)
@@ -245,9 +265,7 @@ class Supervisor:
             self.zygote_sock.close()
             self.zygote_sock = None
             self.zygote_ready = False
-            if self.zygote is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    self.zygote.kill()
+            self.kill_zygote()
             self.reap()
             return
         message = json.loads(data)
@@ -529,6 +547,10 @@ class Supervisor:
                 self.zygote.returncode = os.waitstatus_to_exitcode(status)
                 self.zygote_died()
             else:
+                # Reaped here, not by the zygote: its parent, the zygote, is dead.
+                orphan = self.by_pid.get(pid)
+                if orphan is not None and orphan.kill_reason is None:
+                    orphan.kill_reason = "zygote"
                 self.on_exit(pid, status, 0)
 
     def on_exit(self, pid: int, status: int, maxrss_kb: int) -> None:
@@ -571,6 +593,12 @@ class Supervisor:
                 self.last_setup_error = "".join(c.stderr)[-2000:] or f"exit status {code}"
                 if self.setup_failing():
                     self.fail_queue()
+        if (c.run is not None and c.run.id is not None and c.kill_reason == "zygote"
+                and not c.result_data):
+            # The child died with the zygote before it read its request: no user code ran, so
+            # the run goes back to the front of the queue instead of failing.
+            self.queue.appendleft(c.run)
+            c.run = None
         if c.run is not None and c.state == "exited":
             result = self.classify(c)
             if c.trusted:
@@ -578,6 +606,9 @@ class Supervisor:
                                  seconds=round(result.duration_s, 2))
                 if result.status != "ok":
                     self.warm["message"] = (result.message + " " + result.stderr)[-500:]
+                else:
+                    with contextlib.suppress(OSError):
+                        self.warm_marker.touch()
                 self.send({"event": "warm", **self.warm})
             else:
                 self.setup_failures = 0
@@ -749,6 +780,8 @@ class Supervisor:
         self.selector.register(wake_r, selectors.EVENT_READ, ("signal", None))
         self.start_zygote()
         self.send({"event": "hello", **self.status()})
+        if self.warm["done"]:
+            self.send({"event": "warm", **self.warm})
         while not self.stopping:
             for key, _ in self.selector.select(self.next_timeout()):
                 kind, detail = key.data
@@ -772,7 +805,7 @@ class Supervisor:
             self.check_clocks()
             if self.zygote_ready is False and self.zygote is not None and (
                     time.monotonic() - self.zygote_started_at > ZYGOTE_START_S):
-                self.zygote.kill()  # stuck in its imports; reap() restarts it
+                self.kill_zygote()  # stuck in its imports; reap() restarts it
         self.shutdown()
 
     def shutdown(self) -> None:

@@ -1,0 +1,199 @@
+"""Limits, admission, recovery and cleanup, on a private Runner with small limits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.config import Settings
+from app.protocol import RunRequest, RunResult
+from app.runner import platform as runner_platform
+from app.runner.runner import Runner
+
+SLEEP = "import time\nprint('started', flush=True)\ntime.sleep({s})\nprint('done')"
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runner-state")
+
+
+@pytest.fixture(scope="module")
+def small(state: Path) -> Iterator[Runner]:
+    """One run at a time, one queued, 4 KiB of output: every admission path is reachable."""
+    config = Settings(
+        max_concurrent=1,
+        queue_size=1,
+        output_bytes=4096,
+        result_bytes=64 * 1024,
+        state_dir=str(state),
+        compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())),
+    )
+    runner = Runner(config)
+    runner.start()
+    yield runner
+    runner.close()
+
+
+def _background(runner: Runner, code: str, updates: list | None = None):  # type: ignore[no-untyped-def]
+    box: dict[str, RunResult] = {}
+
+    def go() -> None:
+        callback = (lambda s, p: updates.append((s, p))) if updates is not None else None
+        box["result"] = runner.run(RunRequest(code=code, timeout_s=20), callback)
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    return thread, box
+
+
+def test_output_flood_is_cut_with_a_mark(small: Runner) -> None:
+    result = small.run(RunRequest(code="while True:\n    print('x' * 100)\n"))
+    assert result.status == "output_limit"
+    assert result.truncated is True
+    assert "output truncated" in result.stdout
+    assert len(result.stdout.encode()) < 4096 + 200
+
+
+def test_output_just_under_the_cap_is_complete(small: Runner) -> None:
+    result = small.run(RunRequest(code="print('y' * 3000)"))
+    assert result.status == "ok"
+    assert result.stdout == "y" * 3000 + "\n"
+    assert result.truncated is False
+
+
+def test_result_larger_than_its_cap_is_output_limit(small: Runner) -> None:
+    # The value repr is cut by the worker; flood the result pipe itself.
+    flood = "import os\nfor _ in range(100):\n    os.write(3, b'z' * 4096)"
+    result = small.run(RunRequest(code=flood))
+    assert result.status == "output_limit"
+    assert "result" in result.message
+
+
+def test_queue_positions_then_busy_when_the_queue_is_full(small: Runner) -> None:
+    first_updates: list = []
+    second_updates: list = []
+    first, first_box = _background(small, SLEEP.format(s=1.5), first_updates)
+    assert _wait_for(lambda: ("running", None) in first_updates)
+    second, second_box = _background(small, "print('second')", second_updates)
+    assert _wait_for(lambda: ("queued", 1) in second_updates)
+    third = small.run(RunRequest(code="print('third')"))
+    assert third.status == "busy"
+    assert "busy" in third.message
+    first.join()
+    second.join()
+    assert first_box["result"].status == "ok"
+    assert second_box["result"].status == "ok"
+    assert second_box["result"].stdout == "second\n"
+    assert second_box["result"].queue_s > 0.5
+    assert second_updates[-1] == ("running", None)
+
+
+def test_killed_zygote_is_restarted_and_the_next_run_works(small: Runner) -> None:
+    before = small.status()
+    os.kill(before["zygote_pid"], signal.SIGKILL)
+    result = small.run(RunRequest(code="print('after zygote death')"))
+    assert result.status == "ok", result
+    after = small.status()
+    assert after["zygote_pid"] != before["zygote_pid"]
+    assert after["zygote_restarts"] == before["zygote_restarts"] + 1
+    assert _wait_for(lambda: small.status()["idle"] >= 1)  # the pool healed
+
+
+def test_run_in_flight_when_the_zygote_dies_is_crashed(small: Runner) -> None:
+    updates: list = []
+    thread, box = _background(small, SLEEP.format(s=10), updates)
+    assert _wait_for(lambda: ("running", None) in updates)
+    time.sleep(0.3)
+    os.kill(small.status()["zygote_pid"], signal.SIGKILL)
+    thread.join(30)
+    assert box["result"].status == "crashed"
+    assert small.run(RunRequest(code="print(1)")).status == "ok"
+
+
+def test_killed_supervisor_fails_runs_in_flight_and_recovers(small: Runner) -> None:
+    updates: list = []
+    thread, box = _background(small, SLEEP.format(s=10), updates)
+    assert _wait_for(lambda: ("running", None) in updates)
+    old_pid = small.supervisor_pid()
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    thread.join(30)
+    assert box["result"].status == "crashed"
+    result = small.run(RunRequest(code="print('recovered')"))
+    assert result.status == "ok", result
+    assert result.stdout == "recovered\n"
+    assert small.supervisor_pid() != old_pid
+    # The old supervisor's zygote and children died with it (parent-death signals).
+    assert _wait_for(lambda: not _processes_mentioning(str(small.settings.state_dir), old_pid))
+
+
+def _processes_mentioning(marker: str, supervisor_pid: int | None = None) -> list[psutil.Process]:
+    """Processes of our runner: the zygote's argv holds the settings (our unique state dir)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if marker in cmdline and proc.pid != os.getpid():
+            found.append(proc)
+    if supervisor_pid is not None:
+        with_parent = []
+        for proc in found:
+            try:
+                ancestors = {p.pid for p in proc.parents()}
+            except psutil.Error:
+                continue
+            if supervisor_pid in ancestors or proc.pid == supervisor_pid:
+                with_parent.append(proc)
+        return with_parent
+    return found
+
+
+def test_nothing_is_left_after_close(state: Path) -> None:
+    """Own runner: runs that try to outlive themselves, then close; no process, no scratch."""
+    config = Settings(max_concurrent=2, state_dir=str(state / "cleanup"),
+                      compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
+    runner = Runner(config)
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(120)\n"
+        "    os._exit(0)\n"
+        "print('parent done')\n"
+    )
+    assert runner.run(RunRequest(code=daemon)).status == "ok"
+    updates: list = []
+    thread, _box = _background(runner, SLEEP.format(s=30), updates)
+    assert _wait_for(lambda: ("running", None) in updates)
+    info = runner.status()
+    pids = [info["supervisor_pid"], info["zygote_pid"], *info["child_pids"]]
+    runner.close()
+    thread.join(30)
+    assert _wait_for(lambda: not any(psutil.pid_exists(p) and _alive(p) for p in pids), 10)
+    assert not _processes_mentioning(str(state / "cleanup"))
+    leftovers = list((state / "cleanup").glob("runs-*"))
+    assert leftovers == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
