@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +64,10 @@ WORKER = textwrap.dedent("""\
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
-    # The flag the runner gives its workers (DESIGN.md, CPU compiler bug); same for both sides.
+    # The flag the runner gives its workers on jax 0.10 (DESIGN.md, CPU compiler bug); the same
+    # for both sides. Other versions may not know it, and XLA aborts on an unknown flag.
     flags = env.get("XLA_FLAGS", "")
-    if "ynn_fusion_type" not in flags:
+    if version("jaxlib").startswith("0.10.") and "ynn_fusion_type" not in flags:
         env["XLA_FLAGS"] = (flags + " --xla_cpu_experimental_ynn_fusion_type=").strip()
     return env
 

@@ -25,9 +25,9 @@ def test_fast_calls_are_grouped_into_samples() -> None:
 
 
 def test_slow_calls_are_one_per_sample_with_at_least_three_samples() -> None:
-    result = timing.steady_state(lambda: time.sleep(0.006), lambda: (), budget_s=0.01)
-    assert result.calls_per_sample == 1
-    assert result.count == timing.MIN_SAMPLES
+    result = timing.steady_state(lambda: time.sleep(0.006), lambda: (), budget_s=0.2)
+    assert result.calls_per_sample == 1  # 6 ms is already past the 5 ms sample target
+    assert result.count >= timing.MIN_SAMPLES
     assert result.min_s >= 0.006
 
 
