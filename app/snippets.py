@@ -118,6 +118,10 @@ class Section:
     intro: str = ""
     path: Path | None = None
 
+    def all_snippets(self) -> tuple[Snippet, ...]:
+        """The section's snippets, then both sides of each pair."""
+        return (*self.snippets, *(side for p in self.pairs for side in (p.numpy, p.jax)))
+
 
 @dataclass(frozen=True)
 class Library:
@@ -148,10 +152,7 @@ class Library:
 
     def _iter_all(self) -> Iterator[Snippet]:
         for s in self.sections:
-            yield from s.snippets
-            for p in s.pairs:
-                yield p.numpy
-                yield p.jax
+            yield from s.all_snippets()
 
 
 # --- parsing ---------------------------------------------------------------------------------

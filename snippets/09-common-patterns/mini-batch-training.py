@@ -18,6 +18,7 @@
 # ///
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 def train_step(params, batch):
     """Single training step on one batch"""
@@ -35,10 +36,11 @@ def train_step(params, batch):
 train_step = jax.jit(train_step)
 
 # Synthetic data: 8 batches of 16 examples with 3 features
-kx, kn = jax.random.split(jax.random.key(0))
-true_w = jnp.array([1.0, -2.0, 0.5])
-xs = jax.random.normal(kx, (8, 16, 3))
-ys = xs @ true_w + 0.01 * jax.random.normal(kn, (8, 16))
+# (made with NumPy: a data loader usually hands over host arrays)
+rng = np.random.default_rng(0)
+true_w = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+xs = rng.normal(size=(8, 16, 3)).astype(np.float32)
+ys = xs @ true_w + 0.01 * rng.normal(size=(8, 16)).astype(np.float32)
 data_loader = list(zip(xs, ys))  # 8 (x, y) batches
 params = jnp.zeros(3)
 

@@ -10,13 +10,13 @@
 # args = "(jnp.float32(3.0),)"
 # transforms = ["vmap", "jit", "grad"]
 # expect = { outcome = "ok", stdout = "all three agree: True" }
-# changes = "The guide never defines compute; here it is a small function of i. Loops shrunk from 1000 to 20 iterations: growing with jnp.append compiles once per length, which takes seconds at 1000."
+# changes = "The guide never defines compute; here it is a small function of i. Loops shrunk from 1000 to 10 iterations: growing with jnp.append compiles once per length, which takes seconds at 1000."
 # guide_blocks = [53]
 # ///
 import jax
 import jax.numpy as jnp
 
-N = 20  # the guide uses 1000
+N = 10  # the guide uses 1000
 
 def compute(i):
     return jnp.sin(i) ** 2

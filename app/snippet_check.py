@@ -1,0 +1,300 @@
+"""`python -m app check [PATH] [--markdown FILE] [--jobs N]`: the guide's health on this JAX.
+
+Runs every snippet (and both sides of every pair) through the real sandboxed runner, compares
+each outcome with the snippet's header, prints a table (snippet, expected, got, time) and exits
+1 on any mismatch. --markdown writes the same table, with the versions it ran on and the list of
+fixes we made to the guide, as a Markdown report (docs/guide-health.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import re
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol
+
+from app.protocol import RunRequest, RunResult
+from app.snippets import (
+    DEFAULT_ROOT,
+    Expectation,
+    Snippet,
+    SnippetError,
+    load_library_fresh,
+    load_section,
+    parse_snippet,
+)
+
+GUIDE_NAME = "python-jax.md"
+# The guide lives beside the checkout (CI has it there too).
+GUIDE_PATH = Path(__file__).resolve().parents[2] / "shared" / "seed" / GUIDE_NAME
+_FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+class RunsRequests(Protocol):
+    def run(self, request: RunRequest) -> RunResult: ...
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    snippet: Snippet
+    expected: str
+    got: str
+    seconds: float
+    ok: bool
+    detail: str = ""  # why it failed, in one line
+    platform: str | None = None
+
+
+def request_for(snippet: Snippet) -> RunRequest:
+    """What the check sends: the code as the editor shows it, the snippet's x64 setting."""
+    return RunRequest(code=snippet.code, x64=snippet.x64)
+
+
+def outcome_of(result: RunResult) -> str:
+    """'ok', the exception class name for an error, or the run status (timeout, memory, ...)."""
+    if result.status == "error" and result.error is not None:
+        return result.error.type
+    return result.status
+
+
+def _short(text: str, limit: int = 90) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def judge(snippet: Snippet, result: RunResult) -> CheckRow:
+    """Compare one run with the snippet's expectation."""
+    expect: Expectation = snippet.expect
+    got = outcome_of(result)
+    problems: list[str] = []
+    if got != expect.outcome:
+        if result.error is not None:
+            problems.append(_short(f"{result.error.type}: {result.error.message}"))
+        elif result.message:
+            problems.append(_short(result.message))
+    elif expect.message and (result.error is None or expect.message not in result.error.message):
+        message = result.error.message if result.error else ""
+        problems.append(_short(f"message lacks {expect.message!r}: {message}"))
+    if got == expect.outcome and expect.stdout and expect.stdout not in result.stdout:
+        problems.append(_short(f"stdout lacks {expect.stdout!r}; it was {result.stdout!r}"))
+    shown = got if result.error is None else f"{got}: {_short(result.error.message, 60)}"
+    return CheckRow(
+        snippet=snippet,
+        expected=expect.describe(),
+        got=shown,
+        seconds=result.duration_s,
+        ok=not problems,
+        detail="; ".join(problems),
+        platform=result.platform,
+    )
+
+
+def collect(path: Path) -> list[Snippet]:
+    """The snippets under path: the whole library, one section folder, or one file."""
+    path = path.resolve()
+    if path.is_file():
+        folder = path.parent
+        try:
+            section = load_section(folder)
+            by_path = {s.path: s for s in section.all_snippets()}
+            if path in by_path:
+                return [by_path[path]]
+        except SnippetError:
+            pass  # a file outside any section: parse it alone
+        return [parse_snippet(path)]
+    if (path / "section.toml").is_file():
+        return list(load_section(path).all_snippets())
+    return list(load_library_fresh(path).all_snippets())
+
+
+def run_checks(
+    snippets: Sequence[Snippet],
+    runner: RunsRequests,
+    jobs: int = 1,
+    on_row: Callable[[CheckRow], None] | None = None,
+) -> list[CheckRow]:
+    """Run all snippets (jobs at once) and judge each; rows come back in the library's order."""
+
+    def one(snippet: Snippet) -> CheckRow:
+        row = judge(snippet, runner.run(request_for(snippet)))
+        if on_row is not None:
+            on_row(row)
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, snippets))
+
+
+# --- guide coverage ------------------------------------------------------------------------
+
+
+def guide_python_blocks(markdown: str) -> list[str]:
+    """The guide's ```python blocks in order; block n (1-based) is element n - 1."""
+    return [body for lang, body in _FENCE.findall(markdown) if lang == "python"]
+
+
+def uncovered_blocks(block_count: int, snippets: Sequence[Snippet]) -> list[int]:
+    covered = {b for s in snippets for b in s.guide_blocks}
+    return [n for n in range(1, block_count + 1) if n not in covered]
+
+
+def unknown_blocks(block_count: int, snippets: Sequence[Snippet]) -> list[tuple[str, int]]:
+    """(snippet id, block) for every guide_blocks entry past the guide's last block."""
+    return [(s.id, b) for s in snippets for b in s.guide_blocks if b > block_count]
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def environment(rows: Sequence[CheckRow]) -> dict[str, str]:
+    platforms = sorted({r.platform for r in rows if r.platform})
+    return {
+        "jax": _version("jax"),
+        "jaxlib": _version("jaxlib"),
+        "numpy": _version("numpy"),
+        "python": platform.python_version(),
+        "platform": ", ".join(platforms) or "unknown",
+    }
+
+
+def text_table(rows: Sequence[CheckRow]) -> str:
+    headers = ("", "snippet", "expected", "got", "time")
+    body = [
+        ("ok" if r.ok else "FAIL", r.snippet.id, _short(r.expected, 50), _short(r.got, 50),
+         f"{r.seconds:.2f}s")
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in body)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for line in body:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    for r in rows:
+        if not r.ok:
+            lines.append(f"FAIL {r.snippet.id}: {r.detail}")
+    return "\n".join(lines)
+
+
+def summary(rows: Sequence[CheckRow]) -> str:
+    failed = sum(not r.ok for r in rows)
+    total = sum(r.seconds for r in rows)
+    env = environment(rows)
+    state = "all as expected" if not failed else f"{failed} MISMATCH(ES)"
+    return (
+        f"{len(rows)} snippets, {state}; {total:.1f} s of run time; "
+        f"jax {env['jax']}, jaxlib {env['jaxlib']}, {env['platform']}"
+    )
+
+
+def _md(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _coverage_line(rows: Sequence[CheckRow], guide_block_count: int | None) -> str:
+    if guide_block_count is None:
+        return f"- Guide coverage: not measured ({GUIDE_NAME} not found)."
+    missing = uncovered_blocks(guide_block_count, [r.snippet for r in rows])
+    if not missing:
+        return f"- Guide coverage: all {guide_block_count} python blocks have a snippet."
+    listed = ", ".join(str(n) for n in missing)
+    return f"- Guide coverage: python blocks without a snippet: {listed}."
+
+
+def markdown_report(
+    rows: Sequence[CheckRow],
+    when: datetime.datetime | None = None,
+    guide_block_count: int | None = None,
+) -> str:
+    env = environment(rows)
+    when = when or datetime.datetime.now(datetime.UTC)
+    failed = [r for r in rows if not r.ok]
+    errors_expected = [r for r in rows if r.snippet.expect.outcome != "ok"]
+    out = [
+        "# Guide health",
+        "",
+        f"Every snippet of the library run through the sandboxed runner by `python -m app check "
+        f"snippets/ --markdown docs/guide-health.md` on {when:%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"- JAX {env['jax']}, jaxlib {env['jaxlib']}, NumPy {env['numpy']}, "
+        f"Python {env['python']}, platform: {env['platform']}",
+        f"- {len(rows)} runs: {len(rows) - len(failed)} as expected, {len(failed)} not; "
+        f"{len(errors_expected)} of them are meant to raise (the gotchas and the guide's blocks "
+        "as written).",
+        _coverage_line(rows, guide_block_count),
+        "",
+        "| | snippet | expected | got | time |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = "ok" if r.ok else "**FAIL**"
+        out.append(
+            f"| {mark} | `{r.snippet.id}` | {_md(r.expected)} | {_md(r.got)} | {r.seconds:.2f} s |"
+        )
+    if failed:
+        out += ["", "## Mismatches", ""]
+        out += [f"- `{r.snippet.id}`: {_md(r.detail)}" for r in failed]
+    fixed = [r.snippet for r in rows if r.snippet.changes and r.snippet.guide_blocks]
+    if fixed:
+        out += [
+            "",
+            "## What we changed against the guide",
+            "",
+            f"Python code blocks of `{GUIDE_NAME}` (numbered from 1) and what the snippet changes.",
+            "",
+            "| blocks | snippet | change |",
+            "|---|---|---|",
+        ]
+        for s in fixed:
+            blocks = ", ".join(str(b) for b in s.guide_blocks)
+            out.append(f"| {blocks} | `{s.id}` | {_md(s.changes or '')} |")
+    return "\n".join(out) + "\n"
+
+
+# --- command ---------------------------------------------------------------------------------
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from app.runner import get_runner  # the caller-side Runner: threads and a supervisor
+
+    try:
+        snippets = collect(Path(args.path or DEFAULT_ROOT))
+    except SnippetError as exc:
+        print(f"invalid snippet: {exc}", file=sys.stderr)
+        return 2
+    if not snippets:
+        print(f"no snippets under {args.path}", file=sys.stderr)
+        return 2
+    runner = get_runner()
+    jobs = args.jobs or runner.settings.max_concurrent
+
+    def progress(row: CheckRow) -> None:
+        mark = "." if row.ok else "F"
+        print(mark, end="", file=sys.stderr, flush=True)
+
+    rows = run_checks(snippets, runner, jobs=jobs, on_row=progress)
+    print(file=sys.stderr)
+    print(text_table(rows))
+    print(summary(rows))
+    if args.markdown:
+        target = Path(args.markdown)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        count = None
+        if GUIDE_PATH.is_file():
+            count = len(guide_python_blocks(GUIDE_PATH.read_text(encoding="utf-8")))
+        target.write_text(markdown_report(rows, guide_block_count=count), encoding="utf-8")
+        print(f"wrote {target}", file=sys.stderr)
+    return 0 if all(r.ok for r in rows) else 1
