@@ -48,7 +48,9 @@ def editor(snippet_id: str, shipped: str) -> EditorEvent:
     """Draw the editor for snippet_id; its code survives page switches (see app.ui.state)."""
     current = state.code(snippet_id, shipped)
     key = f"editor::{snippet_id}::{state.editor_version(snippet_id)}"
-    lines = current.count("\n") + 2
+    # Height from the shipped code only: a height that changes while typing makes Ace redraw
+    # its first line out of place.
+    lines = shipped.count("\n") + 2
     response = code_editor(
         current,
         lang="python",

@@ -19,6 +19,7 @@ TOOLS = (
     ("gotchas.py", "Gotchas: NumPy vs JAX", ":material/compare_arrows:", "gotchas"),
 )
 SYSTEM = ("system.py", "System", ":material/memory:", "system")
+HOME = ("home.py", "Start here", ":material/home:", "")
 
 
 def section_page_file(slug: str) -> Path:
@@ -29,24 +30,30 @@ def _page(file: str, title: str, icon: str, url_path: str) -> st.Page:
     return st.Page(PAGES_DIR / file, title=title, icon=icon, url_path=url_path)
 
 
+def section_page(number: int, slug: str, title: str) -> st.Page:
+    """A guide section's page; a section without its own file still gets one."""
+    page_file = section_page_file(slug)
+    target: Path | Callable[[], None] = (
+        page_file if page_file.is_file() else partial(render_section, slug)
+    )
+    return st.Page(target, title=f"{number}. {title}", icon=":material/menu_book:",
+                   url_path=slug)
+
+
 def section_pages() -> list[st.Page]:
-    """One page per library section; a section without its own file still gets a page."""
-    pages = []
-    for number, section in enumerate(library.sections(), start=1):
-        title = f"{number}. {section.title}"
-        page_file = section_page_file(section.slug)
-        target: Path | Callable[[], None] = (
-            page_file if page_file.is_file() else partial(render_section, section.slug)
-        )
-        pages.append(st.Page(target, title=title, icon=":material/menu_book:",
-                             url_path=section.slug, default=number == 1))
-    return pages
+    return [section_page(number, section.slug, section.title)
+            for number, section in enumerate(library.sections(), start=1)]
+
+
+def tool_pages() -> list[st.Page]:
+    return [_page(*spec) for spec in TOOLS]
+
+
+def system_page() -> st.Page:
+    return _page(*SYSTEM)
 
 
 def build_pages() -> dict[str, list[st.Page]]:
-    guide = section_pages()
-    tools = [_page(*spec) for spec in TOOLS]
-    if not guide:  # no library: the Playground opens first
-        tools[0] = st.Page(PAGES_DIR / TOOLS[0][0], title=TOOLS[0][1], icon=TOOLS[0][2],
-                           url_path=TOOLS[0][3], default=True)
-    return {"Guide": guide, "Try it": tools, "Server": [_page(*SYSTEM)]}
+    home = st.Page(PAGES_DIR / HOME[0], title=HOME[1], icon=HOME[2], default=True)
+    return {"": [home], "Guide": section_pages(), "Try it": tool_pages(),
+            "Server": [system_page()]}

@@ -18,11 +18,12 @@ RUN_TIMEOUT_S = 180  # a cold runner starts its zygote (import jax) on the first
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=RUN_TIMEOUT_S)
+    at.run()
     if query:
         at.query_params.update(query)
-    at.run()
     if page:
-        at.switch_page(f"../pages/{page}").run()
+        at.switch_page(f"../pages/{page}")
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -32,6 +33,12 @@ def texts(at: AppTest) -> str:
              for e in getattr(at, kind)]
     parts += [e.value for e in at.code]
     return "\n".join(str(p) for p in parts)
+
+
+def test_home_page_links_every_section() -> None:
+    at = open_page()
+    assert at.title[0].value == "JAX Playground"
+    assert len(at.get("page_link")) >= len(LIBRARY.sections) + 4
 
 
 def test_every_library_section_has_its_page_file() -> None:
@@ -132,12 +139,13 @@ def test_system_page_shows_runner_and_limits() -> None:
 def test_share_link_restores_code() -> None:
     first = LIBRARY.sections[0].snippets[0]
     token = encode(SharedState(first.id, "print('shared!')\n", {"inspect": False}))
-    at = open_page(query={"share": token})
+    at = open_page(section_page_file(LIBRARY.sections[0].slug).name, query={"share": token})
     assert at.session_state[f"code::{first.id}"] == "print('shared!')\n"
     assert "Opened from a share link" in texts(at)
 
 
 def test_damaged_share_link_opens_the_page_with_a_notice() -> None:
-    at = open_page(query={"share": "bm90IGEgbGluaw"})
+    at = open_page(section_page_file(LIBRARY.sections[0].slug).name,
+                   query={"share": "bm90IGEgbGluaw"})
     assert "damaged" in texts(at) or "not one the playground made" in texts(at)
     assert at.title[0].value == LIBRARY.sections[0].title

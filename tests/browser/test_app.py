@@ -1,0 +1,152 @@
+"""The served app in headless Chromium: the issue's browser cases, end to end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+
+EDITOR = 'iframe[title="code_editor.code_editor"]'
+RESULT_TIMEOUT_MS = 90_000  # the first run of a session may wait for the sandbox to start
+
+
+def open_app(page: Any, base: str, path: str = "") -> None:
+    page.goto(f"{base}/{path}")
+    page.locator('[data-testid="stAppViewContainer"]').wait_for()
+
+
+def set_code(page: Any, code: str, index: int = 0) -> None:
+    """Replace the whole text of the index-th editor, as a person would (select all, type)."""
+    frame = page.frame_locator(EDITOR).nth(index)
+    frame.locator(".ace_content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(code)
+
+
+def editor_text(page: Any, index: int = 0) -> str:
+    return str(page.frame_locator(EDITOR).nth(index).locator(".ace_content").inner_text())
+
+
+def wait_text(page: Any, text: str, timeout: int = RESULT_TIMEOUT_MS) -> None:
+    page.get_by_text(text).first.wait_for(timeout=timeout)
+
+
+def test_edit_and_ctrl_enter_runs_new_code(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    open_app(page, app_url, "core-transformations")
+    set_code(page, "print('hello from the browser', 6 * 7)\n")
+    page.keyboard.press("Control+Enter")
+    wait_text(page, "hello from the browser 42")
+    assert page.get_by_text("edited").first.is_visible()
+
+
+def _jaxpr_text(page: Any) -> str:
+    page.get_by_role("tab", name="jaxpr").first.click()
+    listing = page.locator('[data-testid="stTabPanel"]:visible .pg-hl').first
+    listing.wait_for()
+    return str(listing.inner_text())
+
+
+def test_transform_lab_toggles_change_the_jaxpr(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    open_app(page, app_url, "transform-lab")
+    page.get_by_text("Compare with a second stack").click()  # one stack: grad, then jit
+    page.get_by_role("button", name="Run").first.click()
+    wait_text(page, "jax.jit(jax.grad(f))")
+    wait_text(page, "Ran in")
+    with_jit = _jaxpr_text(page)
+    # Drop jit (the last wrapper picked) from the stack, as a person would with Backspace.
+    stack = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Stack A")
+    stack.locator("input").click()
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Run").first.click()
+    page.get_by_text("jax.jit(jax.grad(f))").first.wait_for(state="detached",
+                                                            timeout=RESULT_TIMEOUT_MS)
+    wait_text(page, "Ran in")
+    without_jit = _jaxpr_text(page)
+    assert "jit[" in with_jit, with_jit
+    assert "jit[" not in without_jit and "cos" in without_jit, without_jit
+
+
+def test_gotcha_pair_shows_both_sides(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    open_app(page, app_url, "gotchas")
+    page.frame_locator(EDITOR).nth(1).locator(".ace_content").wait_for()
+    page.get_by_role("button", name="Run both").first.click()
+    wait_text(page, "Verdict:")
+    verdict_block = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Verdict:")
+    verdict = str(verdict_block.first.inner_text())
+    assert "NumPy" in verdict and "JAX" in verdict, verdict
+    statuses = page.locator('[data-testid="stAlert"]').filter(has_text="Ran in")
+    statuses = statuses.or_(page.locator('[data-testid="stAlert"]').filter(has_text="raised"))
+    assert statuses.count() >= 2
+
+
+def test_share_link_opens_the_same_code(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    open_app(page, app_url, "core-transformations")
+    shared_code = "print('shared', 1 + 1)\n"
+    set_code(page, shared_code)
+    time.sleep(1.0)  # the editor sends its text after a short pause in typing
+    page.get_by_role("button", name="Share").first.click()
+    link_block = page.locator('[data-testid="stCode"]').filter(has_text="share=").first
+    link_block.wait_for()
+    link = str(link_block.inner_text()).strip()
+    assert link.startswith(app_url) and "/core-transformations?share=" in link
+
+    fresh = new_page()
+    fresh.goto(link)
+    wait_text(fresh, "Opened from a share link")
+    fresh.frame_locator(EDITOR).first.locator(".ace_content").wait_for()
+    assert "print('shared', 1 + 1)" in editor_text(fresh)
+
+
+def test_damaged_share_link_opens_with_a_notice(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    page.goto(f"{app_url}/core-transformations?share=eJzLSM3JyVcozy_KSQEAGgQEXQ")
+    wait_text(page, "share link")
+    assert page.get_by_role("heading", name="Core Transformations").first.is_visible()
+
+
+def test_infinite_loop_times_out_while_another_page_keeps_working(
+    app_url: str, new_page: Any
+) -> None:
+    looping = new_page()
+    open_app(looping, app_url, "playground")
+    set_code(looping, "while True:\n    pass\n")
+    looping.keyboard.press("Control+Enter")
+    looping.get_by_text("sandbox…").first.wait_for()  # queued or running
+
+    other = new_page()
+    open_app(other, app_url, "core-transformations")
+    set_code(other, "print('still working')\n")
+    other.keyboard.press("Control+Enter")
+    wait_text(other, "still working")
+    assert not looping.get_by_text("Time limit reached").count()
+    wait_text(looping, "Time limit reached")
+
+
+def test_screenshot_for_the_readme(app_url: str, new_page: Any) -> None:
+    """docs/screenshot.png: a section page after a run (written when asked to, else test-output)."""
+    page = new_page(width=1400, height=1050)
+    open_app(page, app_url, "core-transformations")
+    page.get_by_role("button", name="Run").first.click()
+    wait_text(page, "Ran in")
+    page.get_by_role("tab", name="jaxpr").first.click()
+    time.sleep(1.0)  # let the tab and the editor settle before the picture
+    OUTPUT.mkdir(exist_ok=True)
+    target = OUTPUT / "screenshot.png"
+    page.screenshot(path=str(target))
+    assert target.stat().st_size > 10_000
+    if os.environ.get("PLAYGROUND_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(target, ROOT / "docs" / "screenshot.png")
