@@ -88,7 +88,9 @@ def show_cost(cost: dict[str, float] | None, memory: dict[str, float] | None) ->
                 st.table({"counter": list(others), "value": [f"{v:,.0f}" for v in others.values()]})
     if memory:
         st.caption("Memory analysis of the compiled function")
-        st.table({"field": list(memory),
-                  "bytes": [_human(float(v), "B") for v in memory.values()]})
+        # Zero host-side fields are noise on a device that is the host (CPU).
+        shown = {k: v for k, v in memory.items() if v or not k.startswith("host_")}
+        st.table({"field": [k.removesuffix("_in_bytes").replace("_", " ") for k in shown],
+                  "size": [_human(float(v), "B") for v in shown.values()]})
     if not cost and not memory:
         st.caption("No cost analysis for this run.")

@@ -31,7 +31,8 @@ _COLOURS = {
 }
 
 STYLESHEET = (
-    f".{CSS_CLASS} {{ background: transparent; overflow-x: auto; border-radius: 0.5rem; "
+    f".{CSS_CLASS} {{ background: transparent; overflow: auto; max-height: 36rem; "
+    "border-radius: 0.5rem; "
     "border: 1px solid rgba(128,128,128,0.25); padding: 0.6rem 0.8rem; margin-bottom: 0.6rem; }\n"
     f".{CSS_CLASS} pre {{ margin: 0; background: transparent; font-size: 0.85rem; "
     "line-height: 1.45; }\n"

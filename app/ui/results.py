@@ -83,7 +83,7 @@ def show_output_tab(result: RunResult, code: str | None) -> None:
     show_output(result.output, result.stdout, result.stderr)
     if result.value_repr is not None:
         st.caption("Value of the last expression")
-        st.code(result.value_repr, language=None)
+        st.code(result.value_repr, language=None, wrap_lines=True)
     if result.error:
         show_error(result.error, code)
     if result.inspect:
@@ -97,7 +97,7 @@ def show_inspect_summary(inspect: InspectResult) -> None:
         st.code(inspect.expression, language="python")
     if inspect.output_repr is not None:
         st.caption("Its output on the example arguments")
-        st.code(inspect.output_repr, language=None)
+        st.code(inspect.output_repr, language=None, wrap_lines=True)
     if inspect.in_shapes or inspect.out_shapes:
         st.caption(f"in: {', '.join(inspect.in_shapes) or '–'} → out: "
                    f"{', '.join(inspect.out_shapes) or '–'}")

@@ -36,7 +36,7 @@ def runner_status() -> dict[str, Any] | str:
 
 def _plain(value: Any) -> str:
     if isinstance(value, bool):
-        return "✅ on" if value else "❌ off"
+        return "on" if value else "off"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -49,10 +49,13 @@ def _table(mapping: dict[str, Any], first: str) -> None:
 
 
 def _show_runner(status: dict[str, Any]) -> None:
-    shown = [k for k in _HEADLINE if k in status]
-    for column, name in zip(st.columns(max(1, len(shown))), shown, strict=False):
-        column.metric(name.replace("_", " "), _plain(status[name]).upper()
-                      if name == "platform" else _plain(status[name]))
+    platform_name = str(status.get("platform", "?")).upper()
+    kind = status.get("device_kind")
+    st.markdown(f"**{platform_name}**, {status.get('device_count', '?')} device(s)"
+                + (f" of kind `{kind}`" if kind else ""))
+    counters = [k for k in ("idle", "running", "queued", "runs_total") if k in status]
+    for column, name in zip(st.columns(max(1, len(counters))), counters, strict=False):
+        column.metric(name.replace("_", " "), _plain(status[name]))
     for note in status.get("notes", []):
         st.info(note)
     if status.get("platform") == "tpu":

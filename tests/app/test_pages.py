@@ -132,7 +132,8 @@ def test_system_page_shows_runner_and_limits() -> None:
     at = open_page("system.py")
     shown = texts(at)
     assert "not available" not in shown
-    assert any(m.label == "platform" for m in at.metric)
+    assert "device(s)" in shown
+    assert any(m.label == "runs total" for m in at.metric)
     assert "PLAYGROUND_TIMEOUT_S" in str([d.value for d in at.dataframe])
 
 
