@@ -7,9 +7,6 @@
 # unknown at compile time and JAX raises NonConcreteBooleanIndexError. Keep the shape fixed
 # (jnp.where) or pass size= to functions such as jnp.nonzero.
 # """
-# entry = "dynamic_shape"
-# args = "(jnp.arange(4.0), jnp.array([True, False, True, True]))"
-# transforms = ["jit"]
 # difference = "NumPy returns a shorter array; under jit the output shape cannot depend on the mask's values, so JAX raises NonConcreteBooleanIndexError."
 # expect = { outcome = "NonConcreteBooleanIndexError", message = "Array boolean indices must be concrete" }
 # changes = "The guide only defines the function; here it is also called, which is when the error happens. Added imports."

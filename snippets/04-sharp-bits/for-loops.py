@@ -8,7 +8,7 @@
 # """
 # entry = "loop_good"
 # args = "(jnp.float32(0.0), 5)"
-# transforms = ["jit", "grad", "vmap"]
+# transforms = ["jit", "vmap"]
 # expect = { outcome = "ok", stdout = "5.0 5.0" }
 # changes = """
 # The guide's loop_bad cannot run as written: with a traced n, range(n) raises

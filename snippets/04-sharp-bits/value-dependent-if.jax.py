@@ -7,9 +7,6 @@
 # bool, so JAX raises TracerBoolConversionError. Use jax.lax.cond or jnp.where, or mark the
 # argument static if it really is a compile-time constant.
 # """
-# entry = "conditional"
-# args = "(2.0,)"
-# transforms = ["jit", "grad"]
 # difference = "Without jit the if runs on a real number; under jit x is a tracer and `if x > 0` raises TracerBoolConversionError."
 # expect = { outcome = "TracerBoolConversionError", message = "Attempted boolean conversion of traced array" }
 # changes = "The guide only defines the function; here it is also called, which is when the error happens. Added `import jax`."

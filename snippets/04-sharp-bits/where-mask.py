@@ -7,7 +7,7 @@
 # """
 # entry = "static_shape"
 # args = "(jnp.arange(4.0), jnp.array([True, False, True, True]))"
-# transforms = ["jit", "vmap", "grad"]
+# transforms = ["jit", "vmap"]
 # expect = { outcome = "ok", stdout = "[0. 0. 2. 3.]" }
 # changes = "Added imports and a call."
 # guide_blocks = [24]

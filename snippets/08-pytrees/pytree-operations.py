@@ -8,7 +8,7 @@
 # """
 # entry = "scale"
 # args = "(params,)"
-# transforms = ["jit", "grad"]
+# transforms = ["jit"]
 # expect = { outcome = "ok", stdout = "total_params: 61" }
 # changes = """
 # jax.tree_map, jax.tree_reduce, jax.tree_flatten and jax.tree_unflatten were removed from JAX

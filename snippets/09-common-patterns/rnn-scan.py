@@ -7,7 +7,7 @@
 # """
 # entry = "rnn"
 # args = "(jnp.ones((10, 3)), jnp.zeros(5))"
-# transforms = ["jit", "grad", "vmap"]
+# transforms = ["jit", "vmap"]
 # expect = { outcome = "ok", stdout = "(10, 5)" }
 # changes = "Added imports and a print of the output shape."
 # guide_blocks = [48]

@@ -8,7 +8,7 @@
 # """
 # entry = "debug_fn"
 # args = "(jnp.arange(3.0),)"
-# transforms = ["jit", "vmap", "grad"]
+# transforms = ["jit", "vmap"]
 # expect = { outcome = "ok", stdout = "x shape = (3,), dtype = float32" }
 # changes = "Added imports and a call (the guide only defines debug_fn). The guide's shape line prints x shape = (Array(3, dtype=int32),); kept, plus an f-string version that prints (3,)."
 # guide_blocks = [54]

@@ -6,9 +6,6 @@
 # Under jit the number of nonzero entries is unknown at compile time. Keep shapes static: give
 # jnp.nonzero a fixed size= (the solution, run first) or use jnp.where.
 # """
-# entry = "nonzero_static"
-# args = "(jnp.array([0, 5, 0, 7]),)"
-# transforms = ["jit", "vmap"]
 # difference = "NumPy returns as many indices as it finds; under jit JAX needs a fixed size and raises ConcretizationTypeError without one."
 # expect = { outcome = "ConcretizationTypeError", message = "Abstract tracer value encountered" }
 # changes = "The table's cells made runnable: the solution first, then the failing version."

@@ -3,9 +3,6 @@
 # pair_title = "Value-dependent if"
 # subsection = "Value-dependent if"
 # explanation = "Under jit the value is a tracer; jax.lax.cond (the solution, run first) chooses on the device."
-# entry = "relu_cond"
-# args = "(-1.0,)"
-# transforms = ["jit", "grad", "vmap"]
 # difference = "Python's if works on NumPy values; under jit it raises TracerBoolConversionError, and jax.lax.cond is the fix."
 # expect = { outcome = "TracerBoolConversionError", message = "Attempted boolean conversion" }
 # changes = "The table's cells made runnable: the solution first, then the failing version."
