@@ -14,6 +14,7 @@ medians and the ratio worker / timeit (target: within 20%, i.e. 0.8-1.2).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -24,6 +25,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKAROUND = "--xla_cpu_experimental_ynn_fusion_type="
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
@@ -61,15 +63,25 @@ WORKER = textwrap.dedent("""\
 """)
 
 
+@functools.cache
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     # The flag the runner gives its workers on jax 0.10 (DESIGN.md, CPU compiler bug); the same
     # for both sides. Other versions may not know it, and XLA aborts on an unknown flag.
     flags = env.get("XLA_FLAGS", "")
-    if version("jaxlib").startswith("0.10.") and "ynn_fusion_type" not in flags:
-        env["XLA_FLAGS"] = (flags + " --xla_cpu_experimental_ynn_fusion_type=").strip()
+    if WORKAROUND not in flags and _accepts(WORKAROUND, env):
+        env["XLA_FLAGS"] = f"{flags} {WORKAROUND}".strip()
     return env
+
+
+def _accepts(flag: str, env: dict[str, str]) -> bool:
+    if version("jaxlib").startswith("0.10."):
+        return True
+    probe = "import jax.numpy as jnp; jnp.zeros(1).block_until_ready()"
+    done = subprocess.run([sys.executable, "-c", probe], env={**env, "XLA_FLAGS": flag},
+                          capture_output=True, timeout=120, check=False)
+    return done.returncode == 0
 
 
 def _request(size: int):  # -> RunRequest; imported lazily so --help is fast

@@ -34,7 +34,8 @@ _REASON_LIMIT = 600
 
 _MISS_FOR = re.compile(r"\bfor (?P<name>\S+) defined at (?P<where>\S+)")
 _MISS_NEW = re.compile(r"never seen function:\s*(?P<name>\S+) id=\d+ defined at (?P<where>\S+)")
-_COMPILING = re.compile(r"^Compiling (?:jit|pmap)\((?P<name>.+?)\) with")
+_COMPILING = re.compile(r"^Compiling (?:jit|pmap)\((?P<name>.+?)\) with global shapes and types "
+                        r"(?P<avals>.*?)\. Argument mapping")
 _NOW_BEFORE = re.compile(r"now (?P<now>\S+?)(?:\(\{\}\))?(?:\{weak_type=(?P<wnow>\w+)\})? and "
                          r"before (?P<before>\S+?)(?:\(\{\}\))?(?:\{weak_type=(?P<wbefore>\w+)\})?"
                          r"(?:https?://\S*)?$")
@@ -97,8 +98,9 @@ class CompileRecorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self._functions: dict[tuple[str, str], _Function] = {}
-        self._pending: dict[str, tuple[tuple[str, str], str]] = {}  # name -> (key, reason)
+        self._pending: dict[str, tuple[tuple[str, str], str, bool]] = {}  # name -> key, why
         self._last_key: dict[str, tuple[str, str]] = {}
+        self._last_avals: dict[tuple[str, str], str] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         if not _is_compile_record(record):
@@ -111,16 +113,17 @@ class CompileRecorder(logging.Handler):
             return
         compiling = _COMPILING.match(message)
         if compiling:
-            self._on_compile(compiling["name"])
+            self._on_compile(compiling["name"], compiling["avals"])
 
     def _on_miss(self, message: str) -> None:
         found = _MISS_NEW.search(message) or _MISS_FOR.search(message)
         if not found:
             return
         name, where = found["name"], found["where"]
-        self._pending[name] = ((name, where), explain_reason(message))
+        explained = "explanation unavailable" not in message
+        self._pending[name] = ((name, where), explain_reason(message), explained)
 
-    def _on_compile(self, name: str) -> None:
+    def _on_compile(self, name: str, avals: str) -> None:
         pending = self._pending.pop(name, None)
         if pending is None:
             key = self._last_key.get(name)
@@ -128,8 +131,12 @@ class CompileRecorder(logging.Handler):
                 return
             reason = "compiled again without retracing (e.g. ahead-of-time lower().compile())"
         else:
-            key, reason = pending
+            key, reason, explained = pending
+            before = self._last_avals.get(key)
+            if not explained and before is not None:
+                reason = _compare_avals(avals, before)
         self._last_key[name] = key
+        self._last_avals[key] = avals
         entry = self._functions.get(key)
         if entry is None:
             entry = self._functions[key] = _Function(_label(*key))
@@ -138,6 +145,14 @@ class CompileRecorder(logging.Handler):
 
     def compilations(self) -> list[Compilation]:
         return [Compilation(f.label, f.count, list(f.reasons)) for f in self._functions.values()]
+
+
+def _compare_avals(now: str, before: str) -> str:
+    """Our own reason where JAX gave none (some versions say "explanation unavailable")."""
+    if now == before:
+        return ("static argument changed (or another non-array input): the array inputs are "
+                f"the same as before, {now}; JAX gave no further detail")[:_REASON_LIMIT]
+    return f"inputs changed: now {now} and before {before}"[:_REASON_LIMIT]
 
 
 def _label(name: str, where: str) -> str:

@@ -221,6 +221,9 @@ class _Inspection:
                     self._set_text("hlo", compiled.as_text())
                 if "cost" in wanted:
                     result.cost = views.cost_dict(compiled)
+                    if "flops" not in result.cost:
+                        result.warnings.append("XLA gave no flop count for this program on "
+                                               "this backend (e.g. a library call on GPU).")
                 if "memory" in wanted:
                     result.memory = views.memory_dict(compiled)
         except Exception as exc:

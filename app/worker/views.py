@@ -33,14 +33,17 @@ def capped(text: str, limit: int | None = None) -> tuple[str, bool]:
 
 
 def cost_dict(compiled: Any) -> dict[str, float]:
-    """flops, bytes accessed, ...: the totals, without XLA's per-operand breakdown."""
+    """flops, bytes accessed, ...: the totals, without XLA's per-operand breakdown.
+
+    XLA reports -1 for what it could not count (flops of a cuBLAS call on GPU): left out.
+    """
     analysis = compiled.cost_analysis()
     if isinstance(analysis, list | tuple):  # older JAX: one dict per device program
         analysis = analysis[0] if analysis else {}
     return {
         key: float(value)
         for key, value in (analysis or {}).items()
-        if "{" not in key and isinstance(value, int | float)
+        if "{" not in key and isinstance(value, int | float) and value >= 0
     }
 
 

@@ -1,7 +1,9 @@
 """The inspect step on a GPU: views, devices, cost, timings, compile log. Skipped without one.
 
-Run on a GPU machine with `JAX_PLATFORMS=cuda python -m pytest tests/worker/test_gpu.py`
-(the shared conftest defaults the suite to CPU with 8 forced devices).
+Run on a GPU machine with `JAX_PLATFORMS=cuda,cpu python -m pytest tests/worker/test_gpu.py`
+(the shared conftest defaults the suite to CPU with 8 forced devices). "cpu" must stay listed:
+jax.debug.print's callback needs a CPU device (seen with jax 0.11.2: "failed to find a local
+CPU device").
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ def test_matmul_views_and_timings_on_the_gpu() -> None:
     assert result.error is None
     assert result.devices and result.devices[0].startswith("gpu:0")
     assert result.hlo.startswith("HloModule") and "stablehlo.dot_general" in result.stablehlo
-    assert result.cost["flops"] == pytest.approx(2 * N**3, rel=0.05)
+    if "flops" in result.cost:
+        assert result.cost["flops"] == pytest.approx(2 * N**3, rel=0.05)
+    else:  # XLA says -1 for a cuBLAS call: left out, and the user is told
+        assert any("no flop count" in w for w in result.warnings)
+    assert result.cost["bytes accessed"] >= 3 * 4 * N * N
     assert result.memory["argument_size_in_bytes"] == 2 * 4 * N * N
     timings = result.timings
     assert timings.steady.count >= 3 and 0 < timings.steady.min_s <= timings.steady.median_s
