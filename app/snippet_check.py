@@ -247,6 +247,18 @@ def markdown_report(
     if failed:
         out += ["", "## Mismatches", ""]
         out += [f"- `{r.snippet.id}`: {_md(r.detail)}" for r in failed]
+    issues = [r.snippet for r in rows if r.snippet.guide_issue]
+    if issues:
+        out += [
+            "",
+            f"## Where the guide is wrong or incomplete on JAX {env['jax']}",
+            "",
+            "| blocks | snippet | issue |",
+            "|---|---|---|",
+        ]
+        for s in issues:
+            blocks = ", ".join(str(b) for b in s.guide_blocks) or "table"
+            out.append(f"| {blocks} | `{s.id}` | {_md(s.guide_issue or '')} |")
     fixed = [r.snippet for r in rows if r.snippet.changes and r.snippet.guide_blocks]
     if fixed:
         out += [

@@ -47,6 +47,7 @@ _OPTIONAL = {
     "difference": str,
     "pair_title": str,
     "x64": bool,
+    "guide_issue": str,
 }
 _EXPECT_KEYS = {"outcome", "message", "stdout"}
 
@@ -91,6 +92,7 @@ class Snippet:
     numpy_entry: str | None = None  # a NumPy version of entry, for JAX-vs-NumPy timings
     x64: bool = False  # run with jax_enable_x64 (RunRequest.x64)
     section_slug: str = ""
+    guide_issue: str | None = None  # one sentence: what the guide gets wrong here, if anything
 
     @property
     def source(self) -> str:
@@ -119,8 +121,11 @@ class Section:
     path: Path | None = None
 
     def all_snippets(self) -> tuple[Snippet, ...]:
-        """The section's snippets, then both sides of each pair."""
-        return (*self.snippets, *(side for p in self.pairs for side in (p.numpy, p.jax)))
+        """Every runnable file of the section in the guide's order, a pair's sides together."""
+        groups: list[tuple[Snippet, ...]] = [(s,) for s in self.snippets]
+        groups += [(p.numpy, p.jax) for p in self.pairs]
+        groups.sort(key=lambda g: min(_guide_order(s) for s in g))
+        return tuple(s for g in groups for s in g)
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,7 @@ def _parse(path: Path, section_slug: str, section_title: str) -> tuple[Snippet, 
         numpy_entry=_identifier(path, "numpy_entry", header.get("numpy_entry"), code),
         x64=bool(header.get("x64", False)),
         section_slug=section_slug,
+        guide_issue=(header.get("guide_issue") or "").strip() or None,
     )
     return snippet, header
 

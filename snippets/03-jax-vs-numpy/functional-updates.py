@@ -15,6 +15,7 @@
 # line x.at[0, 1] needs a 2-D array, so the updates run on a 1-D x and the 2-D ones on a matrix.
 # """
 # guide_blocks = [7, 8]
+# guide_issue = "Block 8 uses an undefined x, and x.at[0, 1] on the 1-D x of block 7 raises IndexError (too many indices)."
 # ///
 import jax.numpy as jnp
 

@@ -19,6 +19,7 @@
 # zero gradient.
 # """
 # guide_blocks = [28]
+# guide_issue = "The gradient of x[argmax(x)] is not zero everywhere: it is one-hot at the maximum; only the index itself gets no gradient."
 # ///
 import jax
 import jax.numpy as jnp

@@ -16,6 +16,7 @@
 # with static_argnums=1, which is what its comment means. Added imports and calls.
 # """
 # guide_blocks = [21]
+# guide_issue = "loop_bad is not merely unrolled: with a traced n, range(n) raises TracerIntegerConversionError unless n is static."
 # ///
 import functools
 

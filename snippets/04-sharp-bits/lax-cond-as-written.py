@@ -9,6 +9,7 @@
 # expect = { outcome = "TypeError", message = "missing 1 required positional argument" }
 # changes = "Kept exactly as the guide writes it (plus the import and a call) to show the error on this JAX."
 # guide_blocks = [20]
+# guide_issue = "jax.lax.cond is called without the operand its branches take: TypeError on the first call."
 # ///
 import jax
 

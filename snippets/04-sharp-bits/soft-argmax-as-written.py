@@ -8,6 +8,7 @@
 # expect = { outcome = "NameError", message = "temperature" }
 # changes = "As the guide writes it, plus imports and a call of grad_loss (the guide never calls it)."
 # guide_blocks = [29]
+# guide_issue = "`temperature` is never defined: NameError as soon as loss or grad_loss runs."
 # ///
 import jax
 import jax.numpy as jnp

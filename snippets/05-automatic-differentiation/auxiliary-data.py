@@ -11,6 +11,7 @@
 # expect = { outcome = "ok", stdout = "Gradient: [2. 4. 6.]" }
 # changes = "The guide's block uses an x it never defines (defined here), and imports added."
 # guide_blocks = [33]
+# guide_issue = "Uses an x that the block never defines."
 # ///
 import jax
 import jax.numpy as jnp

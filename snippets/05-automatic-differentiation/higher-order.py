@@ -15,6 +15,7 @@
 # is printed with jnp.diag(hessian_f(x)).
 # """
 # guide_blocks = [34]
+# guide_issue = "hess_diag_f is not the Hessian diagonal: grad(sum(grad_f(x) * x)) is H x + grad_f(x), 9x^2 here, not 6x."
 # ///
 import jax
 import jax.numpy as jnp

@@ -11,6 +11,7 @@
 # expect = { outcome = "ok", stdout = "[27. 48.]" }
 # changes = "The guide's block uses x and y that no block defines; they are defined here. Added imports and a print of both gradients."
 # guide_blocks = [32]
+# guide_issue = "Uses x and y that no block defines."
 # ///
 import jax
 import jax.numpy as jnp

@@ -11,6 +11,7 @@
 # expect = { outcome = "ok", stdout = "Value: 14.0, Gradient: [2. 4. 6.]" }
 # changes = "The guide's block uses f and x from the previous block; they are defined here."
 # guide_blocks = [31]
+# guide_issue = "Uses f and x from the previous block; not runnable on its own."
 # ///
 import jax
 import jax.numpy as jnp

@@ -9,6 +9,7 @@
 # expect = { outcome = "TracerIntegerConversionError", message = "__index__() method was called on traced array" }
 # changes = "The first half of the guide's block, with x defined (the guide never defines it). The guide's comment about recompilation is wrong: the call raises."
 # guide_blocks = [38]
+# guide_issue = "A traced loop bound does not 'trigger recompilation': range(n) on a tracer raises TracerIntegerConversionError on the first call; x is also undefined."
 # ///
 import jax
 import jax.numpy as jnp

@@ -12,6 +12,7 @@
 # expect = { outcome = "ok", stdout = "dict_keys(['b1', 'b2', 'w1', 'w2'])" }
 # changes = "The guide's comment shows dict_keys(['w1', 'b1', 'w2', 'b2']); JAX returns the gradient dict with sorted keys, so the real output is ['b1', 'b2', 'w1', 'w2']."
 # guide_blocks = [43]
+# guide_issue = "The printed keys are sorted (['b1', 'b2', 'w1', 'w2']), not in insertion order as the comment shows."
 # ///
 import jax
 import jax.numpy as jnp

@@ -15,6 +15,7 @@
 # Prints the loss once per epoch.
 # """
 # guide_blocks = [46]
+# guide_issue = "data_loader and params are never defined."
 # ///
 import jax
 import jax.numpy as jnp

@@ -8,6 +8,7 @@
 # expect = { outcome = "TypeError", message = "dot_general requires contracting dimensions to have the same shape" }
 # changes = "Exactly the guide's block, shortened to the first step, to show the error on this JAX."
 # guide_blocks = [45]
+# guide_issue = "Shape bug: jnp.dot(params, x) with params (3,) and x (100, 3) raises TypeError; the prediction is jnp.dot(x, params)."
 # ///
 import jax
 import jax.numpy as jnp

@@ -12,6 +12,7 @@
 # expect = { outcome = "ok", stdout = "last value:" }
 # changes = "The guide never defines compute_on_gpu; here it is a small jitted update. Loops shrunk from 1000 to 100 iterations (fast enough for a shared playground), and the per-iteration prints replaced by a sum so the output stays short."
 # guide_blocks = [51]
+# guide_issue = "compute_on_gpu is never defined."
 # ///
 import jax
 import jax.numpy as jnp

@@ -12,6 +12,7 @@
 # expect = { outcome = "ok", stdout = "all three agree: True" }
 # changes = "The guide never defines compute; here it is a small function of i. Loops shrunk from 1000 to 10 iterations: growing with jnp.append compiles once per length, which takes seconds at 1000."
 # guide_blocks = [53]
+# guide_issue = "compute is never defined, and growing with jnp.append 1000 times compiles once per new length: 1000 compilations."
 # ///
 import jax
 import jax.numpy as jnp

@@ -11,6 +11,7 @@
 # expect = { outcome = "ok", stdout = "same results: True" }
 # changes = "The guide never defines process; here it is a small per-example function (a norm of a transformed vector). Added imports and a comparison."
 # guide_blocks = [50]
+# guide_issue = "process is never defined."
 # ///
 import jax
 import jax.numpy as jnp

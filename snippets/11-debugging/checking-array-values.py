@@ -12,6 +12,7 @@
 # expect = { outcome = "ok", stdout = "x shape = (3,), dtype = float32" }
 # changes = "Added imports and a call (the guide only defines debug_fn). The guide's shape line prints x shape = (Array(3, dtype=int32),); kept, plus an f-string version that prints (3,)."
 # guide_blocks = [54]
+# guide_issue = "Passing x.shape to jax.debug.print prints (Array(3, dtype=int32),), not (3,); format static values with an f-string."
 # ///
 import jax
 import jax.numpy as jnp

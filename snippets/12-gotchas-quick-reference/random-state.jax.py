@@ -10,6 +10,7 @@
 # difference = "NumPy draws from a hidden seeded global state; JAX has none, so every random call needs an explicit key (same key, same numbers)."
 # expect = { outcome = "TypeError", message = "missing 1 required positional argument: 'key'" }
 # changes = "The table's solution `jax.random.PRNGKey()` fails without a seed (TypeError); it is given one. The last line shows what a NumPy habit does in JAX."
+# guide_issue = "The table's solution jax.random.PRNGKey() fails: a seed argument is required."
 # ///
 import jax
 key = jax.random.PRNGKey(0)  # Solution (the seed is required)

@@ -216,3 +216,14 @@ def test_every_guide_fix_says_what_changed() -> None:
         if snippet.id.endswith("-as-written"):
             assert snippet.changes, snippet.id
             assert snippet.expect.outcome != "ok", snippet.id
+
+
+def test_guide_issue_and_x64_are_optional_fields(tmp_path: Path) -> None:
+    path = tmp_path / "issue.py"
+    path.write_text(header(guide_issue='"The guide is wrong here."', x64="true") + "x = 1\n")
+    snippet = parse_snippet(path)
+    assert snippet.guide_issue == "The guide is wrong here."
+    assert snippet.x64 is True
+    plain = tmp_path / "plain.py"
+    plain.write_text(header() + "x = 1\n")
+    assert parse_snippet(plain).guide_issue is None
