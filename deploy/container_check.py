@@ -7,15 +7,17 @@ Every instruction is read from the Dockerfile (nothing is copied by hand), so th
   first on PATH; two kinds are verified instead of executed, to leave this host alone:
   apt-get (the packages must already be installed here) and useradd (the uid is only recorded);
 - WORKDIR/COPY: folders under the throwaway root, the build context filtered by .dockerignore;
-- USER: the start command and the health check run as that uid (setpriv), if we are root;
+- USER: the start command and the health check run as that uid (setpriv), if we are root, and
+  under deploy/seccomp-playground.json (as deploy/README.md tells `docker run`) unless
+  --no-seccomp;
 - CMD: started with PORT set to a free loopback port; HEALTHCHECK's command must answer within
   its --timeout before --start-period ends, then answer again several times;
 - afterwards no process of that uid may be left, and the throwaway root is removed.
 Differences from a real build, on purpose: the host's pip cache and index settings are used
-(PIP_NO_CACHE_DIR is dropped: same packages, fewer downloads), and the host's kernel, seccomp and
-namespaces are those of this machine, not of a container runtime.
+(PIP_NO_CACHE_DIR is dropped: same packages, fewer downloads), and the kernel, cgroups, AppArmor
+and namespaces are this machine's, not those a container runtime would give.
 
-Usage: python3 -m deploy.container_check [--build-arg K=V] [--keep] [--smoke-run]
+Usage: python3 -m deploy.container_check [--build-arg K=V] [--keep] [--smoke-run] [--no-seccomp]
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Replay:
     health_timeout_s: float = 30.0
     health_start_s: float = 0.0
     cmd: list[str] = field(default_factory=list)
+    seccomp: bool = False  # run under deploy/seccomp-playground.json, as `docker run` is told to
 
     def path(self, image_path: str) -> Path:
         """An absolute path of the image, inside the throwaway root; relative: from WORKDIR."""
@@ -210,10 +213,14 @@ def replay_file(replay: Replay, build_args: dict[str, str]) -> None:
 
 
 def as_user(replay: Replay, argv: list[str]) -> list[str]:
-    if replay.uid is None or os.geteuid() != 0:
-        return argv
-    return ["setpriv", f"--reuid={replay.uid}", f"--regid={replay.gid}", "--clear-groups",
-            "--inh-caps=-all", "--", *argv]
+    """argv as the container would run it: the image's user, the documented seccomp profile."""
+    if replay.uid is not None and os.geteuid() == 0:
+        argv = ["setpriv", f"--reuid={replay.uid}", f"--regid={replay.gid}", "--clear-groups",
+                "--inh-caps=-all", "--", *argv]
+    if replay.seccomp:  # the image's own python applies it (pyseccomp is in requirements.txt)
+        argv = [str(replay.venv / "bin" / "python"), "-m", "deploy.seccomp_profile", "--exec",
+                "--", *argv]
+    return argv
 
 
 def free_port() -> int:
@@ -263,7 +270,8 @@ def serve_and_probe(replay: Replay, probes: int, smoke: bool) -> None:
     replay.env["PORT"] = str(free_port())
     replay.env["ADDRESS"] = "127.0.0.1"  # loopback only while checking
     replay.env["PATH"] = f"{replay.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"
-    log(f"starting {replay.cmd} as uid {replay.uid} on 127.0.0.1:{replay.env['PORT']}")
+    log(f"starting {replay.cmd} as uid {replay.uid} on 127.0.0.1:{replay.env['PORT']}"
+        + (" under deploy/seccomp-playground.json" if replay.seccomp else ""))
     started = time.monotonic()
     server = subprocess.Popen(as_user(replay, replay.cmd), cwd=replay.cwd, env=replay.env,
                               start_new_session=True)
@@ -311,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-arg", action="append", default=[], metavar="K=V")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway root")
     parser.add_argument("--probes", type=int, default=5, help="health checks after the first")
+    parser.add_argument("--no-seccomp", action="store_true",
+                        help="do not apply deploy/seccomp-playground.json to the start")
     parser.add_argument("--smoke-run", action="store_true",
                         help="also run one snippet with `python -m app run` as the user")
     args = parser.parse_args(argv)
@@ -327,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         replay_file(replay, build_args)
         if not replay.cmd or not replay.healthcheck:
             raise CheckFailed("the Dockerfile needs a CMD and a HEALTHCHECK")
+        replay.seccomp = not args.no_seccomp
         serve_and_probe(replay, args.probes, args.smoke_run)
         if replay.uid is not None and os.geteuid() == 0:
             time.sleep(1.0)
