@@ -19,9 +19,23 @@ EDITOR = 'iframe[title="code_editor.code_editor"]'
 RESULT_TIMEOUT_MS = 90_000  # the first run of a session may wait for the sandbox to start
 
 
-def open_app(page: Any, base: str, path: str = "") -> None:
+def open_app(page: Any, base: str, path: str = "", editors: bool = True) -> None:
+    """Open a page and wait until its first script run is over (a click sent during that run
+    can be lost) and, where the page has one, its first editor is drawn."""
     page.goto(f"{base}/{path}")
     page.locator('[data-testid="stAppViewContainer"]').wait_for()
+    if editors:
+        page.frame_locator(EDITOR).first.locator(".ace_content").wait_for()
+    wait_idle(page)
+
+
+def wait_idle(page: Any) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')",
+        timeout=RESULT_TIMEOUT_MS,
+    )
 
 
 def set_code(page: Any, code: str, index: int = 0) -> None:
