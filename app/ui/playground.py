@@ -47,10 +47,14 @@ def render_playground() -> None:
             st.warning("This share link's snippet is not in the library any more; "
                        "the page opened with its own code.", icon="🔗")
         else:
-            st.session_state[_START_KEY] = label
+            state.preset(_START_KEY, label)
             state.replace_code(shared.snippet_id, shared.code)
             st.info("Opened from a share link: the code below is the shared version.", icon="🔗")
-    label = st.selectbox("Start from", list(starts), key=_START_KEY)
+    label = state.widget(st.selectbox, "Start from", _START_KEY, next(iter(starts)),
+                         options=list(starts))
+    if label not in starts:  # a snippet that left the library since
+        state.preset(_START_KEY, next(iter(starts)))
+        label = next(iter(starts))
     playground_body(_own_copy(starts[label]))
 
 
@@ -60,18 +64,18 @@ def playground_body(snippet: Any) -> None:
     limits = settings()
     with st.expander("Options", expanded=False):
         left, right = st.columns(2)
-        x64 = left.toggle("64-bit (jax_enable_x64)", value=bool(snippet.x64),
-                          key=f"x64::{snippet.id}")
-        timeout = right.slider("Time limit (s)", 1.0, float(limits.max_timeout_s),
-                               float(min(limits.timeout_s, limits.max_timeout_s)), step=1.0,
-                               key=f"timeout::{snippet.id}")
-        inspect = st.toggle("Inspect a function: jaxpr, HLO, cost, timings",
-                            value=bool(snippet.entry), key=f"inspect::{snippet.id}")
+        x64 = state.widget(left.toggle, "64-bit (jax_enable_x64)", f"x64::{snippet.id}",
+                           bool(snippet.x64))
+        timeout = state.widget(right.slider, "Time limit (s)", f"timeout::{snippet.id}",
+                               float(min(limits.timeout_s, limits.max_timeout_s)),
+                               min_value=1.0, max_value=float(limits.max_timeout_s), step=1.0)
+        inspect = state.widget(st.toggle, "Inspect a function: jaxpr, HLO, cost, timings",
+                               f"inspect::{snippet.id}", bool(snippet.entry))
         fn_col, args_col = st.columns([1, 2])
-        function = fn_col.text_input("Function", value=snippet.entry or "f",
-                                     key=f"fn::{snippet.id}", disabled=not inspect)
-        args = args_col.text_input("Example arguments (a tuple)", value=snippet.args or "()",
-                                   key=f"args::{snippet.id}", disabled=not inspect)
+        function = state.widget(fn_col.text_input, "Function", f"fn::{snippet.id}",
+                                snippet.entry or "f", disabled=not inspect)
+        args = state.widget(args_col.text_input, "Example arguments (a tuple)",
+                            f"args::{snippet.id}", snippet.args or "()", disabled=not inspect)
         steps = stack_picker(f"stack::{snippet.id}", "Transforms (innermost first)", ["jit"])
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")

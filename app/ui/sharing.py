@@ -63,6 +63,8 @@ def apply_code(shared: SharedState, known_ids: set[str]) -> bool:
         )
         return False
     state.replace_code(shared.snippet_id, shared.code)
+    if isinstance(shared.extra.get("inspect"), bool):
+        state.preset(f"inspect::{shared.snippet_id}", shared.extra["inspect"])
     for other_id, other_code in dict(shared.extra.get("codes", {})).items():
         if other_id in known_ids and isinstance(other_code, str):
             state.replace_code(other_id, other_code)

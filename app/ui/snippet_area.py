@@ -51,9 +51,10 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
     inspect = False
     with note_col:
         if snippet.entry:
-            inspect = st.toggle(
+            inspect = state.widget(
+                st.toggle,
                 f"Inspect `{call_text(snippet.entry, snippet.args)}`: jaxpr, HLO, timings, cost",
-                value=True, key=f"inspect::{snippet.id}",
+                f"inspect::{snippet.id}", True,
             )
         if edited:
             st.badge("edited", icon="✏️", color="orange")

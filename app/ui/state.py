@@ -8,6 +8,7 @@ carries a version number: Reset bumps it, which mounts a fresh editor showing th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -68,3 +69,36 @@ def session_id() -> str:
     if "_playground_session_id" not in st.session_state:
         st.session_state["_playground_session_id"] = uuid.uuid4().hex
     return st.session_state["_playground_session_id"]
+
+
+_KEEP = "keep::"
+
+
+def remembered(widget_key: str, default: Any) -> None:
+    """Give a widget its last value back after a page switch.
+
+    Streamlit drops a widget's state when its page is not drawn; a plain copy under another key
+    survives. Call before drawing the widget (with no value= of its own), then keep(widget_key).
+    """
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state.get(_KEEP + widget_key, default)
+
+
+def keep(widget_key: str) -> None:
+    """Copy the widget's current value aside (see remembered)."""
+    if widget_key in st.session_state:
+        st.session_state[_KEEP + widget_key] = st.session_state[widget_key]
+
+
+def preset(widget_key: str, value: Any) -> None:
+    """Set a widget's value before it is drawn (a share link), surviving page switches too."""
+    st.session_state[widget_key] = value
+    st.session_state[_KEEP + widget_key] = value
+
+
+def widget(draw: Callable[..., Any], label: str, key: str, default: Any, **kwargs: Any) -> Any:
+    """Draw a keyed widget whose value survives page switches; default applies the first time."""
+    remembered(key, default)
+    value = draw(label, key=key, **kwargs)
+    keep(key)
+    return value

@@ -46,17 +46,17 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
                    "the page opened with its defaults.", icon="🔗")
         return
     snippet = choices[label]
-    st.session_state[_SNIPPET_KEY] = label
+    state.preset(_SNIPPET_KEY, label)
     state.replace_code(_area_id(snippet), shared.code)
     extra = shared.extra
     for field in ("function", "args"):
         if isinstance(extra.get(field), str):
-            st.session_state[f"lab::{field}::{snippet.id}"] = extra[field]
+            state.preset(f"lab::{field}::{snippet.id}", extra[field])
     for stack in ("a", "b"):
         names = extra.get(stack)
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
-            st.session_state[f"lab::{stack}::{snippet.id}::names"] = names
-    st.session_state[f"lab::compare::{snippet.id}"] = bool(extra.get("compare", True))
+            state.preset(f"lab::{stack}::{snippet.id}::names", names)
+    state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
     st.info("Opened from a share link: the code and stacks below are the shared ones.", icon="🔗")
 
 
@@ -82,7 +82,11 @@ def render_transform_lab() -> None:
     shared = sharing.incoming()
     if shared:
         _restore(shared, choices)
-    label = st.selectbox("Function from", list(choices), key=_SNIPPET_KEY)
+    label = state.widget(st.selectbox, "Function from", _SNIPPET_KEY, next(iter(choices)),
+                         options=list(choices))
+    if label not in choices:  # a snippet that left the library since
+        state.preset(_SNIPPET_KEY, next(iter(choices)))
+        label = next(iter(choices))
     lab_body(choices[label])
 
 
@@ -94,15 +98,16 @@ def lab_body(snippet: Any) -> None:
         st.button("Reset code", key=f"reset::{area}", disabled=event.code == snippet.code,
                   on_click=state.reset, args=(area,))
     fn_col, args_col = st.columns([1, 2])
-    # Defaults go through session_state (not value=) so a share link can preset them.
-    st.session_state.setdefault(f"lab::function::{snippet.id}", snippet.entry or "f")
-    st.session_state.setdefault(f"lab::args::{snippet.id}", snippet.args or "()")
-    st.session_state.setdefault(f"lab::compare::{snippet.id}", True)
-    function = fn_col.text_input("Function", key=f"lab::function::{snippet.id}")
-    args = args_col.text_input("Example arguments (a Python tuple, evaluated in the snippet)",
-                               key=f"lab::args::{snippet.id}")
+    # Values go through state.widget (not value=): a share link can preset them and they
+    # survive page switches.
+    function = state.widget(fn_col.text_input, "Function", f"lab::function::{snippet.id}",
+                            snippet.entry or "f")
+    args = state.widget(args_col.text_input,
+                        "Example arguments (a Python tuple, evaluated in the snippet)",
+                        f"lab::args::{snippet.id}", snippet.args or "()")
     default_a, default_b = _default_stacks(snippet)
-    compare = st.toggle("Compare with a second stack", key=f"lab::compare::{snippet.id}")
+    compare = state.widget(st.toggle, "Compare with a second stack",
+                           f"lab::compare::{snippet.id}", True)
     columns = st.columns(2 if compare else 1, gap="medium")
     with columns[0]:
         steps_a = stack_picker(f"lab::a::{snippet.id}", "Stack A (innermost first)", default_a)
@@ -117,8 +122,8 @@ def lab_body(snippet: Any) -> None:
     run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon="▶️",
                              disabled=steps_a is None or steps_b is None)
-    compare_unjitted = unjit_col.toggle("Also time the function without jit", value=True,
-                                        key=f"lab::unjitted::{snippet.id}")
+    compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
+                                    f"lab::unjitted::{snippet.id}", True)
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
         "function": function, "args": args, "compare": compare,
         "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],

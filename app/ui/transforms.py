@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from app.protocol import TRANSFORM_NAMES, TransformStep
+from app.ui import state
 
 # The options offered per wrapper: (option, label, placeholder). Values are Python literals.
 OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -74,9 +75,9 @@ def stack_picker(key: str, label: str, default: list[str],
 
     Returns the steps, or None after showing what is wrong with an option.
     """
-    st.session_state.setdefault(f"{key}::names", [n for n in default if n in allowed])
-    names = st.multiselect(
-        label, list(allowed), key=f"{key}::names",
+    names = state.widget(
+        st.multiselect, label, f"{key}::names", [n for n in default if n in allowed],
+        options=list(allowed),
         help="Wrappers apply in the order you pick them: the first one wraps your function, "
         "the next wraps that, and so on. The same wrapper can be used once per stack.",
         placeholder="no wrapper: the plain function",
@@ -90,8 +91,9 @@ def stack_picker(key: str, label: str, default: list[str],
                 for column, (option, option_label, placeholder) in zip(
                     columns[1:], OPTIONS[name], strict=True
                 ):
-                    texts.setdefault(name, {})[option] = column.text_input(
-                        option_label, key=f"{key}::{name}::{option}", placeholder=placeholder
+                    texts.setdefault(name, {})[option] = state.widget(
+                        column.text_input, option_label, f"{key}::{name}::{option}", "",
+                        placeholder=placeholder,
                     )
     try:
         return steps_from(names, texts)

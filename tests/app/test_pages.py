@@ -109,6 +109,28 @@ def test_edits_survive_a_page_switch_and_run() -> None:
     assert not at.button(key=f"reset::{first.id}").disabled
 
 
+def test_transform_lab_choices_survive_a_page_switch() -> None:
+    at = open_page("transform_lab.py")
+    stack = at.multiselect(key="lab::a::playground/blank::names")
+    stack.set_value(["vmap"]).run()
+    at.switch_page("../pages/system.py").run()
+    at.switch_page("../pages/transform_lab.py").run()
+    assert at.multiselect(key="lab::a::playground/blank::names").value == ["vmap"]
+
+
+def test_hosted_mode_shows_the_sandbox_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import settings
+
+    monkeypatch.setenv("PLAYGROUND_HOSTED", "1")
+    settings.cache_clear()
+    try:
+        at = open_page("gotchas.py")
+        assert "Public demo" in texts(at)
+    finally:
+        monkeypatch.delenv("PLAYGROUND_HOSTED")
+        settings.cache_clear()
+
+
 def test_transform_lab_compares_two_stacks() -> None:
     at = open_page("transform_lab.py")
     run_buttons = [b for b in at.button if b.key and b.key.startswith("run::lab/")]
@@ -142,6 +164,7 @@ def test_share_link_restores_code() -> None:
     token = encode(SharedState(first.id, "print('shared!')\n", {"inspect": False}))
     at = open_page(section_page_file(LIBRARY.sections[0].slug).name, query={"share": token})
     assert at.session_state[f"code::{first.id}"] == "print('shared!')\n"
+    assert at.toggle(key=f"inspect::{first.id}").value is False
     assert "Opened from a share link" in texts(at)
 
 
