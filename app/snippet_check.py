@@ -218,6 +218,7 @@ def markdown_report(
     rows: Sequence[CheckRow],
     when: datetime.datetime | None = None,
     guide_block_count: int | None = None,
+    command: str = "python -m app check snippets/ --markdown docs/guide-health.md",
 ) -> str:
     env = environment(rows)
     when = when or datetime.datetime.now(datetime.UTC)
@@ -226,8 +227,8 @@ def markdown_report(
     out = [
         "# Guide health",
         "",
-        f"Every snippet of the library run through the sandboxed runner by `python -m app check "
-        f"snippets/ --markdown docs/guide-health.md` on {when:%Y-%m-%d %H:%M} UTC.",
+        f"Every snippet of the library run through the sandboxed runner by `{command}` on "
+        f"{when:%Y-%m-%d %H:%M} UTC.",
         "",
         f"- JAX {env['jax']}, jaxlib {env['jaxlib']}, NumPy {env['numpy']}, "
         f"Python {env['python']}, platform: {env['platform']}",
@@ -307,6 +308,10 @@ def check_command(args: argparse.Namespace) -> int:
         count = None
         if GUIDE_PATH.is_file():
             count = len(guide_python_blocks(GUIDE_PATH.read_text(encoding="utf-8")))
-        target.write_text(markdown_report(rows, guide_block_count=count), encoding="utf-8")
+        command = f"python -m app check {args.path} --markdown {args.markdown}"
+        if args.jobs:
+            command += f" --jobs {args.jobs}"
+        report = markdown_report(rows, guide_block_count=count, command=command)
+        target.write_text(report, encoding="utf-8")
         print(f"wrote {target}", file=sys.stderr)
     return 0 if all(r.ok for r in rows) else 1
