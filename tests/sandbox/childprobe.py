@@ -33,7 +33,10 @@ def run_in_child(
     settings: Settings,
     scratch: Path,
     cgroup: sandbox.RunCgroup | None = None,
+    before: Callable[[], None] | None = None,
+    enter_sandbox: bool = True,
 ) -> ChildOutcome:
+    """before() runs in the child ahead of the sandbox (e.g. to become an unprivileged user)."""
     read_fd, write_fd = os.pipe()
     go_read, go_write = os.pipe()
     pid = os.fork()
@@ -45,7 +48,10 @@ def run_in_child(
             os.read(go_read, 1)  # wait until the parent attached the cgroup
             answer: dict[str, Any] = {"active": {}, "value": None, "error": None}
             try:
-                answer["active"] = sandbox.enter_child(settings, scratch)
+                if before is not None:
+                    before()
+                if enter_sandbox:
+                    answer["active"] = sandbox.enter_child(settings, scratch)
                 answer["value"] = check()
             except BaseException:
                 answer["error"] = traceback.format_exc()

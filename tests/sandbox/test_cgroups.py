@@ -76,7 +76,8 @@ def test_kill_reaches_a_double_forked_setsid_daemon(tmp_path: Path) -> None:
                 os._exit(0)
             return int(os.read(read_fd, 32))
 
-        outcome = run_in_child(spawn_daemon, Settings(), tmp_path, group)
+        # No sandbox (no pid namespace) here, so that the daemon really outlives the child.
+        outcome = run_in_child(spawn_daemon, Settings(), tmp_path, group, enter_sandbox=False)
         daemon = psutil.Process(outcome.value)
         assert daemon.is_running() and daemon.pid in group.pids()
         group.kill()

@@ -1,27 +1,61 @@
 """The sandbox of one run: which layers this host can give, and applying them in the child.
 
 API used by the runner (supervisor and zygote):
-    probe() -> dict[str, bool]                     which layers this host can provide
+    probe(settings=None) -> dict[str, bool]       which layers this host provides (cached)
     enter_child(settings, scratch) -> dict[str, bool]
         in a freshly forked child of the single-threaded zygote, before the JAX backend starts;
-        applies every layer and returns which are active.
-    RunCgroup(run_id, settings)                    one per run, created by the supervisor
+        applies every layer and returns which are active. With a pid namespace it forks twice:
+        pid 1 of the namespace (a minimal init) and the worker (pid 2) that returns and runs the
+        code; the calling process waits and _exits with the worker's status, so the caller's
+        wait status is faithful, and killing it (or the cgroup) ends every process of the run.
+    RunCgroup(run_id, settings)                   one per run, created by the supervisor
+    SandboxUnavailable                            a required layer (PLAYGROUND_REQUIRE_SANDBOX)
+                                                  is missing: raised by probe and enter_child
 
-Layers are listed in LAYERS; README "Sandbox" says what each needs from the host.
+README "Sandbox" says what each layer needs from the host.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
 from pathlib import Path
+from typing import NoReturn
 
 from app.config import Settings
-from app.runner.sandbox import environment, rlimits
+from app.runner.sandbox import environment, libc, mounts, privileges, rlimits, seccomp_filter
 from app.runner.sandbox.cgroups import RunCgroup
 
 __all__ = ["LAYERS", "RunCgroup", "SandboxUnavailable", "enter_child", "probe"]
 
-LAYERS: tuple[str, ...] = ("session", "rlimits", "environment")
+# In the order they are applied. "all" in PLAYGROUND_REQUIRE_SANDBOX means every one of these.
+CHILD_LAYERS: tuple[str, ...] = (
+    "session",
+    "net_ns",
+    "mount_ns",
+    "filesystem",
+    "ipc_ns",
+    "uts_ns",
+    "pid_ns",
+    "private_proc",
+    "rlimits",
+    "environment",
+    "unprivileged",
+    "no_new_privs",
+    "seccomp",
+)
+CGROUP_LAYERS: tuple[str, ...] = ("cgroup_memory", "cgroup_pids", "cgroup_cpu")
+LAYERS: tuple[str, ...] = CHILD_LAYERS + CGROUP_LAYERS
+# Reported but never required: root needs no user namespace, an unprivileged user does.
+INFO_LAYERS: tuple[str, ...] = ("user_ns",)
+_PROBE_TIMEOUT_S = 30.0
 
 
 class SandboxUnavailable(RuntimeError):
@@ -30,37 +64,242 @@ class SandboxUnavailable(RuntimeError):
 
 def required_layers(settings: Settings) -> list[str]:
     names = [n.strip() for n in settings.require_sandbox.split(",") if n.strip()]
-    return list(LAYERS) if names == ["all"] else names
+    if "all" in names:
+        names = [n for n in names if n != "all"] + list(LAYERS)
+    return names
 
 
-def _check_required(settings: Settings, active: dict[str, bool]) -> None:
-    missing = [name for name in required_layers(settings) if not active.get(name, False)]
+def _check_required(settings: Settings, active: dict[str, bool], among: tuple[str, ...]) -> None:
+    missing = [
+        name
+        for name in required_layers(settings)
+        if (name in among or name not in LAYERS) and not active.get(name, False)
+    ]
     if missing:
         raise SandboxUnavailable(
-            "required sandbox layer(s) unavailable on this host: " + ", ".join(missing)
+            "required sandbox layer(s) unavailable on this host: "
+            + ", ".join(dict.fromkeys(missing))
+            + " (PLAYGROUND_REQUIRE_SANDBOX; see README 'Sandbox')"
         )
 
 
+# -- probe ------------------------------------------------------------------------------------
+
+_probed: dict[str, bool] | None = None
+
+
 def probe(settings: Settings | None = None) -> dict[str, bool]:
-    """Which layers this host can provide; raises SandboxUnavailable for a missing required one."""
-    layers = dict.fromkeys(LAYERS, True)
-    if settings is not None:
-        _check_required(settings, layers)
-    return layers
+    """Which layers this host provides: enter_child run for real in a throwaway process, and a
+    cgroup created and removed. Cached. Raises SandboxUnavailable for a missing required layer."""
+    global _probed
+    if settings is None:
+        from app.config import settings as configured
+
+        settings = configured()
+    if _probed is None:
+        _probed = _probe_child(settings) | _probe_cgroup(settings)
+    _check_required(settings, _probed, LAYERS)
+    return dict(_probed)
+
+
+def _probe_cgroup(settings: Settings) -> dict[str, bool]:
+    group = RunCgroup(f"probe-{os.getpid()}-{uuid.uuid4().hex[:8]}", settings)
+    try:
+        return group.layers()
+    finally:
+        group.remove()
+
+
+def _probe_child(settings: Settings) -> dict[str, bool]:
+    lenient = dataclasses.replace(settings, require_sandbox="")
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch:
+        os.chmod(scratch, 0o700)
+        code = (
+            "import json, sys; from pathlib import Path; from app.config import Settings; "
+            "from app.runner.sandbox import enter_child; "
+            "active = enter_child(Settings(**json.loads(sys.argv[1])), Path(sys.argv[2])); "
+            "sys.stdout.write(json.dumps(active)); sys.stdout.flush()"
+        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", code, json.dumps(dataclasses.asdict(lenient)), scratch],
+                capture_output=True,
+                cwd=str(mounts.REPO_ROOT),
+                env={**os.environ, "PYTHONPATH": str(mounts.REPO_ROOT)},
+                timeout=_PROBE_TIMEOUT_S,
+                check=False,
+            )
+            active = json.loads(done.stdout or b"{}")
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            active = {}
+    return {name: bool(active.get(name, False)) for name in CHILD_LAYERS + INFO_LAYERS}
+
+
+# -- enter_child ------------------------------------------------------------------------------
+
+
+def _thread_count() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _try(active: dict[str, bool], name: str, action) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        action()
+    except OSError:
+        active[name] = False
+        return False
+    active[name] = True
+    return True
+
+
+def _state_dirs(settings: Settings) -> tuple[Path | None, Path | None]:
+    from app.runner import platform
+
+    return platform.state_dir(settings), platform.compile_cache_dir(settings)
 
 
 def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
-    """Apply every layer to the calling (freshly forked) process; return which are active."""
-    active: dict[str, bool] = {}
-    try:
+    """Apply every layer to the calling, freshly forked, single-threaded process.
+
+    Returns the active layers (every name of CHILD_LAYERS and INFO_LAYERS). Raises
+    SandboxUnavailable if a required layer could not be applied.
+    """
+    active = dict.fromkeys(CHILD_LAYERS + INFO_LAYERS, False)
+    as_root = os.geteuid() == 0
+    outer_uid, outer_gid = os.geteuid(), os.getegid()
+    scratch = Path(scratch)
+
+    # Own session: a process group of its own, no controlling terminal.
+    with contextlib.suppress(OSError):
         os.setsid()
-        active["session"] = True
-    except OSError:
-        active["session"] = os.getsid(0) == os.getpid()
-    environment.scrub(scratch)
-    active["environment"] = True
-    os.chdir(scratch)
+    active["session"] = os.getsid(0) == os.getpid()
+
+    # Namespaces only while single-threaded: a thread left outside could setns back in.
+    if _thread_count() == 1:
+        if not as_root and _try(active, "user_ns", lambda: libc.unshare(libc.CLONE_NEWUSER)):
+            privileges.enter_user_namespace(outer_uid, outer_gid)
+        for name, flag in (
+            ("net_ns", libc.CLONE_NEWNET),
+            ("mount_ns", libc.CLONE_NEWNS),
+            ("ipc_ns", libc.CLONE_NEWIPC),
+            ("uts_ns", libc.CLONE_NEWUTS),
+            ("pid_ns", libc.CLONE_NEWPID),
+        ):
+            _try(active, name, lambda flag=flag: libc.unshare(flag))
+    uid = privileges.SANDBOX_UID if as_root or active["user_ns"] else outer_uid
+    gid = privileges.SANDBOX_GID if as_root or active["user_ns"] else outer_gid
+    if active["mount_ns"]:
+        state_dir, cache_dir = _state_dirs(settings)
+        plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir)
+        _try(active, "filesystem", lambda: mounts.apply(plan))
+    if not active["filesystem"] and as_root:
+        os.chown(scratch, uid, gid)  # the run's own plain directory, since no tmpfs is there
+    if active["uts_ns"]:
+        with contextlib.suppress(OSError):
+            libc.sethostname("sandbox")
+    if active["pid_ns"]:
+        try:
+            _fork_into_pid_namespace()  # returns only in the worker, pid 2 of the namespace
+            active["private_proc"] = True
+        except _NoPrivateProc:
+            active["private_proc"] = False
+        with contextlib.suppress(OSError):
+            os.setsid()
+
+    os.chdir(scratch)  # again: a tmpfs now covers the directory we were in
     rlimits.apply(settings)
     active["rlimits"] = True
-    _check_required(settings, active)
+    environment.scrub(scratch)
+    active["environment"] = True
+    with contextlib.suppress(OSError):
+        privileges.drop(as_root)
+    active["unprivileged"] = os.geteuid() != 0 and libc.effective_capabilities() == 0
+    with contextlib.suppress(OSError):
+        privileges.set_no_new_privs()
+    active["no_new_privs"] = privileges.no_new_privs()
+    try:
+        seccomp_filter.install()
+        active["seccomp"] = True
+    except (ImportError, OSError, RuntimeError, ValueError):
+        active["seccomp"] = False
+    _check_required(settings, active, CHILD_LAYERS)
     return active
+
+
+def _fork_into_pid_namespace() -> None:
+    """Three processes from here on; returns only in the last one, which runs the code.
+
+    waiter (this process, outside the namespace): waits and exits exactly as the worker did;
+    init (pid 1 inside): reaps orphans, reports the worker's wait status to the waiter and exits,
+        which makes the kernel kill every process left in the namespace;
+    worker (pid 2): returns. It is not pid 1, so its signals behave normally (pid 1 ignores
+        default-action signals sent from inside its namespace: os.abort, SIGXCPU, kill(getpid())).
+    """
+    status_r, status_w = os.pipe()
+    init_pid = os.fork()
+    if init_pid != 0:
+        os.close(status_w)
+        _wait_and_mirror(init_pid, status_r)
+    os.close(status_r)
+    _die_with_parent()
+    active_proc = mounts.mount_private_proc()
+    worker_pid = os.fork()
+    if worker_pid != 0:
+        _init_loop(worker_pid, status_w)
+    os.close(status_w)
+    _die_with_parent()
+    if not active_proc:
+        raise _NoPrivateProc
+
+
+class _NoPrivateProc(Exception):
+    """The worker's /proc still shows the host (mounting a fresh one was refused)."""
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError):
+        libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _init_loop(worker_pid: int, status_w: int) -> NoReturn:
+    """pid 1: reap everything; when the worker ends, pass its status on and end the namespace."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.closerange(0, status_w)  # hold none of the run's pipes open
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                os._exit(125)
+            if pid == worker_pid:
+                os.write(status_w, status.to_bytes(4, "little"))
+                os._exit(0)
+    except BaseException:
+        os._exit(125)
+
+
+def _wait_and_mirror(init_pid: int, status_r: int) -> NoReturn:
+    """Exit exactly as the worker did: same exit code, or killed by the same signal."""
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        reported = b""
+        while chunk := os.read(status_r, 4 - len(reported)):
+            reported += chunk
+            if len(reported) == 4:
+                break
+        _, init_status = os.waitpid(init_pid, 0)
+        status = int.from_bytes(reported, "little") if len(reported) == 4 else init_status
+        if os.WIFEXITED(status):
+            os._exit(os.WEXITSTATUS(status))
+        sig = os.WTERMSIG(status)
+        rlimits.disable_core_dumps()
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those have no handler to reset
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    except BaseException:
+        os._exit(125)

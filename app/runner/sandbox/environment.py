@@ -27,6 +27,8 @@ ALLOWED_NAMES = frozenset(
         "PYTHONHASHSEED",
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONUNBUFFERED",
+        "PYTHONIOENCODING",
+        "LD_LIBRARY_PATH",
     }
 )
 # Prefixes of accelerator and JAX settings (never PLAYGROUND_*: the operator's config).

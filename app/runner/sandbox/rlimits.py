@@ -46,3 +46,7 @@ def apply(settings: Settings, *, limit_processes: int | None = None) -> None:
     if limit_processes is not None:
         # Counted per user across the host: only meaningful when the caller knows the baseline.
         _set(resource.RLIMIT_NPROC, limit_processes)
+
+
+def disable_core_dumps() -> None:
+    _set(resource.RLIMIT_CORE, 0)
