@@ -1,7 +1,8 @@
 """The orchestrator: `get_runner().run(request)` runs code in a fresh, sandboxed process.
 
 Exports are loaded lazily so that the zygote and the sandboxed children, which import
-app.runner.child and app.runner.sandbox, do not pull in the caller-side Runner (threads, subprocess).
+app.runner.child and app.runner.sandbox, do not pull in the caller-side Runner
+(threads, subprocess).
 """
 
 from __future__ import annotations

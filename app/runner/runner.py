@@ -23,7 +23,8 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from app import protocol
-from app.config import Settings, settings as load_settings
+from app.config import Settings
+from app.config import settings as load_settings
 from app.protocol import RunRequest, RunResult
 from app.runner.admission import Admission, admission_from_settings
 from app.runner.platform import REPO_ROOT
@@ -195,8 +196,6 @@ class Runner:
         try:
             supervisor = self._ensure()
             supervisor.ready.wait(START_TIMEOUT_S)
-            if "fatal" in supervisor.hello:
-                return RunResult(status="crashed", message=supervisor.hello["fatal"])
             return self._run_on(supervisor, request, on_update)
         except SupervisorGone:
             return RunResult(

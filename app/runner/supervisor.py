@@ -138,7 +138,12 @@ class Supervisor:
         self.warm: dict[str, Any] = {"done": False}
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
-        self.layers = sandbox.probe()
+        self.fatal = ""
+        try:
+            self.layers = sandbox.probe(settings)
+        except sandbox.SandboxUnavailable as exc:  # fail closed: the operator asked for it
+            self.layers = {}
+            self.fatal = f"This server does not run code: {exc}"
         self.max_concurrent = self.info.max_concurrent
         self.warm_marker = self.warm_marker_path()
         if self.warm_marker.exists():  # an earlier supervisor filled this cache already
@@ -206,6 +211,7 @@ class Supervisor:
             "limits": self.limits(),
             "warm": self.warm,
             "last_setup_error": self.last_setup_error,
+            "fatal": self.fatal,
             "uptime_s": round(time.time() - self.started, 1),
         }
 
@@ -418,7 +424,10 @@ class Supervisor:
 
     def on_runner_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")
-        if op == "run":
+        if op == "run" and self.fatal:
+            self.send({"event": "result", "id": message["id"], "result": protocol.to_dict(
+                RunResult(status="rejected", message=self.fatal))})
+        elif op == "run":
             self.submit(int(message["id"]), protocol.from_dict(RunRequest, message["request"]))
         elif op == "status":
             self.send({"event": "status", "id": message.get("id"), "status": self.status()})
@@ -778,10 +787,14 @@ class Supervisor:
         os.set_blocking(0, False)
         self.selector.register(0, selectors.EVENT_READ, ("stdin", None))
         self.selector.register(wake_r, selectors.EVENT_READ, ("signal", None))
-        self.start_zygote()
-        self.send({"event": "hello", **self.status()})
-        if self.warm["done"]:
-            self.send({"event": "warm", **self.warm})
+        if self.fatal:
+            self.send({"event": "hello", **self.status()})
+            self.send({"event": "fatal", "message": self.fatal})
+        else:
+            self.start_zygote()
+            self.send({"event": "hello", **self.status()})
+            if self.warm["done"]:
+                self.send({"event": "warm", **self.warm})
         while not self.stopping:
             for key, _ in self.selector.select(self.next_timeout()):
                 kind, detail = key.data

@@ -197,3 +197,14 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_missing_required_layer_fails_closed(state: Path) -> None:
+    runner = Runner(Settings(require_sandbox="no_such_layer", state_dir=str(state / "closed")))
+    try:
+        result = runner.run(RunRequest(code="print('must not run')"))
+    finally:
+        runner.close()
+    assert result.status == "rejected"
+    assert "no_such_layer" in result.message
+    assert result.stdout == ""

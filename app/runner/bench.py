@@ -1,0 +1,138 @@
+"""`python -m app bench`: the runner's figures, with the naive baseline measured in the same run.
+
+Prints p50/p95 latency (request -> result) of a trivial JAX snippet through the Runner and through
+a fresh `python -c` per run, their ratio, sustained runs/s with concurrent clients, and the memory
+of the idle pool (supervisor + zygote + preforked children). Figures only, no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import psutil
+
+from app.config import settings as load_settings
+from app.protocol import RunRequest
+from app.runner.platform import REPO_ROOT
+from app.runner.runner import Runner
+
+SNIPPET = "import jax.numpy as jnp; print(jnp.arange(3).sum())"
+MIB = 1 << 20
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def runner_latencies(runner: Runner, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = runner.run(RunRequest(code=SNIPPET))
+        times.append(time.perf_counter() - start)
+        if result.status != "ok" or result.stdout != "3\n":
+            raise RuntimeError(f"bench run failed: {result.status} {result.message}")
+    return times
+
+
+def baseline_latencies(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", SNIPPET], check=True, capture_output=True,
+                       cwd=str(REPO_ROOT))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def throughput(runner: Runner, clients: int, seconds: float) -> tuple[float, int, int]:
+    """(runs/s, ok runs, other runs) with `clients` threads running back to back."""
+    counts = {"ok": 0, "other": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        while time.monotonic() < stop:
+            result = runner.run(RunRequest(code=SNIPPET))
+            with lock:
+                counts["ok" if result.ok else "other"] += 1
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    return counts["ok"] / elapsed, counts["ok"], counts["other"]
+
+
+def wait_idle(runner: Runner, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    info = runner.status()
+    while time.monotonic() < deadline:
+        info = runner.status()
+        if (info.get("running") == 0 and info.get("starting") == 0
+                and info.get("idle", 0) >= runner.settings.prefork):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the preforked children finish starting their backend
+    return runner.status()
+
+
+def pool_memory(supervisor_pid: int) -> dict[str, float]:
+    """RSS (counts shared pages once per process) and PSS (shares them out) of the pool, MiB."""
+    root = psutil.Process(supervisor_pid)
+    procs = [root, *root.children(recursive=True)]
+    rss = pss = 0.0
+    for proc in procs:
+        try:
+            rss += proc.memory_info().rss
+            pss += getattr(proc.memory_full_info(), "pss", 0.0)
+        except psutil.Error:
+            continue
+    return {"processes": len(procs), "rss_mib": rss / MIB, "pss_mib": pss / MIB}
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    runner = Runner(load_settings())
+    try:
+        t0 = time.perf_counter()
+        runner.start()
+        startup = time.perf_counter() - t0
+        info = wait_idle(runner)
+        print(f"platform {info.get('platform')}, max_concurrent "
+              f"{info['limits']['max_concurrent']}, prefork {info['limits']['prefork']}, "
+              f"start-up {startup:.1f} s, warm-up {info.get('warm')}")
+        runner_latencies(runner, 3)  # first runs after start: page cache, pool fill
+        wait_idle(runner)
+        latencies = runner_latencies(runner, args.runs)
+        baseline = baseline_latencies(args.baseline_runs)
+        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+        b50, b95 = percentile(baseline, 50), percentile(baseline, 95)
+        print(f"runner   latency over {len(latencies)} runs: p50 {p50 * 1000:.0f} ms, "
+              f"p95 {p95 * 1000:.0f} ms, mean {statistics.mean(latencies) * 1000:.0f} ms")
+        print(f"baseline latency over {len(baseline)} runs (`python -c` per run): "
+              f"p50 {b50 * 1000:.0f} ms, p95 {b95 * 1000:.0f} ms")
+        print(f"ratio (baseline p50 / runner p50): {b50 / p50:.1f}x")
+        rate, ok, other = throughput(runner, args.clients, args.seconds)
+        print(f"throughput with {args.clients} clients for {args.seconds:g} s: "
+              f"{rate:.1f} runs/s ({ok} ok, {other} not ok)")
+        info = wait_idle(runner)
+        pid = info.get("supervisor_pid")
+        if pid:
+            memory = pool_memory(int(pid))
+            print(f"idle pool ({memory['processes']:.0f} processes: supervisor, zygote, "
+                  f"{info.get('idle')} preforked): RSS {memory['rss_mib']:.0f} MiB, "
+                  f"PSS {memory['pss_mib']:.0f} MiB")
+    finally:
+        runner.close()
+    return 0
