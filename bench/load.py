@@ -63,6 +63,7 @@ class Outcome:
     status: str
     latency_s: float  # request to result, as the caller sees it
     queue_s: float
+    run_s: float  # the run itself (RunResult.duration_s)
     message: str
 
 
@@ -106,7 +107,7 @@ def session(runner: object, sid: int, kinds: list[str], args: argparse.Namespace
         started = time.monotonic()
         result = runner.run(request)  # type: ignore[attr-defined]
         tally.add(Outcome(kind, result.status, time.monotonic() - started, result.queue_s,
-                          result.message))
+                          result.duration_s, result.message))
         time.sleep(rng.uniform(0.5, 1.5) * args.think)
 
 
@@ -205,9 +206,11 @@ def latency_lines(outcomes: list[Outcome]) -> None:
         done = [o for o in outcomes if o.kind in kinds and o.status not in ("busy", "rejected")]
         lat = [o.latency_s for o in done]
         queue = [o.queue_s for o in done]
+        run = [o.run_s for o in done]
         print(f"  {label:8s} n={len(lat):3d}  latency p50 {percentile(lat, 50):6.2f} s  "
               f"p95 {percentile(lat, 95):6.2f} s  max {max(lat, default=float('nan')):6.2f} s"
-              f"  | queue p50 {percentile(queue, 50):5.2f} s  p95 {percentile(queue, 95):5.2f} s")
+              f"  | queue p50 {percentile(queue, 50):5.2f} p95 {percentile(queue, 95):5.2f}"
+              f"  | run p50 {percentile(run, 50):5.2f} p95 {percentile(run, 95):5.2f}")
 
 
 def burst(runner: object, n: int) -> tuple[list[Outcome], int]:
@@ -221,7 +224,7 @@ def burst(runner: object, n: int) -> tuple[list[Outcome], int]:
         started = time.monotonic()
         result = runner.run(RunRequest(code=TRIVIAL, session_id=f"burst-{i}"))  # type: ignore[attr-defined]
         tally.add(Outcome("trivial", result.status, time.monotonic() - started, result.queue_s,
-                          result.message))
+                          result.duration_s, result.message))
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
     for t in threads:
