@@ -52,9 +52,13 @@ class CheckRow:
     platform: str | None = None
 
 
-def request_for(snippet: Snippet) -> RunRequest:
-    """What the check sends: the code as the editor shows it, the snippet's x64 setting."""
-    return RunRequest(code=snippet.code, x64=snippet.x64)
+def request_for(snippet: Snippet, timeout_s: float | None = None) -> RunRequest:
+    """What the check sends: the code as the editor shows it, the snippet's x64 setting.
+
+    The check asks for the longest timeout the runner allows: it verifies outcomes, and a busy
+    shared host must not turn a slow compile into a false "timeout".
+    """
+    return RunRequest(code=snippet.code, x64=snippet.x64, timeout_s=timeout_s)
 
 
 def outcome_of(result: RunResult) -> str:
@@ -119,11 +123,12 @@ def run_checks(
     runner: RunsRequests,
     jobs: int = 1,
     on_row: Callable[[CheckRow], None] | None = None,
+    timeout_s: float | None = None,
 ) -> list[CheckRow]:
     """Run all snippets (jobs at once) and judge each; rows come back in the library's order."""
 
     def one(snippet: Snippet) -> CheckRow:
-        row = judge(snippet, runner.run(request_for(snippet)))
+        row = judge(snippet, runner.run(request_for(snippet, timeout_s)))
         if on_row is not None:
             on_row(row)
         return row
@@ -298,7 +303,9 @@ def check_command(args: argparse.Namespace) -> int:
         mark = "." if row.ok else "F"
         print(mark, end="", file=sys.stderr, flush=True)
 
-    rows = run_checks(snippets, runner, jobs=jobs, on_row=progress)
+    rows = run_checks(
+        snippets, runner, jobs=jobs, on_row=progress, timeout_s=runner.settings.max_timeout_s
+    )
     print(file=sys.stderr)
     print(text_table(rows))
     print(summary(rows))

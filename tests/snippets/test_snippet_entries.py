@@ -49,6 +49,7 @@ def test_entry_runs_under_each_listed_transform(runner, snippet: Snippet, transf
     request = RunRequest(
         code=snippet.code,
         x64=snippet.x64,
+        timeout_s=runner.settings.max_timeout_s,  # a busy shared host must not fail a slow compile
         inspect=InspectRequest(function=snippet.entry, args=args, transforms=steps),
     )
     result = runner.run(request)
@@ -65,6 +66,7 @@ NUMPY_TWINS = [s for s in load_library().all_snippets() if s.numpy_entry]
 def test_numpy_entry_is_timed_beside_the_jax_one(runner, snippet: Snippet) -> None:
     request = RunRequest(
         code=snippet.code,
+        timeout_s=runner.settings.max_timeout_s,
         inspect=InspectRequest(
             function=snippet.entry or "",
             args=snippet.args or "()",

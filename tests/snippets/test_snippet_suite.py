@@ -13,7 +13,7 @@ SNIPPETS = load_library().all_snippets()
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
 def test_snippet_runs_as_its_header_says(runner, snippet) -> None:
-    result = runner.run(request_for(snippet))
+    result = runner.run(request_for(snippet, runner.settings.max_timeout_s))
     row = judge(snippet, result)
     assert row.ok, (
         f"{snippet.path.name}: expected {row.expected}, got {row.got} ({row.detail})\n"
