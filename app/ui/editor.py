@@ -34,6 +34,9 @@ _ACE_PROPS = {
     "enableSnippets": False,
     "highlightActiveLine": True,
     "tabSize": 4,
+    # Ace's default top scroll margin lets the text layer scroll away from the line numbers
+    # when the code gets shorter (seen after select-all + paste): no margin, no drift.
+    "scrollMargin": [0, 0, 0, 0],
 }
 _ACE_OPTIONS = {"showLineNumbers": True, "wrap": False, "useSoftTabs": True}
 

@@ -26,8 +26,8 @@ def show_status(result: RunResult) -> None:
 
 
 def show_error(error: ErrorInfo, code: str | None) -> None:
-    where = f" (line {error.line})" if error.line else ""
-    st.error(f"**{error.type}**{where}: {error.message}")
+    where = f" on line {error.line}" if error.line else ""
+    st.error(f"**Your code raised {error.type}**{where}: {error.message}")
     if error.advice:
         st.info(error.advice, icon="💡")
     if code and error.line:
@@ -67,7 +67,8 @@ def _footer(result: RunResult) -> str:
     if result.queue_s >= 0.05:
         parts.append(f"queued {result.queue_s:.2f} s")
     if result.peak_memory_mb:
-        parts.append(f"peak {result.peak_memory_mb:.0f} MiB")
+        peak = result.peak_memory_mb
+        parts.append(f"peak {peak:.0f} MiB" if peak >= 1 else "peak <1 MiB")
     if result.platform:
         parts.append(result.platform.upper())
     active = [name for name, on in result.sandbox.items() if on]
@@ -77,7 +78,8 @@ def _footer(result: RunResult) -> str:
 
 
 def show_output_tab(result: RunResult, code: str | None) -> None:
-    show_status(result)
+    if not (result.status == "error" and result.error):  # the error box below says it all
+        show_status(result)
     if result.truncated:
         st.warning("The output was cut at the limit; the end is missing.", icon="✂️")
     show_output(result.output, result.stdout, result.stderr)

@@ -98,8 +98,10 @@ def new_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object
     """A factory of fresh pages (own context: own Streamlit session); screenshots on failure."""
     contexts = []
 
-    def make(width: int = 1400, height: int = 1000) -> object:
-        context = browser.new_context(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    def make(width: int = 1400, height: int = 1000, color_scheme: str = "light") -> object:
+        context = browser.new_context(  # type: ignore[attr-defined]
+            viewport={"width": width, "height": height}, color_scheme=color_scheme
+        )
         context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()

@@ -164,3 +164,27 @@ def test_screenshot_for_the_readme(app_url: str, new_page: Any) -> None:
     assert target.stat().st_size > 10_000
     if os.environ.get("PLAYGROUND_UPDATE_SCREENSHOTS"):
         shutil.copyfile(target, ROOT / "docs" / "screenshot.png")
+
+
+def test_error_and_dark_theme_screenshot(app_url: str, new_page: Any) -> None:
+    """The failing line is highlighted in the dark theme too (docs/screenshot-dark.png)."""
+    page = new_page(width=1400, height=1050, color_scheme="dark")
+    open_app(page, app_url, "playground")
+    set_code(page, "import jax.numpy as jnp\n\nx = jnp.arange(3)\nx[0] = 10\nprint(x)\n")
+    page.keyboard.press("Control+Enter")
+    wait_text(page, "Your code raised TypeError on line 4")
+    highlighted = page.locator(".pg-hl .hll").first
+    assert "x[0] = 10" in str(highlighted.inner_text())
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
+        ".backgroundColor"
+    )
+    red, green, blue = (int(v) for v in background[background.index("(") + 1 : -1].split(",")[:3])
+    assert red + green + blue < 150, background  # the browser asked for dark: the app is dark
+    highlighted.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    OUTPUT.mkdir(exist_ok=True)
+    target = OUTPUT / "screenshot-dark.png"
+    page.screenshot(path=str(target))
+    if os.environ.get("PLAYGROUND_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(target, ROOT / "docs" / "screenshot-dark.png")
