@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 
 import streamlit as st
@@ -134,7 +135,9 @@ def show_compilations(result: RunResult) -> None:
 def show_result(result: RunResult, code: str | None) -> None:
     """Every tab that has something to show, Output first."""
     inspect = result.inspect
-    tabs: list[tuple[str, object]] = [("Output", lambda: show_output_tab(result, code))]
+    tabs: list[tuple[str, Callable[[], None]]] = [
+        ("Output", lambda: show_output_tab(result, code))
+    ]
     if inspect and inspect.jaxpr:
         tabs.append(("jaxpr", lambda: show_listing(
             inspect.jaxpr, "jaxpr", "", "jaxpr" in inspect.truncated_views)))
@@ -146,7 +149,7 @@ def show_result(result: RunResult, code: str | None) -> None:
         tabs.append(("Cost", lambda: charts.show_cost(inspect.cost, inspect.memory)))
     for tab, (_, draw) in zip(st.tabs([name for name, _ in tabs]), tabs, strict=True):
         with tab:
-            draw()  # type: ignore[operator]
+            draw()
 
 
 def _show_hlo(inspect: InspectResult) -> None:

@@ -68,8 +68,9 @@ def _show_runner(status: dict[str, Any]) -> None:
         st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
     rest = {k: v for k, v in status.items()
             if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error")}
-    with st.expander("Everything the runner reports"):
-        _table(rest, "field")
+    if not settings().hosted:  # pids and set-up details are for the operator, not the public
+        with st.expander("Everything the runner reports"):
+            _table(rest, "field")
 
 
 def render_system() -> None:

@@ -86,6 +86,27 @@ def test_playground_shows_the_timeout_message() -> None:
     assert "Time limit reached" in texts(at)
 
 
+def run_in_playground(code: str) -> AppTest:
+    at = open_page("playground.py")
+    at.session_state["code::playground/blank"] = code
+    at.toggle(key="inspect::playground/blank").set_value(False)
+    at.button(key="run::playground/blank").click().run()
+    assert not at.exception
+    return at
+
+
+def test_rejected_run_says_why() -> None:
+    at = run_in_playground("#" * 200_000)
+    shown = texts(at)
+    assert "Not run." in shown and "KiB" in shown
+
+
+def test_output_flood_is_cut_with_a_mark() -> None:
+    at = run_in_playground("while True:\n    print('x' * 1000)\n")
+    shown = texts(at)
+    assert "Output limit reached" in shown and "cut at the limit" in shown
+
+
 def test_error_points_at_the_users_line() -> None:
     at = open_page("playground.py")
     at.session_state["code::playground/blank"] = "x = 1\ny = 2\nz = x / 0\n"

@@ -28,3 +28,11 @@ def test_bad_option_is_explained() -> None:
         parse_option("vmap.in_axes", "(None, 0")
     with pytest.raises(OptionError):
         parse_option("jit.static_argnums", "__import__('os')")
+
+
+def test_call_text_reads_like_a_call() -> None:
+    from app.ui.snippet_area import call_text
+
+    assert call_text("loss", "(x,)") == "loss(x)"
+    assert call_text("f", "(params, batch)") == "f(params, batch)"
+    assert call_text("g", None) == "g()"
