@@ -69,7 +69,8 @@ def base_env(settings: Settings, environ: dict[str, str] | None = None) -> dict[
     env = {name: source[name] for name in PASS_THROUGH if name in source}
     cache = compile_cache_dir(settings)
     env.update(
-        PATH=SAFE_PATH,
+        # The server's PATH (not secret): GPU builds may look for CUDA tools such as ptxas on it.
+        PATH=source.get("PATH") or SAFE_PATH,
         LANG="C.UTF-8",
         PYTHONPATH=str(REPO_ROOT),
         PYTHONDONTWRITEBYTECODE="1",

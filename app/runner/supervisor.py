@@ -697,10 +697,19 @@ class Supervisor:
             result.truncated = True
             result.message = (f"Stopped: the run's result (views, values) was larger than "
                               f"{_size(s.result_bytes)}.")
-        elif c.cgroup.oom_killed() or (report and report.error
-                                       and report.error.type == "MemoryError"):
+        elif c.cgroup.oom_killed():
             result.status = "memory"
-            result.message = f"Out of memory: the run used more than its {s.memory_mb} MiB."
+            result.message = (f"Out of memory: the run went over its {s.memory_mb} MiB and "
+                              "was stopped.")
+        elif report and report.error and _is_memory_error(report.error.type,
+                                                          report.error.message):
+            result.status = "memory"
+            where = f" on line {report.error.line}" if report.error.line else ""
+            detail = report.error.message.strip().splitlines()[0][:200] if \
+                report.error.message.strip() else report.error.type
+            result.message = (f"Out of memory{where}: {detail} (host limit {s.memory_mb} MiB"
+                              + (", accelerator memory is shared by the runs)"
+                                 if self.info.platform != "cpu" else ")"))
         elif signalled and sig == signal.SIGXCPU:
             result.status = "timeout"
             result.message = f"Stopped: the run used more than {s.cpu_s:g} s of CPU time."
@@ -854,6 +863,11 @@ class Supervisor:
                 return
             if pid == 0:
                 time.sleep(0.01)
+
+
+def _is_memory_error(kind: str, message: str) -> bool:
+    """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
+    return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
 
 
 def _become_subreaper() -> None:

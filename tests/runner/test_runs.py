@@ -207,3 +207,13 @@ def test_runs_read_but_never_write_the_compilation_cache(runner: Runner) -> None
     assert result.status == "ok", result
     assert result.stderr == ""  # no "error writing persistent cache" warning either
     assert sorted(p.name for p in cache.iterdir()) == before
+
+
+def test_device_allocation_failures_count_as_memory() -> None:
+    from app.runner.supervisor import _is_memory_error
+
+    assert _is_memory_error("MemoryError", "")
+    assert _is_memory_error(
+        "JaxRuntimeError", "RESOURCE_EXHAUSTED: Out of memory while trying to allocate 17 GiB"
+    )
+    assert not _is_memory_error("ValueError", "shapes do not match")
