@@ -101,8 +101,9 @@ CASES: list[Hostile] = [
     ),
     Hostile(
         "shared_memory_outside_malloc",
-        "import mmap\narea = mmap.mmap(-1, 4 << 30)\nfor i in range(0, len(area), 4096):\n"
-        "    area[i] = 1\n",
+        "import mmap\narea = mmap.mmap(-1, 4 << 30)\nchunk = b'1' * (64 << 20)\n"
+        "for offset in range(0, len(area), len(chunk)):\n"
+        "    area[offset:offset + len(chunk)] = chunk\n",
         frozenset({"memory", "error"}),
         why="MAP_SHARED pages escape RLIMIT_DATA: the cgroup (or the mmap size check) stops them",
     ),

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app.config import Settings
+from app.runner import platform
 from app.runner.sandbox import environment, libc, mounts, privileges, rlimits, seccomp_filter
 from app.runner.sandbox.cgroups import RunCgroup
 
@@ -81,6 +82,12 @@ def _check_required(settings: Settings, active: dict[str, bool], among: tuple[st
             + ", ".join(dict.fromkeys(missing))
             + " (PLAYGROUND_REQUIRE_SANDBOX; see README 'Sandbox')"
         )
+
+
+# Work done once here, in the zygote, instead of in every child: building the seccomp filter
+# (pyseccomp's import runs ldconfig) is most of its cost.
+with contextlib.suppress(ImportError, OSError, RuntimeError, ValueError):
+    seccomp_filter.prepare()
 
 
 # -- probe ------------------------------------------------------------------------------------
@@ -153,8 +160,6 @@ def _try(active: dict[str, bool], name: str, action) -> bool:  # type: ignore[no
 
 
 def _state_dirs(settings: Settings) -> tuple[Path | None, Path | None]:
-    from app.runner import platform
-
     return platform.state_dir(settings), platform.compile_cache_dir(settings)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from functools import cache
+from typing import Any
 
 from app.runner.sandbox import libc
 
@@ -34,6 +36,13 @@ TIOCSTI = 0x5412  # push characters into a terminal's input queue
 
 
 def install() -> None:
+    """Load the filter into the calling process (and, with TSYNC, all its threads)."""
+    prepare().load()
+
+
+@cache
+def prepare() -> Any:
+    """Build the filter once (the zygote does it at import); each child only loads it."""
     import pyseccomp as seccomp
 
     deny = seccomp.ERRNO(errno.EPERM)
@@ -52,7 +61,7 @@ def install() -> None:
         f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     f.add_rule(deny, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
-    f.load()
+    return f
 
 
 def _clone_namespace_flags() -> list[int]:
