@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.config import settings
+from app.ui import icons
 from app.ui.results import inject_styles
 
 HOSTED_NOTICE = (
@@ -20,7 +21,7 @@ def hosted_notice() -> None:
     if limits.hosted:
         rate = limits.effective_rate_per_minute or "unlimited"
         st.info(HOSTED_NOTICE.format(timeout=limits.timeout_s, memory=limits.memory_mb,
-                                     rate=rate), icon="🔒")
+                                     rate=rate), icon=icons.LOCK)
 
 
 def page_header(title: str, intro: str | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.snippets import Pair
-from app.ui import state
+from app.ui import icons, state
 from app.ui.editor import editor
 from app.ui.results import show_result
 from app.ui.run import run_all_with_status
@@ -20,8 +20,8 @@ def pair_view(pair: Pair) -> None:
     st.subheader(pair.title, anchor=pair.id.split("/")[-1], divider="gray")
     st.markdown(f"**What differs:** {pair.difference}")
     run_col, share_col, _ = st.columns([1.3, 1, 5], vertical_alignment="center")
-    run_both = run_col.button("Run both", key=f"run-both::{pair.id}", type="primary", icon="▶️",
-                              help="Runs the NumPy and the JAX side at once")
+    run_both = run_col.button("Run both", key=f"run-both::{pair.id}", type="primary",
+                              icon=icons.RUN, help="Runs the NumPy and the JAX side at once")
     sides = (("NumPy", pair.numpy), ("JAX", pair.jax))
     columns = st.columns(2, gap="medium")
     events = {}
@@ -34,7 +34,7 @@ def pair_view(pair: Pair) -> None:
             reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
                              on_click=state.reset, args=(snippet.id,))
             if edited:
-                badge_col.badge("edited", icon="✏️", color="orange")
+                badge_col.badge("edited", icon=icons.EDITED, color="orange")
     share_button(share_col, SharedState(pair.jax.id, events["JAX"].code,
                                         {"codes": {pair.numpy.id: events["NumPy"].code}}), pair.id)
     to_run = [label for label, _ in sides if run_both or events[label].submitted]

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.config import settings
 from app.protocol import InspectRequest, RunRequest
-from app.ui import library, sharing, state
+from app.ui import icons, library, sharing, state
 from app.ui.chrome import page_header
 from app.ui.editor import editor
 from app.ui.results import show_result
@@ -45,11 +45,12 @@ def render_playground() -> None:
         label = next((k for k, s in starts.items() if _own_copy(s).id == shared.snippet_id), None)
         if label is None:
             st.warning("This share link's snippet is not in the library any more; "
-                       "the page opened with its own code.", icon="🔗")
+                       "the page opened with its own code.", icon=icons.LINK)
         else:
             state.preset(_START_KEY, label)
             state.replace_code(shared.snippet_id, shared.code)
-            st.info("Opened from a share link: the code below is the shared version.", icon="🔗")
+            st.info("Opened from a share link: the code below is the shared version.",
+                    icon=icons.LINK)
     label = state.widget(st.selectbox, "Start from", _START_KEY, next(iter(starts)),
                          options=list(starts))
     if label not in starts:  # a snippet that left the library since
@@ -80,13 +81,13 @@ def playground_body(snippet: Any) -> None:
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
     run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
-    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon="▶️",
+    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     edited = event.code != snippet.code
     reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
                      on_click=state.reset, args=(snippet.id,))
     if edited:
-        note_col.badge("edited", icon="✏️", color="orange")
+        note_col.badge("edited", icon=icons.EDITED, color="orange")
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {}), snippet.id)
     if clicked or event.submitted:
         request = RunRequest(code=event.code, timeout_s=timeout, x64=x64)

@@ -8,7 +8,7 @@ from itertools import groupby
 import streamlit as st
 
 from app.protocol import ErrorInfo, InspectResult, OutputChunk, RunResult
-from app.ui import charts
+from app.ui import charts, icons
 from app.ui.highlight import STYLESHEET, to_html
 from app.ui.messages import status_message
 
@@ -30,7 +30,7 @@ def show_error(error: ErrorInfo, code: str | None) -> None:
     where = f" on line {error.line}" if error.line else ""
     st.error(f"**Your code raised {error.type}**{where}: {error.message}")
     if error.advice:
-        st.info(error.advice, icon="💡")
+        st.info(error.advice, icon=icons.ADVICE)
     if code and error.line:
         st.html(_excerpt_html(code, error.line))
     if error.traceback:
@@ -82,7 +82,7 @@ def show_output_tab(result: RunResult, code: str | None) -> None:
     if not (result.status == "error" and result.error):  # the error box below says it all
         show_status(result)
     if result.truncated:
-        st.warning("The output was cut at the limit; the end is missing.", icon="✂️")
+        st.warning("The output was cut at the limit; the end is missing.", icon=icons.CUT)
     show_output(result.output, result.stdout, result.stderr)
     if result.value_repr is not None:
         st.caption("Value of the last expression")
@@ -116,7 +116,7 @@ def show_listing(text: str | None, view: str, missing: str, truncated: bool = Fa
         st.caption(missing)
         return
     if truncated:
-        st.warning("This listing was cut at the size limit.", icon="✂️")
+        st.warning("This listing was cut at the size limit.", icon=icons.CUT)
     st.html(to_html(text, view))
     with st.expander("Plain text (copy button at the top right)"):
         st.code(text, language=None)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from app.config import settings
 from app.protocol import RunRequest, RunResult
-from app.ui import state
+from app.ui import icons, state
 from app.ui.messages import progress_message
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def run_all_with_status(requests: list[RunRequest]) -> list[RunResult]:
         while not all(call.done for call in calls):
             current = " · ".join(dict.fromkeys(call.progress() for call in calls if not call.done))
             if current != shown:
-                line.info(current, icon="⏳")
+                line.info(current, icon=icons.WAIT)
                 shown = current
             time.sleep(_POLL_S)
     finally:

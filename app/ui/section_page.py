@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import library, sharing
+from app.ui import icons, library, sharing
 from app.ui.chrome import page_header
 from app.ui.pair_view import pair_view
 from app.ui.snippet_area import snippet_area
@@ -31,7 +31,7 @@ def render_section(slug: str) -> None:
             st.caption(f"Guide: {snippet.subsection}")
         st.markdown(snippet.explanation)
         if snippet.changes:
-            st.info(f"**Changed from the guide:** {snippet.changes}", icon="🛠️")
+            st.info(f"**Changed from the guide:** {snippet.changes}", icon=icons.CHANGED)
         snippet_area(snippet)
     if section.pairs:
         st.header("NumPy vs JAX", divider="gray")

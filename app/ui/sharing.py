@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui import state
+from app.ui import icons, state
 from app.ui.share import QUERY_PARAM, SharedState, ShareLinkError, decode, encode
 
 _APPLIED = "_share-applied"
@@ -49,7 +49,7 @@ def incoming() -> SharedState | None:
     try:
         return decode(token)
     except ShareLinkError as exc:
-        st.warning(str(exc), icon="🔗")
+        st.warning(str(exc), icon=icons.LINK)
         return None
 
 
@@ -59,7 +59,7 @@ def apply_code(shared: SharedState, known_ids: set[str]) -> bool:
         st.warning(
             f"This share link is for a snippet that is not on this page ({shared.snippet_id!r}); "
             "the page opened with its own code.",
-            icon="🔗",
+            icon=icons.LINK,
         )
         return False
     state.replace_code(shared.snippet_id, shared.code)
@@ -68,5 +68,5 @@ def apply_code(shared: SharedState, known_ids: set[str]) -> bool:
     for other_id, other_code in dict(shared.extra.get("codes", {})).items():
         if other_id in known_ids and isinstance(other_code, str):
             state.replace_code(other_id, other_code)
-    st.info("Opened from a share link: the code below is the shared version.", icon="🔗")
+    st.info("Opened from a share link: the code below is the shared version.", icon=icons.LINK)
     return True

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app.protocol import InspectRequest, RunRequest
-from app.ui import state
+from app.ui import icons, state
 from app.ui.editor import editor
 from app.ui.results import show_result
 from app.ui.run import run_with_status
@@ -44,7 +44,7 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
     """Run / Reset / Share / inspect row; returns (run clicked, inspect wanted)."""
     edited = code != snippet.code
     run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
-    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon="▶️",
+    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
                      on_click=state.reset, args=(snippet.id,), help="Back to the shipped code")
@@ -57,7 +57,7 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
                 f"inspect::{snippet.id}", True,
             )
         if edited:
-            st.badge("edited", icon="✏️", color="orange")
+            st.badge("edited", icon=icons.EDITED, color="orange")
     share_button(share_col, SharedState(snippet.id, code, {"inspect": inspect}), snippet.id)
     return clicked, inspect
 

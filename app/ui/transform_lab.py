@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app.protocol import InspectRequest, RunRequest, TransformStep
-from app.ui import library, sharing, state
+from app.ui import icons, library, sharing, state
 from app.ui.chrome import page_header
 from app.ui.editor import editor
 from app.ui.results import show_result
@@ -43,7 +43,7 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
     label = next((k for k, s in choices.items() if s.id == shared.snippet_id), None)
     if label is None:
         st.warning("This share link names a function the Transform Lab does not have; "
-                   "the page opened with its defaults.", icon="🔗")
+                   "the page opened with its defaults.", icon=icons.LINK)
         return
     snippet = choices[label]
     state.preset(_SNIPPET_KEY, label)
@@ -57,7 +57,8 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             state.preset(f"lab::{stack}::{snippet.id}::names", names)
     state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
-    st.info("Opened from a share link: the code and stacks below are the shared ones.", icon="🔗")
+    st.info("Opened from a share link: the code and stacks below are the shared ones.",
+            icon=icons.LINK)
 
 
 def _area_id(snippet: Any) -> str:
@@ -120,7 +121,7 @@ def lab_body(snippet: Any) -> None:
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
     run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
-    clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon="▶️",
+    clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
                                     f"lab::unjitted::{snippet.id}", True)

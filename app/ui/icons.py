@@ -1,0 +1,10 @@
+"""Material icons (bundled with Streamlit, so they render offline and without emoji fonts)."""
+
+RUN = ":material/play_arrow:"
+WAIT = ":material/hourglass_top:"
+ADVICE = ":material/lightbulb:"
+LINK = ":material/link:"
+LOCK = ":material/lock:"
+CUT = ":material/content_cut:"
+EDITED = ":material/edit:"
+CHANGED = ":material/build:"
