@@ -3,6 +3,7 @@ Chromium. A failing test leaves a screenshot of its page under test-output/."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,12 +68,26 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_healthy(base_url, process, log)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_and_check_nothing_left(process)
+
+
+def stop_and_check_nothing_left(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server; its runner (supervisor, zygote, children) must go with it."""
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    _, alive = psutil.wait_procs(descendants, timeout=15)
+    for leftover in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
+    assert not alive, f"processes outlived the app server: {[p.pid for p in alive]}"
 
 
 @pytest.fixture(scope="session")
