@@ -326,7 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     build_args = dict(a.partition("=")[::2] for a in args.build_arg)
 
-    root = Path(tempfile.mkdtemp(prefix="container-check-"))
+    # Not under /tmp: in the image the interpreter is /usr/local and the app /srv, and the sandbox
+    # covers /tmp with a fresh tmpfs, which would hide a venv there from the runs.
+    parent = REPO / "var"  # ignored by git and by .dockerignore
+    parent.mkdir(mode=0o755, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="container-check-", dir=parent))
     root.chmod(0o755)  # the image's user must reach the venv and the code
     env = {"PATH": f"{root / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(root)}
     env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
