@@ -382,12 +382,24 @@ def test_unprivileged_host_uses_a_user_namespace(settings: Settings, scratch: Pa
         os.setresgid(1000, 1000, 1000)
         os.setresuid(1000, 1000, 1000)
 
-    outcome = run_in_child(
-        lambda: [os.getuid(), os.getpid()], settings, scratch, before=become_user
-    )
+    def inside() -> list[object]:
+        started = 0
+        try:
+            for _ in range(settings.max_pids + 10):
+                if os.fork() == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                started += 1
+        except BlockingIOError:
+            pass
+        return [os.getuid(), os.getpid(), resource.getrlimit(resource.RLIMIT_NPROC)[0], started]
+
+    outcome = run_in_child(inside, settings, scratch, before=become_user)
     if not outcome.active.get("user_ns"):
         pytest.skip("unprivileged user namespaces are disabled on this host")
     assert outcome.error is None, outcome.error
-    assert outcome.value == [65534, 2]
+    uid, pid, nproc, started = outcome.value
+    assert [uid, pid, nproc] == [65534, 2, settings.max_pids]
+    assert started < settings.max_pids  # RLIMIT_NPROC stops a fork bomb without any cgroup
     for name in ("net_ns", "mount_ns", "filesystem", "pid_ns", "unprivileged", "no_new_privs"):
         assert outcome.active[name], name

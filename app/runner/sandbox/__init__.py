@@ -212,7 +212,9 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
             os.setsid()
 
     os.chdir(scratch)  # again: a tmpfs now covers the directory we were in
-    rlimits.apply(settings)
+    # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone. As root
+    # dropping to nobody it would count every run of the host together: the pids cgroup does it.
+    rlimits.apply(settings, limit_processes=settings.max_pids if active["user_ns"] else None)
     active["rlimits"] = True
     environment.scrub(scratch)
     active["environment"] = True
@@ -270,7 +272,9 @@ def _init_loop(worker_pid: int, status_w: int) -> NoReturn:
     """pid 1: reap everything; when the worker ends, pass its status on and end the namespace."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        os.closerange(0, status_w)  # hold none of the run's pipes open
+        # Hold none of the run's pipes open.
+        os.closerange(0, status_w)
+        os.closerange(status_w + 1, os.sysconf("SC_OPEN_MAX"))
         while True:
             try:
                 pid, status = os.waitpid(-1, 0)
