@@ -8,7 +8,7 @@ from app.snippets import Pair
 from app.ui import icons, state
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import run_all_with_status
+from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.sharing import share_button
 from app.ui.snippet_area import build_request
@@ -37,13 +37,17 @@ def pair_view(pair: Pair) -> None:
                 badge_col.badge("edited", icon=icons.EDITED, color="orange")
     share_button(share_col, SharedState(pair.jax.id, events["JAX"].code,
                                         {"codes": {pair.numpy.id: events["NumPy"].code}}), pair.id)
+    chosen = dict(sides)
     to_run = [label for label, _ in sides if run_both or events[label].submitted]
     if to_run:
-        chosen = dict(sides)
         requests = [build_request(chosen[label], events[label].code, inspect=False)
                     for label in to_run]
-        for label, result in zip(to_run, run_all_with_status(requests), strict=True):
-            state.set_result(chosen[label].id, (result, events[label].code))
+        submit(pair.id, requests, [(label, events[label].code) for label in to_run])
+    done = collect(pair.id)
+    if done:
+        results, ran = done
+        for (label, ran_code), result in zip(ran, results, strict=True):
+            state.set_result(chosen[label].id, (result, ran_code))
     stored = {label: state.result(snippet.id) for label, snippet in sides}
     if stored["NumPy"] and stored["JAX"]:
         line = verdict(stored["NumPy"][0], stored["JAX"][0], pair.numpy, pair.jax)

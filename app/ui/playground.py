@@ -13,7 +13,7 @@ from app.ui import icons, library, sharing, state
 from app.ui.chrome import page_header
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import run_with_status
+from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.transforms import expression, stack_picker
 
@@ -96,7 +96,11 @@ def playground_body(snippet: Any) -> None:
                                              views=list(VIEWS),  # type: ignore[arg-type]
                                              timings=True, compare_unjitted=True,
                                              numpy_function=snippet.numpy_entry)
-        state.set_result(snippet.id, (run_with_status(request), event.code))
+        submit(snippet.id, [request], event.code)
+    done = collect(snippet.id)
+    if done:
+        (result,), ran_code = done
+        state.set_result(snippet.id, (result, ran_code))
     stored = state.result(snippet.id)
     if stored:
         show_result(*stored)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -73,28 +74,55 @@ class _Call:
             return progress_message(*self._update)
 
 
-def run_all_with_status(requests: list[RunRequest]) -> list[RunResult]:
-    """Run requests at once; one status line drawn here while any is queued or running."""
-    line = st.empty()
+@dataclass
+class Pending:
+    """Runs on their way, kept in session state: a rerun that interrupts the wait (another click,
+    a page switch) does not lose them; the next draw of their area picks the results up."""
+
+    calls: list[_Call]
+    payload: Any  # what the area needs beside the results (the code that ran, labels)
+
+
+def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> None:
+    """Start requests at once for area_id (replacing any earlier pending ones there)."""
     try:
         runner = shared_runner()
-    except Exception as exc:  # the sandbox failed to start: every request gets the same answer
-        return [_failure(exc) for _ in requests]
-    for request in requests:
-        request.session_id = request.session_id or state.session_id()
-    calls = [_Call(runner, request) for request in requests]
+    except Exception as exc:  # the sandbox failed to start: every request gets that answer
+        calls = [_Call(_FailingRunner(exc), request) for request in requests]
+    else:
+        for request in requests:
+            request.session_id = request.session_id or state.session_id()
+        calls = [_Call(runner, request) for request in requests]
+    state.set_pending(area_id, Pending(calls, payload))
+
+
+def collect(area_id: str) -> tuple[list[RunResult], Any] | None:
+    """Wait here for area_id's pending runs (one status line while they queue and run)."""
+    pending = state.pending(area_id)
+    if not isinstance(pending, Pending):
+        return None
+    line = st.empty()
     try:
         shown = None
-        while not all(call.done for call in calls):
-            current = " · ".join(dict.fromkeys(call.progress() for call in calls if not call.done))
+        while not all(call.done for call in pending.calls):
+            current = " · ".join(
+                dict.fromkeys(call.progress() for call in pending.calls if not call.done)
+            )
             if current != shown:
                 line.info(current, icon=icons.WAIT)
                 shown = current
             time.sleep(_POLL_S)
     finally:
         line.empty()
-    return [call.result or _failure(RuntimeError("the run returned nothing")) for call in calls]
+    state.set_pending(area_id, None)
+    results = [call.result or _failure(RuntimeError("the run returned nothing"))
+               for call in pending.calls]
+    return results, pending.payload
 
 
-def run_with_status(request: RunRequest) -> RunResult:
-    return run_all_with_status([request])[0]
+class _FailingRunner:
+    def __init__(self, exc: BaseException) -> None:
+        self._exc = exc
+
+    def run(self, request: RunRequest, on_update: Any = None) -> RunResult:
+        raise self._exc

@@ -11,7 +11,7 @@ from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, state
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import run_with_status
+from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.sharing import share_button
 
@@ -67,8 +67,11 @@ def snippet_area(snippet: Any) -> None:
     event = editor(snippet.id, snippet.code)
     clicked, inspect = controls(snippet, event.code)
     if clicked or event.submitted:
-        result = run_with_status(build_request(snippet, event.code, inspect))
-        state.set_result(snippet.id, (result, event.code))
+        submit(snippet.id, [build_request(snippet, event.code, inspect)], event.code)
+    done = collect(snippet.id)
+    if done:
+        (result,), ran_code = done
+        state.set_result(snippet.id, (result, ran_code))
     stored = state.result(snippet.id)
     if stored:
         result, ran_code = stored

@@ -17,6 +17,7 @@ _CODE = "code::"
 _VERSION = "editor-version::"
 _RESULT = "result::"
 _SEEN_EVENT = "editor-event::"
+_PENDING = "pending::"
 
 
 def code(snippet_id: str, shipped: str) -> str:
@@ -102,3 +103,14 @@ def widget(draw: Callable[..., Any], label: str, key: str, default: Any, **kwarg
     value = draw(label, key=key, **kwargs)
     keep(key)
     return value
+
+
+def pending(area_id: str) -> Any:
+    return st.session_state.get(_PENDING + area_id)
+
+
+def set_pending(area_id: str, value: Any) -> None:
+    if value is None:
+        st.session_state.pop(_PENDING + area_id, None)
+    else:
+        st.session_state[_PENDING + area_id] = value

@@ -12,7 +12,7 @@ from app.ui import icons, library, sharing, state
 from app.ui.chrome import page_header
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import run_all_with_status
+from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.transforms import expression, stack_picker
 
@@ -133,13 +133,16 @@ def lab_body(snippet: Any) -> None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
         requests = [_request(event.code, function, args, steps, snippet, compare_unjitted)
                     for steps in stacks]
-        results = run_all_with_status(requests)
-        state.set_result(area, [(expression(function, s), r) for s, r in
-                                zip(stacks, results, strict=True)])
+        submit(area, requests, ([expression(function, s) for s in stacks], event.code))
+    done = collect(area)
+    if done:
+        results, (labels, ran_code) = done
+        state.set_result(area, ([*zip(labels, results, strict=True)], ran_code))
     stored = state.result(area)
     if stored:
-        for column, (label, result) in zip(st.columns(len(stored), gap="medium"), stored,
+        shown, ran_code = stored
+        for column, (label, result) in zip(st.columns(len(shown), gap="medium"), shown,
                                            strict=True):
             with column:
                 st.markdown(f"**`{label}`**")
-                show_result(result, event.code)
+                show_result(result, ran_code)

@@ -188,3 +188,17 @@ def test_error_and_dark_theme_screenshot(app_url: str, new_page: Any) -> None:
     page.screenshot(path=str(target))
     if os.environ.get("PLAYGROUND_UPDATE_SCREENSHOTS"):
         shutil.copyfile(target, ROOT / "docs" / "screenshot-dark.png")
+
+
+def test_run_survives_leaving_the_page_and_coming_back(app_url: str, new_page: Any) -> None:
+    page = new_page()
+    open_app(page, app_url, "playground")
+    set_code(page, "import time\ntime.sleep(3)\nprint('survived the page switch')\n")
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("sandbox…").first.wait_for()
+    sidebar = page.locator('[data-testid="stSidebarNav"]')
+    sidebar.get_by_text("System", exact=True).click()
+    page.get_by_role("heading", name="System").first.wait_for()
+    sidebar.get_by_text("Playground", exact=True).click()
+    wait_text(page, "survived the page switch")
+    assert "survived the page switch" in editor_text(page)  # the edit came back too
