@@ -8,6 +8,7 @@ of the idle pool (supervisor + zygote + preforked children). Figures only, no as
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,8 @@ def bench_command(args: argparse.Namespace) -> int:
         print(f"throughput with {args.clients} clients for {args.seconds:g} s: "
               f"{rate:.1f} runs/s ({ok} ok, {other} not ok)")
         info = wait_idle(runner)
+        print(f"preforked child preparation (fork, sandbox, backend start) p50: "
+              f"{info.get('child_prepare_ms_p50')} ms")
         pid = info.get("supervisor_pid")
         if pid:
             memory = pool_memory(int(pid))
@@ -135,4 +138,6 @@ def bench_command(args: argparse.Namespace) -> int:
                   f"PSS {memory['pss_mib']:.0f} MiB")
     finally:
         runner.close()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"host: {os.cpu_count()} cores, load average {load} (other work skews the figures)")
     return 0

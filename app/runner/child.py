@@ -1,11 +1,12 @@
 """One run's process: forked by the zygote, sandboxed, then waits for its request on fd 0.
 
 File descriptors, set up by the supervisor and handed over by the zygote:
-    0  request pipe: first a line "go" (the supervisor attached our cgroup), then one JSON line
-       with the RunRequest; replaced by /dev/null once read
+    0  request pipe: first a line "go" (the supervisor attached our cgroup), then the RunRequest
+       as JSON up to end of file; replaced by /dev/null once read
     1  stdout pipe, 2  stderr pipe (read and capped by the supervisor as they arrive)
-    3  result pipe: first one JSON line with the sandbox layers (written before any user code,
-       so the run cannot forge it), then the WorkerReport as JSON
+    3  result pipe: first one JSON line with the sandbox layers, written when the child is ready
+       for its request (before any user code, so the run cannot forge it), then "started" once
+       it has read the request, then the WorkerReport as JSON
 
 A preforked child does everything up to the request in advance (fork, sandbox, backend start),
 so a run pays only for its own code. It never returns: os._exit in every path.
@@ -35,6 +36,7 @@ REQUEST_FD, RESULT_FD = 0, 3
 EXIT_OK = 0
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the child failed before user code ran
 PR_SET_PDEATHSIG = 1
+STARTED_LINE = b"started\n"
 DRAIN_WAIT_S = 0.05  # at most this long per switch between stdout and stderr
 
 # The trusted warm-up: fills the persistent compilation cache with what almost every run needs.
@@ -156,25 +158,28 @@ def run_child(
         sys.stdout = _text_stream(1)
         sys.stderr = _text_stream(2)
         os.chdir(scratch)
+        # Wait until the supervisor has put this process in the run's cgroup, so that every
+        # process and thread made from here on (pid namespace, XLA threads) is counted there.
+        if read_line(REQUEST_FD).strip() != b"go":
+            os._exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
         if trusted:
             layers: dict[str, bool] = {}
             os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
         else:
             layers = _enter_sandbox(settings, scratch)
             set_parent_death_signal()  # a uid change clears it: set it again
-        go = read_line(REQUEST_FD)
-        if go.strip() != b"go":
-            os._exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
         if preinit:
             _start_backend(trusted)
+        # "Ready": the layers line, written before any user code, so the run cannot forge it.
+        _write_all(RESULT_FD, json.dumps(layers).encode() + b"\n")
         payload = _read_all(REQUEST_FD)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, REQUEST_FD)
         os.close(null)
-        _write_all(RESULT_FD, json.dumps(layers).encode() + b"\n")
         if not payload:
             os._exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
         request = protocol.from_json(protocol.RunRequest, payload.decode())
+        _write_all(RESULT_FD, STARTED_LINE)  # from here on, the run's code may run
         if not preinit:
             _start_backend(trusted)
     except BaseException:

@@ -108,6 +108,8 @@ class Child:
     result_data: bytearray = field(default_factory=bytearray)
     decoders: dict[str, Any] = field(default_factory=dict)
     died_before_run: bool = False
+    forked_at: float = 0.0
+    ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
 
 
 class Supervisor:
@@ -136,6 +138,7 @@ class Supervisor:
         self.runs_total = 0
         self.status_counts: dict[str, int] = {}
         self.warm: dict[str, Any] = {"done": False}
+        self.prep_times: deque[float] = deque(maxlen=50)
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
         self.fatal = ""
@@ -198,6 +201,10 @@ class Supervisor:
             "zygote_restarts": self.zygote_restarts,
             "child_pids": sorted(c.pid for c in self.children.values() if c.pid),
             "idle": states.count("idle"),
+            "ready": sum(1 for c in self.children.values()
+                         if c.state == "idle" and c.ready_at is not None),
+            "child_prepare_ms_p50": round(sorted(self.prep_times)[len(self.prep_times) // 2]
+                                          * 1000) if self.prep_times else None,
             "starting": states.count("forking") + states.count("starting"),
             "running": states.count("running"),
             "queued": len(self.queue),
@@ -334,6 +341,7 @@ class Supervisor:
             c.open_fds.add(fd)
         for stream in ("stdout", "stderr"):
             c.decoders[stream] = codecs.getincrementaldecoder("utf-8")("replace")
+        c.forked_at = time.monotonic()
         self.children[token] = c
         return c
 
@@ -373,10 +381,12 @@ class Supervisor:
             running = sum(1 for c in self.children.values() if c.state == "running")
             if running >= self.max_concurrent:
                 break
-            idle = next((c for c in self.children.values()
-                         if c.state == "idle" and not c.trusted), None)
-            if idle is None:
+            idle_children = [c for c in self.children.values()
+                             if c.state == "idle" and not c.trusted]
+            if not idle_children:
                 break
+            # A ready child first, else the one that started preparing first.
+            idle = min(idle_children, key=lambda c: (c.ready_at is None, c.token))
             self.start_run(idle, self.queue.popleft())
             self.send_positions()
         self.fill_pool()
@@ -496,6 +506,9 @@ class Supervisor:
             return
         if kind == "result":
             c.result_data += data
+            if c.ready_at is None and b"\n" in c.result_data:
+                c.ready_at = time.monotonic()
+                self.prep_times.append(c.ready_at - c.forked_at)
             if len(c.result_data) > self.settings.result_bytes and c.kill_reason is None:
                 c.kill_reason = "result"
                 self.kill(c)
@@ -603,8 +616,8 @@ class Supervisor:
                 if self.setup_failing():
                     self.fail_queue()
         if (c.run is not None and c.run.id is not None and c.kill_reason == "zygote"
-                and not c.result_data):
-            # The child died with the zygote before it read its request: no user code ran, so
+                and c.result_data.count(b"\n") < 2):
+            # The child died with the zygote before it said "started": no user code ran, so
             # the run goes back to the front of the queue instead of failing.
             self.queue.appendleft(c.run)
             c.run = None
@@ -650,7 +663,8 @@ class Supervisor:
     def classify(self, c: Child) -> RunResult:
         assert c.run is not None and c.exit_status is not None
         s = self.settings
-        layers_line, _, report_data = bytes(c.result_data).partition(b"\n")
+        layers_line, _, rest = bytes(c.result_data).partition(b"\n")
+        _started, _, report_data = rest.partition(b"\n")
         layers: dict[str, bool] = {}
         with contextlib.suppress(ValueError):
             layers = {str(k): bool(v) for k, v in json.loads(layers_line).items()}
