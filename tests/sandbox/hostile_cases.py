@@ -144,6 +144,8 @@ CASES: list[Hostile] = [
         + "import socket\n"
         "attempt('app_port', lambda: socket.create_connection(('127.0.0.1', 8501), timeout=2))\n"
         "attempt('loopback_ssh', lambda: socket.create_connection(('127.0.0.1', 22), timeout=2))\n"
+        "attempt('host_listener', "
+        "lambda: socket.create_connection(('127.0.0.1', {listener_port}), timeout=2))\n"
         "attempt('ipv6_loopback', lambda: socket.create_connection(('::1', 8501), timeout=2))\n"
         "attempt('test_net', lambda: socket.create_connection(('192.0.2.1', 80), timeout=2))\n"
         "attempt('udp', lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"

@@ -8,6 +8,7 @@ run cgroup beyond the idle pool, no scratch directory), and an ordinary run righ
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,10 +76,21 @@ def runner(state: Path) -> Iterator[Runner]:
     instance.close()
 
 
-def _code(case: Hostile, state: Path) -> str:
+@pytest.fixture(scope="module")
+def listener_port() -> Iterator[int]:
+    """A server on the host's loopback: a connect that escaped the sandbox would succeed."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _code(case: Hostile, state: Path, listener_port: int) -> str:
     cache = runner_platform.compile_cache_dir(Settings())
     return (
-        case.code.replace("{repo}", str(mounts.REPO_ROOT))
+        case.code.replace("{listener_port}", str(listener_port))
+        .replace("{repo}", str(mounts.REPO_ROOT))
         .replace("{cache}", str(cache))
         .replace("{state}", str(state))
         .replace("{other_run}", str(state / "runs-1" / "run-1"))
@@ -122,8 +134,8 @@ def _describe(result: RunResult) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_snippet(runner: Runner, state: Path, case: Hostile) -> None:
-    result = runner.run(RunRequest(code=_code(case, state)))
+def test_hostile_snippet(runner: Runner, state: Path, listener_port: int, case: Hostile) -> None:
+    result = runner.run(RunRequest(code=_code(case, state, listener_port)))
     assert result.status in case.statuses, _describe(result)
     if result.status != "ok":
         assert result.message or result.error, _describe(result)

@@ -173,9 +173,11 @@ def test_loopback_is_unreachable(settings: Settings, scratch: Path, port: int) -
         return results
 
     try:
+        control = run_in_child(connect, settings, scratch, enter_sandbox=False)
         outcome = run_in_child(connect, settings, scratch)
     finally:
         listener.close()
+    assert control.value[1] == 0  # without the sandbox the host's listener answers
     assert outcome.error is None
     assert all(code != 0 for code in outcome.value)
 
@@ -219,10 +221,51 @@ def test_secrets_and_server_files_are_out_of_reach(settings: Settings, scratch: 
     def read_all() -> dict[str, int]:
         return {p: _errno_of(lambda p=p: open(p, "rb").close()) for p in secrets}
 
+    control = run_in_child(read_all, settings, scratch, enter_sandbox=False)
     outcome = run_in_child(read_all, settings, scratch)
+    assert control.value[str(sibling / "secret.txt")] == 0  # readable without the sandbox
     assert outcome.error is None
     readable = [path for path, code in outcome.value.items() if code == 0]
     assert readable == []
+
+
+@needs_namespaces
+def test_a_live_run_cannot_see_another_live_runs_scratch(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first, second = state / "runs-1" / "run-1", state / "runs-1" / "run-2"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    settings = Settings(state_dir=str(state))
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    writer = os.fork()
+    if writer == 0:  # the first run: writes a secret into its scratch and waits
+        code = 1
+        try:
+            sandbox.enter_child(settings, first)
+            Path("secret.txt").write_text("first run's data")
+            os.write(ready_w, b"r")
+            os.read(done_r, 1)
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        assert os.read(ready_r, 1) == b"r"
+
+        def snoop() -> dict[str, object]:
+            return {
+                "direct": _errno_of(lambda: open(first / "secret.txt").close()),
+                "listing": os.listdir(first) if first.exists() else None,
+                "state": sorted(os.listdir(state)) if state.exists() else None,
+            }
+
+        outcome = run_in_child(snoop, settings, second)
+    finally:
+        os.write(done_w, b"d")
+        os.waitpid(writer, 0)
+    assert outcome.error is None, outcome.error
+    assert outcome.value["direct"] != 0
+    assert not outcome.value["listing"]  # at most the empty mount point of our own namespace
 
 
 @needs_namespaces
