@@ -107,6 +107,13 @@ CASES: list[Hostile] = [
         frozenset({"memory", "error"}),
         why="MAP_SHARED pages escape RLIMIT_DATA: the cgroup (or the mmap size check) stops them",
     ),
+    Hostile(
+        "memfd_bomb",
+        "import os\nfd = os.memfd_create('bomb')\nchunk = b'1' * (16 << 20)\n"
+        "while True:\n    os.write(fd, chunk)\n",
+        frozenset({"memory", "error"}),
+        why="RLIMIT_FSIZE stops the file; the memory cgroup would stop its pages",
+    ),
     # -- processes ------------------------------------------------------------------------------
     Hostile("fork_bomb", "import os\nwhile True:\n    os.fork()\n",
             frozenset({"error", "crashed", "timeout"})),
@@ -259,6 +266,17 @@ CASES: list[Hostile] = [
         "    for target in (1, -1):\n        try:\n            os.kill(target, sig)\n"
         "        except OSError as exc:\n            print(target, exc.errno)\nprint('after')\n",
         frozenset({"ok", "crashed"}),
+    ),
+    Hostile(
+        "kill_every_pid",
+        "import os\nhit = []\nmine = {int(t) for t in os.listdir('/proc/self/task')}\n"
+        "for pid in range(1, 70_000):\n    if pid in mine:\n        continue\n"
+        "    try:\n        os.kill(pid, 9)\n"
+        "    except OSError:\n        continue\n    hit.append(pid)\nprint('killed', hit)\n",
+        frozenset({"ok"}),
+        lambda r: r.stdout.strip() in ("killed []", "killed [1]"),
+        why="other runs, the supervisor and the server are invisible from the run's pid namespace; "
+        "pid 1 (its init) ignores the signal",
     ),
     Hostile(
         "escape_syscalls",

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from app.config import Settings
-from app.runner.sandbox import RunCgroup
+from app.runner.sandbox import RunCgroup, cgroups
 from tests.sandbox.childprobe import run_in_child
 
 
@@ -119,3 +119,30 @@ def test_remove_deletes_the_directories() -> None:
     assert not group.available
     group.attach(os.getpid())  # a no-op now, not an error
     assert group.peak_memory_mb() is None
+
+
+def test_v2_files_written_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cgroup v2 cannot run on this v1 host: check the files we write and parse on a copy of
+    the v2 layout (plain files; the kernel's side is not exercised here)."""
+    root = tmp_path / "cgroup"
+    own = root / "system.slice" / "app.service"
+    own.mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.procs").write_text("")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", root)
+    monkeypatch.setattr(cgroups, "_own_paths", lambda: {"": "/system.slice/app.service"})
+    settings = Settings(memory_mb=512, max_pids=32)
+    group = RunCgroup("run-v2", settings)
+    run_dir = own / cgroups.GROUP_NAME / "run-v2"
+    assert group.v2 and group.available
+    assert (run_dir / "memory.max").read_text() == str(512 << 20)
+    assert (run_dir / "pids.max").read_text() == "32"
+    assert (run_dir / "cpu.max").read_text() == "100000 100000"
+    assert "+memory" in (own / "cgroup.subtree_control").read_text()
+    (run_dir / "memory.peak").write_text(str(300 << 20))
+    (run_dir / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+    (run_dir / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 2000000\n")
+    (run_dir / "pids.events").write_text("max 3\n")
+    assert group.peak_memory_mb() == 300
+    assert group.oom_killed() and group.pids_limit_hit()
+    assert group.cpu_seconds() == 2.5
