@@ -104,6 +104,8 @@ def show_inspect_summary(inspect: InspectResult) -> None:
     if inspect.in_shapes or inspect.out_shapes:
         st.caption(f"in: {', '.join(inspect.in_shapes) or '–'} → out: "
                    f"{', '.join(inspect.out_shapes) or '–'}")
+    if inspect.devices:
+        st.caption(f"devices: {', '.join(inspect.devices)}")
     if inspect.error:
         show_error(inspect.error, None)
     for warning in inspect.warnings:

@@ -171,6 +171,16 @@ def test_gotchas_runs_both_sides_and_gives_a_verdict() -> None:
     assert "Verdict:" in shown and "as expected" in shown, shown[-2000:]
 
 
+def test_gotchas_shows_one_section_at_a_time() -> None:
+    at = open_page("gotchas.py")
+    last_section = LIBRARY.pairs[-1].section
+    expected = [p.id for p in LIBRARY.pairs if p.section == last_section]
+    at.get("button_group")[0].set_value(last_section).run()
+    shown = [b.key.removeprefix("run-both::") for b in at.button
+             if b.key and b.key.startswith("run-both::")]
+    assert shown == expected
+
+
 def test_system_page_shows_runner_and_limits() -> None:
     at = open_page("system.py")
     shown = texts(at)
