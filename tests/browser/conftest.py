@@ -55,7 +55,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     # The infinite-loop test waits for this limit; long enough for another page to run meanwhile.
-    env.setdefault("PLAYGROUND_TIMEOUT_S", "8")
+    env.setdefault("PLAYGROUND_TIMEOUT_S", "12")
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app/main.py",
