@@ -37,7 +37,7 @@ EXIT_OK = 0
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the child failed before user code ran
 PR_SET_PDEATHSIG = 1
 STARTED_LINE = b"started\n"
-DRAIN_WAIT_S = 0.05  # at most this long per switch between stdout and stderr
+DRAIN_WAIT_S = 0.5  # at most this long per switch between stdout and stderr (a loaded host)
 
 # The trusted warm-up: fills the persistent compilation cache with what almost every run needs.
 WARMUP_CODE = """

@@ -59,6 +59,10 @@ WARMUP_TIMEOUT_S = 120.0
 TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
+PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
+ZYGOTE_QUICK_DEATH_S = 10.0  # a zygote that dies this soon after start, several times in a row,
+ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
+ZYGOTE_FAILING = "the zygote process keeps exiting at start"
 
 ChildState = Literal["forking", "starting", "idle", "running", "exited"]
 KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
@@ -110,6 +114,7 @@ class Child:
     died_before_run: bool = False
     forked_at: float = 0.0
     ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
+    code_started: bool = False  # the child read its request: the run's clock runs
 
 
 class Supervisor:
@@ -132,6 +137,8 @@ class Supervisor:
         self.zygote_threads = 0
         self.zygote_restarts = 0
         self.zygote_started_at = 0.0
+        self.zygote_quick_deaths = 0
+        self.zygote_restart_at: float | None = None
         self.setup_failures = 0
         self.last_setup_error = ""
         self.last_setup_failure = 0.0
@@ -263,8 +270,21 @@ class Supervisor:
             elif c.state in ("starting", "idle", "running"):
                 c.kill_reason = c.kill_reason or "zygote"
                 self.kill(c)
-        if not self.stopping:
-            self.zygote_restarts += 1
+        if self.stopping:
+            return
+        self.zygote_restarts += 1
+        if time.monotonic() - self.zygote_started_at < ZYGOTE_QUICK_DEATH_S:
+            self.zygote_quick_deaths += 1
+        else:
+            self.zygote_quick_deaths = 0
+        if self.zygote_quick_deaths >= 3:
+            # Broken environment (imports fail): do not spin; answer the waiting runs.
+            self.zygote_restart_at = time.monotonic() + ZYGOTE_BACKOFF_S
+            self.last_setup_error = ZYGOTE_FAILING + " (see the server log)"
+            self.setup_failures = SETUP_FAILURES_BEFORE_GIVING_UP
+            self.last_setup_failure = time.monotonic()
+            self.fail_queue()
+        else:
             self.start_zygote()
 
     def on_zygote_message(self) -> None:
@@ -283,6 +303,8 @@ class Supervisor:
             return
         message = json.loads(data)
         if "hello" in message:
+            if self.last_setup_error.startswith(ZYGOTE_FAILING):
+                self.setup_failures = 0  # it starts again: so may the children
             self.zygote_ready = True
             self.zygote_threads = int(message.get("threads", 0))
             self.fill_pool()
@@ -395,7 +417,9 @@ class Supervisor:
         c.run = run
         c.state = "running"
         c.started_at = time.monotonic()
-        c.deadline = c.started_at + run.timeout_s
+        # Until the child says "started" (it may still be preparing), allow for that too;
+        # the run's own clock starts at "started".
+        c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
         payload = protocol.to_json(run.request).encode()
         self.write_request(c, payload, close=True)
         if run.id is not None:
@@ -509,6 +533,12 @@ class Supervisor:
             if c.ready_at is None and b"\n" in c.result_data:
                 c.ready_at = time.monotonic()
                 self.prep_times.append(c.ready_at - c.forked_at)
+            if (not c.code_started and c.run is not None and c.state == "running"
+                    and c.result_data.count(b"\n") >= 2):
+                c.code_started = True
+                c.started_at = time.monotonic()
+                if c.kill_reason is None:
+                    c.deadline = c.started_at + c.run.timeout_s
             if len(c.result_data) > self.settings.result_bytes and c.kill_reason is None:
                 c.kill_reason = "result"
                 self.kill(c)
@@ -760,6 +790,8 @@ class Supervisor:
                 times.append(c.exited_at + DRAIN_S)
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
+        if self.zygote_restart_at is not None:
+            times.append(self.zygote_restart_at)
         if not times:
             return None
         return max(0.0, min(times) - now)
@@ -773,6 +805,9 @@ class Supervisor:
                 self.kill(c)
             elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
+        if self.zygote_restart_at is not None and now >= self.zygote_restart_at:
+            self.zygote_restart_at = None
+            self.start_zygote()
         expired = False
         while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
             run = self.queue.popleft()

@@ -106,8 +106,11 @@ def test_queue_positions_then_busy_when_the_queue_is_full(small: Runner) -> None
 
 
 def test_killed_zygote_is_restarted_and_the_next_run_works(small: Runner) -> None:
+    assert _wait_for(lambda: small.status()["ready"] >= 1)
     before = small.status()
     os.kill(before["zygote_pid"], signal.SIGKILL)
+    # Runs in flight die with their zygote (see the next test); the next one must work.
+    assert _wait_for(lambda: small.status()["zygote_pid"] != before["zygote_pid"])
     result = small.run(RunRequest(code="print('after zygote death')"))
     assert result.status == "ok", result
     after = small.status()
