@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -146,3 +147,36 @@ def test_v2_files_written_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert group.peak_memory_mb() == 300
     assert group.oom_killed() and group.pids_limit_hit()
     assert group.cpu_seconds() == 2.5
+
+
+def test_sweep_removes_groups_of_dead_supervisors_only(tmp_path: Path) -> None:
+    dead_pid = _dead_pid()
+    stale = _cgroup_named(f"{dead_pid}-7")
+    live = _cgroup_named(f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        stale.attach(sleeper.pid)
+        assert sleeper.pid in stale.pids()
+        assert cgroups.sweep_stale() >= 1
+        assert sleeper.wait(timeout=5) == -9  # the orphaned run was killed
+        assert not any(d.exists() for d in stale.dirs.values())
+        assert all(d.exists() for d in live.dirs.values())
+    finally:
+        sleeper.kill()
+        live.remove()
+        stale.remove()
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    assert not Path(f"/proc/{process.pid}").exists()
+    return process.pid
+
+
+def _cgroup_named(run_id: str) -> RunCgroup:
+    group = RunCgroup(run_id, Settings())
+    if not group.available:
+        group.remove()
+        pytest.skip("no writable memory+pids cgroup on this host")
+    return group

@@ -31,7 +31,15 @@ from typing import NoReturn
 
 from app.config import Settings
 from app.runner import platform
-from app.runner.sandbox import environment, libc, mounts, privileges, rlimits, seccomp_filter
+from app.runner.sandbox import (
+    cgroups,
+    environment,
+    libc,
+    mounts,
+    privileges,
+    rlimits,
+    seccomp_filter,
+)
 from app.runner.sandbox.cgroups import RunCgroup
 
 __all__ = ["LAYERS", "RunCgroup", "SandboxUnavailable", "enter_child", "probe"]
@@ -110,6 +118,8 @@ def probe(settings: Settings | None = None) -> dict[str, bool]:
 
 
 def _probe_cgroup(settings: Settings) -> dict[str, bool]:
+    # Supervisors start by probing: the right moment to clear what dead ones left behind.
+    cgroups.sweep_stale()
     group = RunCgroup(f"probe-{os.getpid()}-{uuid.uuid4().hex[:8]}", settings)
     try:
         return group.layers()

@@ -112,6 +112,19 @@ class RunCgroup:
             self.remove()
             self.dirs = {}
 
+    @classmethod
+    def adopt(cls, run_dirs: list[Path]) -> RunCgroup:
+        """A handle on existing run cgroup directories (e.g. a dead supervisor's), to remove."""
+        group = cls.__new__(cls)
+        group.run_id = run_dirs[0].name
+        group.settings = Settings()
+        group.v2 = _is_v2()
+        if group.v2:
+            group.dirs = dict.fromkeys(("memory", "pids", "cpu"), run_dirs[0])
+        else:
+            group.dirs = {d.relative_to(CGROUP_ROOT).parts[0]: d for d in run_dirs}
+        return group
+
     # -- creation -----------------------------------------------------------------------------
 
     def _create(self) -> None:
@@ -274,3 +287,35 @@ def _descendants(pid: int) -> list[int]:
                 found.append(int(child))
                 pending.append(int(child))
     return found
+
+
+_OWNER_PID = re.compile(r"(?:probe-)?(\d+)-")
+
+
+def sweep_stale() -> int:
+    """Remove run cgroups left by supervisors that died (named "<supervisor pid>-..."): their
+    processes are killed first. Returns how many cgroups were removed; a no-op without cgroups."""
+    removed = 0
+    try:
+        own = _own_paths()
+    except OSError:
+        return 0
+    if _is_v2():
+        parents = [CGROUP_ROOT / own.get("", "/").lstrip("/") / GROUP_NAME]
+    else:
+        parents = [
+            CGROUP_ROOT / ctl / own.get(ctl, "/").lstrip("/") / GROUP_NAME
+            for ctl in ("memory", "pids", "cpu", "cpuacct", "freezer")
+        ]
+    stale: dict[str, list[Path]] = {}
+    for parent in parents:
+        if not parent.is_dir():
+            continue
+        for run_dir in parent.iterdir():
+            match = _OWNER_PID.match(run_dir.name)
+            if run_dir.is_dir() and match and not Path(f"/proc/{match.group(1)}").exists():
+                stale.setdefault(run_dir.name, []).append(run_dir)
+    for dirs in stale.values():
+        RunCgroup.adopt(dirs).remove()
+        removed += 1
+    return removed
