@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -159,7 +160,8 @@ def _thread_count() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def _try(active: dict[str, bool], name: str, action) -> bool:  # type: ignore[no-untyped-def]
+def _try(active: dict[str, bool], name: str, action: Callable[[], object]) -> bool:
+    """Run one layer's set-up; record whether it worked."""
     try:
         action()
     except OSError:
@@ -192,7 +194,9 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
     # Namespaces only while single-threaded: a thread left outside could setns back in.
     if _thread_count() == 1:
         if not as_root and _try(active, "user_ns", lambda: libc.unshare(libc.CLONE_NEWUSER)):
-            privileges.enter_user_namespace(outer_uid, outer_gid)
+            # Without the map the uid stays the unmapped overflow uid: still nobody.
+            with contextlib.suppress(OSError):
+                privileges.enter_user_namespace(outer_uid, outer_gid)
         for name, flag in (
             ("net_ns", libc.CLONE_NEWNET),
             ("mount_ns", libc.CLONE_NEWNS),

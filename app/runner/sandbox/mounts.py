@@ -55,9 +55,11 @@ def plan(
     keep = [REPO_ROOT / rel for rel in KEEP_IN_REPO] + [Path(p) for p in sorted(interpreter)]
     if cache_dir is not None:
         keep.append(cache_dir)
-    result.kept_read_only = [
-        p.resolve() for p in keep if _is(p, Path.exists) and _under_any(p.resolve(), result.hidden)
-    ]
+    kept = {p.resolve() for p in keep if _is(p, Path.exists)}
+    # Parents before children, so that a later bind never covers an earlier one.
+    result.kept_read_only = sorted(
+        (p for p in kept if _under_any(p, result.hidden)), key=lambda p: (len(p.parts), str(p))
+    )
     result.private_tmp = [Path(p) for p in PRIVATE_TMP if _is(Path(p), Path.is_dir)]
     return result
 
