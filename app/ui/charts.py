@@ -37,13 +37,15 @@ def comparison_bars(timings: Timings) -> list[tuple[str, StepTiming]]:
 
 def _bar_chart(labels: list[str], values: list[float], spreads: list[float],
                title: str) -> go.Figure:
+    # Values go in the axis labels: text on the bars collides with the spread's error bars.
+    named = [f"{label}  <b>{value:.3g} ms</b>" for label, value in zip(labels, values, strict=True)]
     figure = go.Figure(go.Bar(
-        x=values, y=labels, orientation="h",
+        x=values, y=named, orientation="h",
         error_x={"type": "data", "array": spreads, "visible": any(spreads)},
-        text=[f"{v:.3g} ms" for v in values], textposition="auto",
+        hovertemplate="%{x:.3g} ms<extra></extra>",
     ))
     figure.update_layout(title=title, xaxis_title="milliseconds (log scale)", xaxis_type="log",
-                         height=90 + 48 * len(labels), margin={"l": 10, "r": 10, "t": 40, "b": 40},
+                         height=90 + 48 * len(labels), margin={"l": 10, "r": 20, "t": 40, "b": 40},
                          yaxis={"autorange": "reversed"})
     return figure
 
