@@ -81,8 +81,9 @@ def wait_idle(runner: Runner, timeout: float = 30.0) -> dict[str, Any]:
     info = runner.status()
     while time.monotonic() < deadline:
         info = runner.status()
+        # Exactly `prefork` waiting: the spare kept during bursts is dropped after a quiet spell.
         if (info.get("running") == 0 and info.get("starting") == 0
-                and info.get("idle", 0) >= runner.settings.prefork):
+                and info.get("ready", 0) == info.get("idle", -1) == runner.settings.prefork):
             break
         time.sleep(0.1)
     time.sleep(0.5)  # let the preforked children finish starting their backend

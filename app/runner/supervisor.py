@@ -59,6 +59,7 @@ WARMUP_TIMEOUT_S = 120.0
 TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
+POOL_SHRINK_S = 5.0  # quiet time after which the pool goes back to `prefork` waiting children
 PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
 ZYGOTE_QUICK_DEATH_S = 10.0  # a zygote that dies this soon after start, several times in a row,
 ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
@@ -146,6 +147,7 @@ class Supervisor:
         self.status_counts: dict[str, int] = {}
         self.warm: dict[str, Any] = {"done": False}
         self.prep_times: deque[float] = deque(maxlen=50)
+        self.last_activity = 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
         self.fatal = ""
@@ -368,7 +370,10 @@ class Supervisor:
         return c
 
     def fill_pool(self) -> None:
-        """Keep `prefork` children waiting, plus one for each queued run that has a free slot."""
+        """Keep `prefork` children waiting, plus one for each queued run that has a free slot,
+        plus one spare while runs are going on: in a burst the next request usually comes
+        before a child forked at the last dispatch has finished preparing (~40-140 ms here).
+        The spare is dropped again after POOL_SHRINK_S without runs (see shrink_pool)."""
         if self.stopping or not self.zygote_ready:
             return
         if self.setup_failing():
@@ -377,14 +382,41 @@ class Supervisor:
             if not any(c.trusted for c in self.children.values()) and not self.warm.get("started"):
                 self.start_warmup()
             return
-        waiting = sum(1 for c in self.children.values() if c.state in ("forking", "idle"))
+        waiting = sum(1 for c in self.children.values()
+                      if c.state in ("forking", "idle") and c.kill_reason is None)
         running = sum(1 for c in self.children.values() if c.state == "running")
         wanted = self.settings.prefork + min(len(self.queue), self.max_concurrent - running)
+        if running or self.queue:
+            wanted += 1
         if not self.info.preinit_backend:  # TPU: never two processes that may touch the chip
             wanted = min(wanted, 1)
         for _ in range(max(0, wanted - waiting)):
             if self.fork_child() is None:
                 return
+
+    def shrink_pool(self, now: float) -> None:
+        """After a quiet spell, drop waiting children beyond `prefork` (newest first)."""
+        if self.queue or now - self.last_activity < POOL_SHRINK_S:
+            return
+        if any(c.state == "running" for c in self.children.values()):
+            return
+        spare = [c for c in self.children.values()
+                 if c.state == "idle" and c.run is None and not c.trusted
+                 and c.kill_reason is None]
+        spare.sort(key=lambda c: c.token)
+        for c in spare[self.settings.prefork:]:
+            self.drop(c)
+
+    def drop(self, c: Child) -> None:
+        """End an idle child: closing its request pipe makes it exit before any user code."""
+        c.kill_reason = "shutdown"
+        c.request_buffer = b""
+        if c.request_w >= 0:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(c.request_w)
+            self.by_fd.pop(c.request_w, None)
+            os.close(c.request_w)
+            c.request_w = -1
 
     def start_warmup(self) -> None:
         run = PendingRun(None, RunRequest(code=child_module.WARMUP_CODE), time.monotonic(),
@@ -404,7 +436,7 @@ class Supervisor:
             if running >= self.max_concurrent:
                 break
             idle_children = [c for c in self.children.values()
-                             if c.state == "idle" and not c.trusted]
+                             if c.state == "idle" and not c.trusted and c.kill_reason is None]
             if not idle_children:
                 break
             # A ready child first, else the one that started preparing first.
@@ -414,6 +446,7 @@ class Supervisor:
         self.fill_pool()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
+        self.last_activity = time.monotonic()
         c.run = run
         c.state = "running"
         c.started_at = time.monotonic()
@@ -792,6 +825,10 @@ class Supervisor:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         if self.zygote_restart_at is not None:
             times.append(self.zygote_restart_at)
+        waiting = sum(1 for c in self.children.values()
+                      if c.state == "idle" and c.run is None and c.kill_reason is None)
+        if waiting > self.settings.prefork:
+            times.append(self.last_activity + POOL_SHRINK_S)
         if not times:
             return None
         return max(0.0, min(times) - now)
@@ -805,6 +842,7 @@ class Supervisor:
                 self.kill(c)
             elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
+        self.shrink_pool(now)
         if self.zygote_restart_at is not None and now >= self.zygote_restart_at:
             self.zygote_restart_at = None
             self.start_zygote()

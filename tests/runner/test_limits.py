@@ -105,6 +105,17 @@ def test_queue_positions_then_busy_when_the_queue_is_full(small: Runner) -> None
     assert second_updates[-1] == ("running", None)
 
 
+def test_pool_keeps_a_spare_while_busy_and_shrinks_back_to_prefork(small: Runner) -> None:
+    updates: list = []
+    thread, box = _background(small, SLEEP.format(s=3), updates)
+    assert _wait_for(lambda: ("running", None) in updates)
+    # One child runs; prefork + one spare wait for the next request of the burst.
+    assert _wait_for(lambda: small.status()["ready"] == small.settings.prefork + 1)
+    thread.join()
+    assert box["result"].status == "ok"
+    assert _wait_for(lambda: small.status()["idle"] == small.settings.prefork, 30)
+
+
 def test_killed_zygote_is_restarted_and_the_next_run_works(small: Runner) -> None:
     assert _wait_for(lambda: small.status()["ready"] >= 1)
     before = small.status()
