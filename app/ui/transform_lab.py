@@ -14,7 +14,7 @@ from app.ui.editor import editor
 from app.ui.results import show_result
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
-from app.ui.transforms import expression, stack_picker
+from app.ui.transforms import expression, option_texts, preset_stack, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _SNIPPET_KEY = "lab::snippet"
@@ -54,8 +54,10 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
             state.preset(f"lab::{field}::{snippet.id}", extra[field])
     for stack in ("a", "b"):
         names = extra.get(stack)
+        texts = extra.get(f"{stack}_options", {})
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
-            state.preset(f"lab::{stack}::{snippet.id}::names", names)
+            preset_stack(f"lab::{stack}::{snippet.id}", names,
+                         texts if isinstance(texts, dict) else {})
     state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
     st.info("Opened from a share link: the code and stacks below are the shared ones.",
             icon=icons.LINK)
@@ -128,6 +130,8 @@ def lab_body(snippet: Any) -> None:
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
         "function": function, "args": args, "compare": compare,
         "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
+        "a_options": option_texts(f"lab::a::{snippet.id}"),
+        "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]

@@ -100,3 +100,25 @@ def stack_picker(key: str, label: str, default: list[str],
     except OptionError as exc:
         st.error(str(exc))
         return None
+
+
+def option_texts(key: str) -> dict[str, dict[str, str]]:
+    """The option texts typed into stack_picker(key, ...), for a share link."""
+    names = st.session_state.get(f"{key}::names") or []
+    texts: dict[str, dict[str, str]] = {}
+    for name in names:
+        for option, _, _ in OPTIONS.get(name, ()):
+            text = st.session_state.get(f"{key}::{name}::{option}", "")
+            if text:
+                texts.setdefault(name, {})[option] = text
+    return texts
+
+
+def preset_stack(key: str, names: list[str], texts: dict[str, dict[str, str]]) -> None:
+    """Set stack_picker(key, ...)'s wrappers and option texts before it is drawn."""
+    valid = [n for n in names if n in OPTIONS]
+    state.preset(f"{key}::names", valid)
+    for name in valid:
+        for option, _, _ in OPTIONS[name]:
+            text = texts.get(name, {}).get(option, "")
+            state.preset(f"{key}::{name}::{option}", text if isinstance(text, str) else "")

@@ -199,6 +199,21 @@ def test_share_link_restores_code() -> None:
     assert "Opened from a share link" in texts(at)
 
 
+def test_transform_lab_share_link_restores_stacks_and_options() -> None:
+    code = "import jax.numpy as jnp\n\ndef f(x):\n    return jnp.sin(x) * 2\n\nx = jnp.ones(4)\n"
+    token = encode(SharedState("playground/blank", code, {
+        "function": "f", "args": "(x,)", "compare": False,
+        "a": ["vmap", "jit"], "a_options": {"vmap": {"in_axes": "0"}},
+    }))
+    at = open_page("transform_lab.py", query={"share": token})
+    key = "lab::a::playground/blank"
+    assert at.multiselect(key=f"{key}::names").value == ["vmap", "jit"]
+    assert at.text_input(key=f"{key}::vmap::in_axes").value == "0"
+    at.button(key="run::lab/playground/blank").click().run()
+    shown = texts(at)
+    assert "jax.jit(jax.vmap(f, in_axes=0))" in shown and "Ran in" in shown
+
+
 def test_damaged_share_link_opens_the_page_with_a_notice() -> None:
     at = open_page(section_page_file(LIBRARY.sections[0].slug).name,
                    query={"share": "bm90IGEgbGluaw"})
