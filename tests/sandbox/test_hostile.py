@@ -156,3 +156,18 @@ def test_layers_are_reported_on_each_result(runner: Runner) -> None:
     assert result.status == "ok"
     for layer in ("net_ns", "mount_ns", "pid_ns", "seccomp", "rlimits", "cgroup_memory"):
         assert layer in result.sandbox, result.sandbox
+
+
+def test_a_missing_required_layer_runs_nothing(tmp_path: Path) -> None:
+    """Hosted mode fails closed: a layer the operator requires but the host lacks stops all runs."""
+    marker = tmp_path / "ran"
+    config = Settings(require_sandbox="net_ns,no_such_layer", state_dir=str(tmp_path / "state"))
+    instance = Runner(config)
+    try:
+        instance.start()
+        result = instance.run(RunRequest(code=f"open({str(marker)!r}, 'w').write('x')"))
+    finally:
+        instance.close()
+    assert result.status in ("rejected", "crashed"), _describe(result)
+    assert "no_such_layer" in result.message + result.stderr, _describe(result)
+    assert not marker.exists()
