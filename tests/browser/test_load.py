@@ -7,7 +7,16 @@ the sandbox's running slots, at least one of them must show its queue position w
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +24,8 @@ import pytest
 from app.config import load
 
 pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PAGES = 4
 EDITOR = 'iframe[title="code_editor.code_editor"]'
@@ -75,3 +86,74 @@ def test_pages_running_at_once_all_get_their_own_results(app_url: str, new_page:
     slots = load().max_concurrent  # the served app inherits this process's environment
     if slots < PAGES:
         assert saw_queue_position, f"{PAGES} runs on {slots} slots, no page showed its position"
+
+
+# --- hosted mode: the per-session rate limit as a visitor sees it --------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve.sh exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"no answer on /_stcore/health:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def hosted_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app started the way the container starts it (scripts/serve.sh), hosted, 2 runs/min."""
+    port = free_port()
+    state = tmp_path_factory.mktemp("hosted-state")
+    log = state / "server.log"
+    env = dict(os.environ, PORT=str(port), ADDRESS="127.0.0.1", PYTHON=sys.executable,
+               PLAYGROUND_HOSTED="1", PLAYGROUND_RATE_PER_MINUTE="2",
+               PLAYGROUND_STATE_DIR=str(state / "runner"))
+    with log.open("wb") as sink:
+        process = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
+                                   stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base_url, process, log)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_and_wait(page: Any, code: str, text: str) -> None:
+    type_code(page, code)
+    page.keyboard.press("Control+Enter")
+    page.get_by_text(text).first.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
+
+
+def test_hosted_session_over_its_rate_sees_the_wait(hosted_app_url: str, new_page: Any) -> None:
+    eager = new_page(width=1200, height=900)
+    open_playground(eager, hosted_app_url)
+    run_and_wait(eager, "print('first run')\n", "first run")
+    run_and_wait(eager, "print('second run')\n", "second run")
+    run_and_wait(eager, "print('third run')\n", "Try again in")
+    notice = str(eager.get_by_text("Try again in").first.inner_text())
+    assert re.search(r"at most 2 runs per minute .* Try again in \d+ s", notice), notice
+    assert not eager.get_by_text("third run", exact=True).count()
+
+    other = new_page(width=1200, height=900)  # another visitor is not held back
+    open_playground(other, hosted_app_url)
+    run_and_wait(other, "print('another visitor')\n", "another visitor")
