@@ -147,6 +147,7 @@ def run_and_wait(page: Any, code: str, text: str) -> None:
 def test_hosted_session_over_its_rate_sees_the_wait(hosted_app_url: str, new_page: Any) -> None:
     eager = new_page(width=1200, height=900)
     open_playground(eager, hosted_app_url)
+    assert eager.get_by_text("Public demo").count(), "hosted mode shows its notice"
     run_and_wait(eager, "print('first run')\n", "first run")
     run_and_wait(eager, "print('second run')\n", "second run")
     run_and_wait(eager, "print('third run')\n", "Try again in")
