@@ -13,10 +13,11 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     XLA_PYTHON_CLIENT_PREALLOCATE=false
 
-# bubblewrap: the sandbox's filesystem view; libseccomp2: its syscall filter (pyseccomp).
+# libseccomp2: the sandbox's syscall filter (pyseccomp loads it). The sandbox builds its
+# namespaces and filesystem view itself (app/runner/sandbox), so no bubblewrap.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 \
+    && apt-get install -y --no-install-recommends libseccomp2 \
     && rm -rf /var/lib/apt/lists/*
 
 # The app runs as this unprivileged user: bubblewrap maps root to root, so never run as root.
