@@ -59,7 +59,7 @@ WARMUP_TIMEOUT_S = 120.0
 TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
-POOL_SHRINK_S = 5.0  # quiet time after which the pool goes back to `prefork` waiting children
+POOL_SHRINK_S = 5.0  # a burst's spare child is kept this long after a run last waited for one
 PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
 ZYGOTE_QUICK_DEATH_S = 10.0  # a zygote that dies this soon after start, several times in a row,
 ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
@@ -147,7 +147,7 @@ class Supervisor:
         self.status_counts: dict[str, int] = {}
         self.warm: dict[str, Any] = {"done": False}
         self.prep_times: deque[float] = deque(maxlen=50)
-        self.last_activity = 0.0
+        self.spare_until = 0.0  # keep one extra child waiting until then (bursts)
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
         self.fatal = ""
@@ -371,9 +371,9 @@ class Supervisor:
 
     def fill_pool(self) -> None:
         """Keep `prefork` children waiting, plus one for each queued run that has a free slot,
-        plus one spare while runs are going on: in a burst the next request usually comes
-        before a child forked at the last dispatch has finished preparing (~40-140 ms here).
-        The spare is dropped again after POOL_SHRINK_S without runs (see shrink_pool)."""
+        plus one spare during a burst: when a run had to wait for a child still preparing
+        (~40-140 ms here), requests come faster than one child at a time can be prepared.
+        The spare is dropped again POOL_SHRINK_S after the last such wait (see shrink_pool)."""
         if self.stopping or not self.zygote_ready:
             return
         if self.setup_failing():
@@ -386,7 +386,7 @@ class Supervisor:
                       if c.state in ("forking", "idle") and c.kill_reason is None)
         running = sum(1 for c in self.children.values() if c.state == "running")
         wanted = self.settings.prefork + min(len(self.queue), self.max_concurrent - running)
-        if running or self.queue:
+        if time.monotonic() < self.spare_until:
             wanted += 1
         if not self.info.preinit_backend:  # TPU: never two processes that may touch the chip
             wanted = min(wanted, 1)
@@ -396,7 +396,7 @@ class Supervisor:
 
     def shrink_pool(self, now: float) -> None:
         """After a quiet spell, drop waiting children beyond `prefork` (newest first)."""
-        if self.queue or now - self.last_activity < POOL_SHRINK_S:
+        if self.queue or now < self.spare_until:
             return
         if any(c.state == "running" for c in self.children.values()):
             return
@@ -446,7 +446,8 @@ class Supervisor:
         self.fill_pool()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
-        self.last_activity = time.monotonic()
+        if c.ready_at is None and not c.trusted:  # this run waits for the child: a burst
+            self.spare_until = time.monotonic() + POOL_SHRINK_S
         c.run = run
         c.state = "running"
         c.started_at = time.monotonic()
@@ -828,7 +829,7 @@ class Supervisor:
         waiting = sum(1 for c in self.children.values()
                       if c.state == "idle" and c.run is None and c.kill_reason is None)
         if waiting > self.settings.prefork:
-            times.append(self.last_activity + POOL_SHRINK_S)
+            times.append(self.spare_until)
         if not times:
             return None
         return max(0.0, min(times) - now)
