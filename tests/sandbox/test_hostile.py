@@ -7,6 +7,7 @@ run cgroup beyond the idle pool, no scratch directory), and an ordinary run righ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -102,11 +103,15 @@ def _leftovers(runner: Runner, state: Path) -> list[str]:
     sup_pid = runner.supervisor_pid()
     assert sup_pid is not None
     problems: list[str] = []
-    tree = psutil.Process(sup_pid).children(recursive=True)
-    zygotes = [p for p in tree if p.ppid() == sup_pid]
-    run_processes = [p for p in tree if p.ppid() != sup_pid]
+    parents: dict[int, int] = {}
+    for process in psutil.Process(sup_pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # exiting while we look: not a leftover
+            parents[process.pid] = process.ppid()
+    tree = list(parents)
+    zygotes = [pid for pid, ppid in parents.items() if ppid == sup_pid]
+    run_processes = [pid for pid, ppid in parents.items() if ppid != sup_pid]
     if len(zygotes) != 1 or len(run_processes) > PREFORK * PROCESSES_PER_CHILD:
-        problems.append(f"processes under the supervisor: {[p.pid for p in tree]}")
+        problems.append(f"processes under the supervisor: {tree}")
     scratch = list((state / f"runs-{sup_pid}").glob("run-*"))
     if len(scratch) > PREFORK:
         problems.append(f"scratch dirs: {[p.name for p in scratch]}")
