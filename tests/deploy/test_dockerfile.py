@@ -111,7 +111,8 @@ def test_dockerignore_keeps_what_the_app_needs_and_drops_the_rest() -> None:
                    "scripts/serve.sh", "deploy/healthcheck.py", ".streamlit/config.toml",
                    "requirements.txt"):
         assert not dockerfile.ignored(needed, patterns), needed
-    for dropped in (".git/HEAD", ".venv/bin/python", "app/__pycache__/x.pyc", "tests/a.py"):
+    for dropped in (".git/HEAD", ".venv/bin/python", "app/__pycache__/x.pyc", "tests/a.py",
+                    "var/container-check-x/venv/bin/python"):  # the check's own throwaway root
         assert dockerfile.ignored(dropped, patterns), dropped
 
 
