@@ -62,7 +62,8 @@ class _Supervisor:
         self.waiters_lock = threading.Lock()
         self.hello: dict[str, Any] = {}
         self.warm: dict[str, Any] = {}
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # it answered: runs may be sent (they queue there)
+        self.warmed = threading.Event()  # the warm-up filled the compilation cache
         self.alive = True
         self.reader = threading.Thread(
             target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
@@ -100,12 +101,13 @@ class _Supervisor:
             event = message.get("event")
             if event == "hello":
                 self.hello = message
+                self.ready.set()
             elif event == "warm":
                 self.warm = message
-                self.ready.set()
+                self.warmed.set()
             elif event == "fatal":
                 self.hello["fatal"] = message.get("message", "")
-                self.ready.set()
+                self.warmed.set()
             with self.waiters_lock:
                 target = self.waiters.get(message.get("id"))
             if target is not None:
@@ -115,6 +117,7 @@ class _Supervisor:
             waiters = list(self.waiters.values())
             self.waiters.clear()
         self.ready.set()
+        self.warmed.set()
         for target in waiters:
             target.put({"event": "gone"})
 
@@ -150,7 +153,7 @@ class Runner:
         """Start the supervisor if it is not running; with wait, until the warm-up is done."""
         supervisor = self._ensure()
         if wait:
-            supervisor.ready.wait(START_TIMEOUT_S)
+            supervisor.warmed.wait(START_TIMEOUT_S)
 
     def _ensure(self) -> _Supervisor:
         with self._lock:

@@ -685,6 +685,9 @@ class Supervisor:
             # the run goes back to the front of the queue instead of failing.
             self.queue.appendleft(c.run)
             c.run = None
+        if c.trusted and c.kill_reason == "zygote" and c.run is not None:
+            self.warm = {"done": False}  # died with the zygote: warm up again after restart
+            c.run = None
         if c.run is not None and c.state == "exited":
             result = self.classify(c)
             if c.trusted:

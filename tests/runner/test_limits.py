@@ -230,3 +230,26 @@ def test_missing_required_layer_fails_closed(state: Path) -> None:
     assert result.status == "rejected"
     assert "no_such_layer" in result.message
     assert result.stdout == ""
+
+
+def test_fresh_cache_is_filled_by_the_warm_up_and_runs_queue_behind_it(state: Path) -> None:
+    cache = state / "fresh-cache"
+    runner = Runner(Settings(state_dir=str(state / "fresh"), compile_cache_dir=str(cache)))
+    try:
+        # No start(): the first run is sent at once and waits behind the trusted warm-up.
+        result = runner.run(RunRequest(code="import jax.numpy as jnp\nprint(jnp.ones(2).sum())"))
+        assert result.status == "ok", result
+        assert result.stdout == "2.0\n"
+        warm = runner.status()["warm"]
+        assert warm["done"] and warm["ok"] and warm["status"] == "ok"
+        names = [p.name for p in cache.iterdir()]
+        assert any(name.startswith("warm-") for name in names)  # the next start skips it
+        assert sum(name.startswith("jit_") for name in names) >= 5
+    finally:
+        runner.close()
+    again = Runner(Settings(state_dir=str(state / "fresh"), compile_cache_dir=str(cache)))
+    try:
+        again.start()
+        assert again.status()["warm"]["status"] == "cached"
+    finally:
+        again.close()
