@@ -831,8 +831,9 @@ class Supervisor:
             times.append(self.zygote_restart_at)
         waiting = sum(1 for c in self.children.values()
                       if c.state == "idle" and c.run is None and c.kill_reason is None)
-        if waiting > self.settings.prefork:
-            times.append(self.spare_until)
+        busy = self.queue or any(c.state == "running" for c in self.children.values())
+        if waiting > self.settings.prefork and not busy:  # else the run's end wakes us
+            times.append(max(self.spare_until, now))
         if not times:
             return None
         return max(0.0, min(times) - now)

@@ -253,3 +253,17 @@ def test_fresh_cache_is_filled_by_the_warm_up_and_runs_queue_behind_it(state: Pa
         assert again.status()["warm"]["status"] == "cached"
     finally:
         again.close()
+
+
+def test_supervisor_sleeps_while_a_run_sleeps(small: Runner) -> None:
+    """The loop waits on its selector; a wrong timer would spin it at 100% of a core."""
+    updates: list = []
+    thread, box = _background(small, SLEEP.format(s=4), updates)
+    assert _wait_for(lambda: ("running", None) in updates)
+    supervisor = psutil.Process(small.status()["supervisor_pid"])
+    before = sum(supervisor.cpu_times()[:2])
+    time.sleep(2.5)
+    used = sum(supervisor.cpu_times()[:2]) - before
+    thread.join()
+    assert box["result"].status == "ok"
+    assert used < 0.25, f"the supervisor used {used:.2f} s of CPU in 2.5 s while idle"
