@@ -829,6 +829,8 @@ class Supervisor:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         if self.zygote_restart_at is not None:
             times.append(self.zygote_restart_at)
+        if self.zygote is not None and not self.zygote_ready:
+            times.append(self.zygote_started_at + ZYGOTE_START_S)
         waiting = sum(1 for c in self.children.values()
                       if c.state == "idle" and c.run is None and c.kill_reason is None)
         busy = self.queue or any(c.state == "running" for c in self.children.values())
