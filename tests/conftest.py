@@ -23,4 +23,31 @@ def runner():
     shared = Runner(Settings())
     shared.start()
     yield shared
+    _close_and_check_nothing_is_left(shared)
+
+
+def _close_and_check_nothing_is_left(shared) -> None:
+    """After the session: no process of the pool and no scratch dir may outlive close()."""
+    import time
+
+    import psutil
+
+    from app.runner.platform import state_dir
+
+    info = shared.status()
+    pids = [info.get("supervisor_pid"), info.get("zygote_pid"), *info.get("child_pids", [])]
+    run_root = state_dir(shared.settings) / f"runs-{info.get('supervisor_pid')}"
     shared.close()
+
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in pids if p) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in pids if p and alive(p)]
+    if left or run_root.exists():
+        pytest.fail(f"the shared runner left processes {left} or scratch {run_root}")
