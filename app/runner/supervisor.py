@@ -60,6 +60,7 @@ TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and wa
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
 POOL_SHRINK_S = 5.0  # a burst's spare child is kept this long after a run last waited for one
+MIN_TIMEOUT_S = 0.1  # a request asking for less (or a negative time) gets this
 PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
 ZYGOTE_QUICK_DEATH_S = 10.0  # a zygote that dies this soon after start, several times in a row,
 ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
@@ -504,7 +505,7 @@ class Supervisor:
 
     def submit(self, run_id: int, request: RunRequest) -> None:
         limit = self.settings.max_timeout_s
-        timeout = min(request.timeout_s or self.settings.timeout_s, limit)
+        timeout = max(MIN_TIMEOUT_S, min(request.timeout_s or self.settings.timeout_s, limit))
         run = PendingRun(run_id, request, time.monotonic(), timeout)
         running = sum(1 for c in self.children.values() if c.state == "running")
         if len(self.queue) >= self.settings.queue_size:

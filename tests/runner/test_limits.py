@@ -36,10 +36,11 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def small(state: Path) -> Iterator[Runner]:
-    """One run at a time, one queued, 4 KiB of output: every admission path is reachable."""
+    """One run at a time, one queued, 4 KiB of output, 4 s at most: every admission path."""
     config = Settings(
         max_concurrent=1,
         queue_size=1,
+        max_timeout_s=4.0,
         output_bytes=4096,
         result_bytes=64 * 1024,
         state_dir=str(state),
@@ -266,3 +267,9 @@ def test_fresh_cache_is_filled_by_the_warm_up_and_runs_queue_behind_it(state: Pa
         assert again.status()["warm"]["status"] == "cached"
     finally:
         again.close()
+
+
+def test_requested_timeout_is_capped_by_the_configured_maximum(small: Runner) -> None:
+    result = small.run(RunRequest(code="import time\ntime.sleep(120)", timeout_s=10_000.0))
+    assert result.status == "timeout"
+    assert "longer than 4 s" in result.message

@@ -217,3 +217,4 @@ def test_device_allocation_failures_count_as_memory() -> None:
         "JaxRuntimeError", "RESOURCE_EXHAUSTED: Out of memory while trying to allocate 17 GiB"
     )
     assert not _is_memory_error("ValueError", "shapes do not match")
+
