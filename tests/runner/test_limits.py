@@ -273,3 +273,36 @@ def test_requested_timeout_is_capped_by_the_configured_maximum(small: Runner) ->
     result = small.run(RunRequest(code="import time\ntime.sleep(120)", timeout_s=10_000.0))
     assert result.status == "timeout"
     assert "longer than 4 s" in result.message
+
+
+def test_pool_goes_away_when_the_callers_process_is_killed(state: Path) -> None:
+    """SIGKILL of the app's process: the supervisor sees EOF on its stdin and ends the pool."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, time\n"
+        "from app.config import Settings\n"
+        "from app.protocol import RunRequest\n"
+        "from app.runner.runner import Runner\n"
+        "r = Runner(Settings(state_dir=sys.argv[1], compile_cache_dir=sys.argv[2]))\n"
+        "assert r.run(RunRequest(code='print(1)')).status == 'ok'\n"
+        "s = r.status()\n"
+        "print(json.dumps([s['supervisor_pid'], s['zygote_pid'], *s['child_pids']]), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    caller = subprocess.Popen(
+        [sys.executable, "-c", script, str(state / "orphan"),
+         str(runner_platform.compile_cache_dir(Settings()))],
+        stdout=subprocess.PIPE, text=True, cwd=str(runner_platform.REPO_ROOT),
+    )
+    try:
+        assert caller.stdout is not None
+        pids = json.loads(caller.stdout.readline())
+        assert len(pids) >= 3 and all(_alive(p) for p in pids)
+    finally:
+        caller.kill()
+        caller.wait()
+    assert _wait_for(lambda: not any(_alive(p) for p in pids), 15), pids
+    assert list((state / "orphan").glob("runs-*")) == []
