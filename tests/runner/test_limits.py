@@ -306,3 +306,18 @@ def test_pool_goes_away_when_the_callers_process_is_killed(state: Path) -> None:
         caller.wait()
     assert _wait_for(lambda: not any(_alive(p) for p in pids), 15), pids
     assert list((state / "orphan").glob("runs-*")) == []
+
+
+def test_cpu_time_limit_ends_a_busy_loop_as_timeout(state: Path) -> None:
+    config = Settings(cpu_s=1.0, timeout_s=60.0, max_timeout_s=60.0,
+                      state_dir=str(state / "cpu"),
+                      compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
+    runner = Runner(config)
+    try:
+        spin = "print('spinning', flush=True)\nwhile True:\n    pass\n"
+        result = runner.run(RunRequest(code=spin))
+    finally:
+        runner.close()
+    assert result.status == "timeout", result
+    assert "CPU time" in result.message
+    assert result.stdout == "spinning\n"
