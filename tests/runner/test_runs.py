@@ -218,3 +218,20 @@ def test_device_allocation_failures_count_as_memory() -> None:
     )
     assert not _is_memory_error("ValueError", "shapes do not match")
 
+
+
+def test_invalid_utf8_output_is_replaced_not_fatal(runner: Runner) -> None:
+    result = run(runner, "import os\nos.write(1, b'bad \\xff\\xfe bytes\\n')\nprint('after')")
+    assert result.status == "ok", result
+    assert result.stdout == "bad \ufffd\ufffd bytes\nafter\n"
+
+
+def test_code_just_under_the_size_limit_arrives_intact(runner: Runner) -> None:
+    filler = "# " + "\x01é" * 100 + "\n"  # escapes make the JSON request several times larger
+    body = "print('big ok')\n"
+    count = (runner.settings.code_bytes - len(body.encode()) - 200) // len(filler.encode())
+    code = filler * count + body
+    assert len(code.encode()) < runner.settings.code_bytes
+    result = run(runner, code)
+    assert result.status == "ok", result
+    assert result.stdout == "big ok\n"
