@@ -42,7 +42,7 @@ class SupervisorGone(RuntimeError):
 class _Supervisor:
     """One supervisor process and the reader thread that routes its messages."""
 
-    def __init__(self, config: Settings, python: str) -> None:
+    def __init__(self, config: Settings, python: str, warm_snippets: bool) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
@@ -69,7 +69,8 @@ class _Supervisor:
             target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
         )
         self.reader.start()
-        self.send({"op": "init", "settings": dataclasses.asdict(config)})
+        self.send({"op": "init", "settings": dataclasses.asdict(config),
+                   "warm_snippets": warm_snippets})
 
     def send(self, message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -137,9 +138,18 @@ class _Supervisor:
 class Runner:
     """Runs RunRequests in the sandbox; one per process is enough (see get_runner)."""
 
-    def __init__(self, config: Settings | None = None, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        config: Settings | None = None,
+        python: str = sys.executable,
+        warm_snippets: bool = False,
+    ) -> None:
+        """warm_snippets: after the warm-up, also compile every shipped snippet into the cache,
+        in the background, once per cache (the app's long-lived runner does; tests and the
+        one-shot CLI do not)."""
         self.settings = config or load_settings()
         self.python = python
+        self.warm_snippets = warm_snippets
         self.admission: Admission = admission_from_settings(self.settings)
         self._lock = threading.Lock()
         self._supervisor: _Supervisor | None = None
@@ -165,7 +175,7 @@ class Runner:
             if current is not None:
                 self.restarts += 1
                 current.close(timeout=2.0)
-            self._supervisor = _Supervisor(self.settings, self.python)
+            self._supervisor = _Supervisor(self.settings, self.python, self.warm_snippets)
             return self._supervisor
 
     def close(self) -> None:
@@ -267,6 +277,6 @@ def get_runner() -> Runner:
     global _runner
     with _runner_lock:
         if _runner is None or _runner._closed:
-            _runner = Runner()
+            _runner = Runner(warm_snippets=True)
             atexit.register(_runner.close)
         return _runner

@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import dataclasses
 import fcntl
+import hashlib
 import itertools
 import json
 import os
@@ -81,6 +82,7 @@ class PendingRun:
     enqueued_at: float
     timeout_s: float
     trusted: bool = False
+    background: bool = False  # a trusted run compiling a shipped snippet into the cache
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, warm_snippets: bool = False) -> None:
         self.settings = settings
         self.selector = selectors.DefaultSelector()
         self.out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -159,12 +161,33 @@ class Supervisor:
             self.fatal = f"This server does not run code: {exc}"
         self.max_concurrent = self.info.max_concurrent
         self.warm_marker = self.warm_marker_path()
+        self.warm_snippets = warm_snippets
+        self.background: deque[PendingRun] = deque()
+        self.snippets_marker = self.warm_marker
+        self.snippets_total = self.snippets_warmed = 0
         if self.warm_marker.exists():  # an earlier supervisor filled this cache already
             self.warm = {"done": True, "ok": True, "status": "cached"}
+            self.plan_snippet_warmup()
+
+    def plan_snippet_warmup(self) -> None:
+        if not self.warm_snippets:
+            return
+        snippets = _shipped_snippets()
+        digest = hashlib.sha256(json.dumps([self.warm_marker.name, snippets]).encode())
+        self.snippets_marker = self.warm_marker.with_name(f"snippets-{digest.hexdigest()[:16]}")
+        if not snippets or self.snippets_marker.exists():
+            return
+        self.snippets_total = len(snippets)
+        self.warm["snippets"] = f"0/{self.snippets_total}"
+        now = time.monotonic()
+        self.background = deque(
+            PendingRun(None, RunRequest(code=code, x64=x64), now, self.settings.max_timeout_s,
+                       trusted=True, background=True)
+            for code, x64 in snippets
+        )
 
     def warm_marker_path(self) -> Path:
         """Names the cache contents: the same JAX, flags and devices give the same entries."""
-        import hashlib
         from importlib.metadata import version
 
         key = json.dumps([version("jax"), version("jaxlib"), self.info.env.get("XLA_FLAGS"),
@@ -384,8 +407,9 @@ class Supervisor:
                 self.start_warmup()
             return
         waiting = sum(1 for c in self.children.values()
-                      if c.state in ("forking", "idle") and c.kill_reason is None)
-        running = sum(1 for c in self.children.values() if c.state == "running")
+                      if c.state in ("forking", "idle") and c.kill_reason is None
+                      and not c.trusted)
+        running = self.running_user_runs()
         wanted = self.settings.prefork + min(len(self.queue), self.max_concurrent - running)
         if time.monotonic() < self.spare_until:
             wanted += 1
@@ -419,6 +443,20 @@ class Supervisor:
             os.close(c.request_w)
             c.request_w = -1
 
+    def running_user_runs(self) -> int:
+        return sum(1 for c in self.children.values() if c.state == "running" and not c.trusted)
+
+    def start_background_warmup(self) -> None:
+        """Compile the shipped snippets into the cache, one trusted run at a time, only while
+        no user run waits: their first run in the app then loads instead of compiling."""
+        if (not self.background or self.queue or self.stopping or not self.zygote_ready
+                or self.running_user_runs() >= self.max_concurrent
+                or any(c.trusted for c in self.children.values())):
+            return
+        c = self.fork_child(trusted=True)
+        if c is not None:
+            c.run = self.background.popleft()
+
     def start_warmup(self) -> None:
         run = PendingRun(None, RunRequest(code=child_module.WARMUP_CODE), time.monotonic(),
                          WARMUP_TIMEOUT_S, trusted=True)
@@ -433,8 +471,7 @@ class Supervisor:
             if c.trusted and c.state == "idle" and c.run is not None:
                 self.start_run(c, c.run)
         while self.queue:
-            running = sum(1 for c in self.children.values() if c.state == "running")
-            if running >= self.max_concurrent:
+            if self.running_user_runs() >= self.max_concurrent:
                 break
             idle_children = [c for c in self.children.values()
                              if c.state == "idle" and not c.trusted and c.kill_reason is None]
@@ -445,6 +482,8 @@ class Supervisor:
             self.start_run(idle, self.queue.popleft())
             self.send_positions()
         self.fill_pool()
+        if self.warm["done"]:
+            self.start_background_warmup()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
         if c.ready_at is None and not c.trusted:  # this run waits for the child: a burst
@@ -507,7 +546,7 @@ class Supervisor:
         limit = self.settings.max_timeout_s
         timeout = max(MIN_TIMEOUT_S, min(request.timeout_s or self.settings.timeout_s, limit))
         run = PendingRun(run_id, request, time.monotonic(), timeout)
-        running = sum(1 for c in self.children.values() if c.state == "running")
+        running = self.running_user_runs()
         if len(self.queue) >= self.settings.queue_size:
             self.send_result(run, RunResult(
                 status="busy",
@@ -687,7 +726,17 @@ class Supervisor:
             self.queue.appendleft(c.run)
             c.run = None
         if c.trusted and c.kill_reason == "zygote" and c.run is not None:
-            self.warm = {"done": False}  # died with the zygote: warm up again after restart
+            if c.run.background:
+                self.background.appendleft(c.run)  # again, once the zygote is back
+            else:
+                self.warm = {"done": False}  # died with the zygote: warm up again after restart
+            c.run = None
+        if c.run is not None and c.state == "exited" and c.run.background:
+            self.snippets_warmed += 1
+            self.warm["snippets"] = f"{self.snippets_warmed}/{self.snippets_total}"
+            if not self.background:
+                with contextlib.suppress(OSError):
+                    self.snippets_marker.touch()
             c.run = None
         if c.run is not None and c.state == "exited":
             result = self.classify(c)
@@ -699,6 +748,7 @@ class Supervisor:
                 else:
                     with contextlib.suppress(OSError):
                         self.warm_marker.touch()
+                    self.plan_snippet_warmup()
                 self.send({"event": "warm", **self.warm})
             else:
                 self.setup_failures = 0
@@ -960,6 +1010,17 @@ class Supervisor:
                 time.sleep(0.01)
 
 
+def _shipped_snippets() -> list[tuple[str, bool]]:
+    """(code, x64) of every snippet in the library; none if the library cannot be read."""
+    try:
+        from app.snippets import load_library
+
+        return [(s.code, s.x64) for s in load_library().all_snippets()]
+    except Exception as exc:  # a broken library must not stop the runner
+        print(f"snippet warm-up skipped: {exc}", file=sys.stderr)
+        return []
+
+
 def _is_memory_error(kind: str, message: str) -> bool:
     """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
     return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
@@ -990,7 +1051,7 @@ def main() -> int:
     root.mkdir(mode=0o711, parents=True, exist_ok=True)
     platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
     _remove_stale_run_dirs(settings)
-    supervisor = Supervisor(settings)
+    supervisor = Supervisor(settings, warm_snippets=bool(message.get("warm_snippets")))
     try:
         supervisor.serve()
     finally:

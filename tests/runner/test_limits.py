@@ -321,3 +321,24 @@ def test_cpu_time_limit_ends_a_busy_loop_as_timeout(state: Path) -> None:
     assert result.status == "timeout", result
     assert "CPU time" in result.message
     assert result.stdout == "spinning\n"
+
+
+def test_background_warm_up_compiles_the_shipped_snippets_into_the_cache(state: Path) -> None:
+    runner = Runner(Settings(state_dir=str(state / "snippets")), warm_snippets=True)
+    cache = runner_platform.compile_cache_dir(runner.settings)
+    try:
+        runner.start()
+        basic = len(list(cache.glob("jit_*")))
+
+        def warmed() -> int:
+            done, _, total = runner.status()["warm"].get("snippets", "0/0").partition("/")
+            assert int(total) > 10  # the whole library is planned
+            return int(done)
+
+        assert _wait_for(lambda: warmed() >= 3, 60)
+        assert len(list(cache.glob("jit_*"))) > basic  # trusted runs wrote new entries
+        # User runs keep priority and still work while the background fills the cache.
+        assert runner.run(RunRequest(code="print('user first')")).stdout == "user first\n"
+        assert not list(cache.glob("snippets-*"))  # the marker only once all are done
+    finally:
+        runner.close()

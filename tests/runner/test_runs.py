@@ -188,6 +188,7 @@ def test_status_describes_pool_platform_and_limits(runner: Runner) -> None:
     assert info["zygote_threads"] == 1  # the fork-safety condition
     assert info["limits"]["timeout_s"] == runner.settings.timeout_s
     assert info["warm"]["done"] is True
+    assert "snippets" not in info["warm"]  # only the app's runner (get_runner) warms snippets
     assert set(info["status_counts"]) <= set(STATUSES)
 
 
