@@ -245,7 +245,7 @@ class _Inspection:
                                         f"{str(exc)[:500]}")
 
     def _set_text(self, view: str, text: str) -> None:
-        text, truncated = views.capped(text)
+        text, truncated = views.capped(views.hide_server_paths(text))
         setattr(self.result, view, text)
         if truncated:
             self.result.truncated_views.append(view)

@@ -5,6 +5,7 @@ Each text view is capped; a capped view ends with a marker and is named in trunc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 VIEW_CHAR_LIMIT = 200_000
@@ -23,6 +24,15 @@ MEMORY_FIELDS = (
     "host_temp_size_in_bytes",
     "host_generated_code_size_in_bytes",
 )
+
+
+# An absolute path to a .py file, as JAX writes into HLO file tables and locations.
+_SERVER_PATH = re.compile(r"/(?:[^\s\"'/]+/)+([^\s\"'/]+\.py)")
+
+
+def hide_server_paths(text: str) -> str:
+    """Keep only the file name of server-side sources: a hosted demo must not show its layout."""
+    return _SERVER_PATH.sub(r"\1", text)
 
 
 def capped(text: str, limit: int | None = None) -> tuple[str, bool]:

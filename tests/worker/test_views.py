@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import app
 from app.protocol import VIEW_NAMES
 from app.worker import views
 
@@ -122,3 +125,18 @@ def test_a_view_that_cannot_lower_warns_and_keeps_the_output() -> None:
     assert done.output.tolist() == [2.0, 2.0, 2.0]
     assert any("Could not lower" in w for w in done.result.warnings)
     assert done.result.stablehlo is None
+
+
+def test_text_views_show_no_server_paths(matmul_views, sine_views) -> None:
+    # HLO carries a file table of every Python source on the stack; the snippet's name stays,
+    # the server's directory layout does not (a hosted demo must not show it).
+    server_dir = str(Path(app.__file__).resolve().parent.parent)
+    for result in (matmul_views, sine_views):
+        for text in (result.jaxpr, result.stablehlo, result.hlo):
+            assert server_dir not in text and "site-packages/" not in text
+    assert "<snippet>" in matmul_views.hlo
+
+
+def test_hide_server_paths_keeps_file_names() -> None:
+    text = 'FileNames\n1 "<snippet>"\n2 "/srv/app/worker/execute.py"\nx = a/b'
+    assert views.hide_server_paths(text) == 'FileNames\n1 "<snippet>"\n2 "execute.py"\nx = a/b'
