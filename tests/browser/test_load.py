@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 
 from app.config import load
+from tests.browser.serving import free_port, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -89,27 +88,6 @@ def test_pages_running_at_once_all_get_their_own_results(app_url: str, new_page:
 
 
 # --- hosted mode: the per-session rate limit as a visitor sees it --------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve.sh exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"no answer on /_stcore/health:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,22 @@ class ChildOutcome:
     signal: int | None
 
 
+def _require_fork_safe_process() -> None:
+    """Forking after the JAX backend started deadlocks the child (DESIGN.md), like the zygote rule.
+
+    `make test` runs tests/sandbox and tests/runner in their own pytest process for this reason;
+    fail at once, with the reason, instead of hanging until the test timeout.
+    """
+    import sys
+
+    import pytest
+
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    if bridge is not None and getattr(bridge, "_backends", None):
+        pytest.fail("the JAX backend is already running in this pytest process: fork-based "
+                    "sandbox tests need a process of their own (see the Makefile's test target)")
+
+
 def run_in_child(
     check: Callable[[], Any],
     settings: Settings,
@@ -38,6 +54,7 @@ def run_in_child(
     enter_sandbox: bool = True,
 ) -> ChildOutcome:
     """before() runs in the child ahead of the sandbox (e.g. to become an unprivileged user)."""
+    _require_fork_safe_process()
     read_fd, write_fd = os.pipe()
     go_read, go_write = os.pipe()
     pid = os.fork()

@@ -49,7 +49,7 @@ def runner(state: Path) -> Iterator[Runner]:
     config = Settings(
         timeout_s=4,
         max_timeout_s=4,
-        cpu_s=3,
+        cpu_s=6,  # above the 4 s wall clock: XLA's threads fill memory bombs fast
         memory_mb=768,
         max_pids=64,
         file_size_mb=8,
