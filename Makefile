@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-# Debian packages: chromium for the browser tests, bubblewrap for the sandbox's filesystem view.
+# Debian packages: chromium for the browser tests, libseccomp2 for the sandbox's seccomp filter.
 system-deps:
 	@bash scripts/system-deps.sh
 
