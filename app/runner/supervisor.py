@@ -27,7 +27,6 @@ import contextlib
 import ctypes
 import dataclasses
 import fcntl
-import hashlib
 import itertools
 import json
 import os
@@ -45,10 +44,12 @@ from typing import Any, Literal
 
 from app import protocol
 from app.config import Settings
-from app.protocol import OutputChunk, RunRequest, RunResult, WorkerReport
+from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner import child as child_module
+from app.runner import outcome, sandbox, warmup
 from app.runner import platform as platform_module
-from app.runner import sandbox
+from app.runner.outcome import KillReason, RunFacts, _size
+from app.runner.outcome import _is_memory_error as _is_memory_error  # where tests import it
 
 PR_SET_CHILD_SUBREAPER = 36
 F_SETPIPE_SZ = 1031
@@ -68,11 +69,6 @@ ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
 ZYGOTE_FAILING = "the zygote process keeps exiting at start"
 
 ChildState = Literal["forking", "starting", "idle", "running", "exited"]
-KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
-
-
-def _size(n: int) -> str:
-    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
 
 
 @dataclass
@@ -172,29 +168,22 @@ class Supervisor:
     def plan_snippet_warmup(self) -> None:
         if not self.warm_snippets:
             return
-        snippets = _shipped_snippets()
-        digest = hashlib.sha256(json.dumps([self.warm_marker.name, snippets]).encode())
-        self.snippets_marker = self.warm_marker.with_name(f"snippets-{digest.hexdigest()[:16]}")
-        if not snippets or self.snippets_marker.exists():
+        plan = warmup.plan_snippets(self.warm_marker)
+        self.snippets_marker = plan.marker
+        if not plan.requests:
             return
-        self.snippets_total = len(snippets)
+        self.snippets_total = len(plan.requests)
         self.warm["snippets"] = f"0/{self.snippets_total}"
         now = time.monotonic()
         self.background = deque(
-            PendingRun(None, RunRequest(code=code, x64=x64), now, self.settings.max_timeout_s,
+            PendingRun(None, request, now, self.settings.max_timeout_s,
                        trusted=True, background=True)
-            for code, x64 in snippets
+            for request in plan.requests
         )
 
     def warm_marker_path(self) -> Path:
         """Names the cache contents: the same JAX, flags and devices give the same entries."""
-        from importlib.metadata import version
-
-        key = json.dumps([version("jax"), version("jaxlib"), self.info.env.get("XLA_FLAGS"),
-                          self.info.platform, self.info.device_count, sys.version,
-                          child_module.WARMUP_CODE])
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        return platform_module.compile_cache_dir(self.settings) / f"warm-{digest}"
+        return warmup.warm_marker_path(self.settings, self.info)
 
     # -- protocol out -------------------------------------------------------------------------
 
@@ -458,7 +447,7 @@ class Supervisor:
             c.run = self.background.popleft()
 
     def start_warmup(self) -> None:
-        run = PendingRun(None, RunRequest(code=child_module.WARMUP_CODE), time.monotonic(),
+        run = PendingRun(None, warmup.warmup_request(), time.monotonic(),
                          WARMUP_TIMEOUT_S, trusted=True)
         c = self.fork_child(trusted=True)
         if c is not None:
@@ -778,93 +767,29 @@ class Supervisor:
         if c.pid is not None:
             self.by_pid.pop(c.pid, None)
 
-    def classify(self, c: Child) -> RunResult:
+    def run_facts(self, c: Child) -> RunFacts:
+        """What classify decides from: the child's record, and its cgroup's counters now."""
         assert c.run is not None and c.exit_status is not None
-        s = self.settings
-        layers_line, _, rest = bytes(c.result_data).partition(b"\n")
-        _started, _, report_data = rest.partition(b"\n")
-        layers: dict[str, bool] = {}
-        with contextlib.suppress(ValueError):
-            layers = {str(k): bool(v) for k, v in json.loads(layers_line).items()}
-        layers.update(c.cgroup.layers())
-        report: WorkerReport | None = None
-        if report_data and c.kill_reason is None:
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
-                report = protocol.from_json(WorkerReport, report_data.decode())
-        peak = c.cgroup.peak_memory_mb()
-        if peak is None and c.maxrss_kb:
-            peak = c.maxrss_kb / 1024
-        result = RunResult(
-            status="ok",
-            stdout="".join(c.stdout),
-            stderr="".join(c.stderr),
+        return RunFacts(
+            exit_status=c.exit_status,
+            kill_reason=c.kill_reason,
+            result_data=bytes(c.result_data),
+            stdout=c.stdout,
+            stderr=c.stderr,
             output=c.output,
-            duration_s=round(c.exited_at - c.started_at, 4),
-            queue_s=round(c.started_at - c.run.enqueued_at, 4),
-            peak_memory_mb=round(peak, 1) if peak is not None else None,
-            sandbox=layers,
             truncated=c.truncated,
-            platform=self.info.platform,
+            enqueued_at=c.run.enqueued_at,
+            started_at=c.started_at,
+            exited_at=c.exited_at,
+            timeout_s=c.run.timeout_s,
+            cgroup_layers=c.cgroup.layers(),
+            cgroup_peak_mb=c.cgroup.peak_memory_mb(),
+            maxrss_kb=c.maxrss_kb,
+            oom_killed=c.cgroup.oom_killed(),
         )
-        if report is not None:
-            result.error = report.error
-            result.value_repr = report.value_repr
-            result.inspect = report.inspect
-            result.compilations = report.compilations
-            result.platform = report.platform or result.platform
-        status = c.exit_status
-        signalled = os.WIFSIGNALED(status)
-        sig = os.WTERMSIG(status) if signalled else 0
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        if c.kill_reason == "timeout":
-            result.status = "timeout"
-            result.message = f"Stopped: the run took longer than {c.run.timeout_s:g} s."
-        elif c.kill_reason == "output":
-            result.status = "output_limit"
-            result.truncated = True
-            result.message = (f"Stopped: the run printed more than {_size(s.output_bytes)}; "
-                              "the output is truncated.")
-        elif c.kill_reason == "result":
-            result.status = "output_limit"
-            result.truncated = True
-            result.message = (f"Stopped: the run's result (views, values) was larger than "
-                              f"{_size(s.result_bytes)}.")
-        elif c.cgroup.oom_killed():
-            result.status = "memory"
-            result.message = (f"Out of memory: the run went over its {s.memory_mb} MiB and "
-                              "was stopped.")
-        elif report and report.error and _is_memory_error(report.error.type,
-                                                          report.error.message):
-            result.status = "memory"
-            where = f" on line {report.error.line}" if report.error.line else ""
-            detail = report.error.message.strip().splitlines()[0][:200] if \
-                report.error.message.strip() else report.error.type
-            result.message = (f"Out of memory{where}: {detail} (host limit {s.memory_mb} MiB"
-                              + (", accelerator memory is shared by the runs)"
-                                 if self.info.platform != "cpu" else ")"))
-        elif signalled and sig == signal.SIGXCPU:
-            result.status = "timeout"
-            result.message = f"Stopped: the run used more than {s.cpu_s:g} s of CPU time."
-        elif c.kill_reason in ("shutdown", "zygote"):
-            result.status = "crashed"
-            result.message = "The run was stopped because the runner restarted."
-        elif signalled:
-            result.status = "crashed"
-            result.message = f"The run's process was killed by {signal.Signals(sig).name}."
-        elif report is None:
-            result.status = "crashed"
-            result.message = (f"The run's process exited (code {code}) before reporting "
-                              "a result.")
-        elif code != 0:
-            result.status = "crashed"
-            result.message = f"The run's process exited with code {code} after reporting."
-        elif report.error is not None:
-            result.status = "error"
-            where = f" on line {report.error.line}" if report.error.line else ""
-            result.message = f"{report.error.type}{where}: {report.error.message}"[:500]
-        else:
-            result.message = "Finished."
-        return result
+
+    def classify(self, c: Child) -> RunResult:
+        return outcome.classify(self.run_facts(c), self.settings, self.info.platform)
 
     # -- clocks ---------------------------------------------------------------------------------
 
@@ -1008,22 +933,6 @@ class Supervisor:
                 return
             if pid == 0:
                 time.sleep(0.01)
-
-
-def _shipped_snippets() -> list[tuple[str, bool]]:
-    """(code, x64) of every snippet in the library; none if the library cannot be read."""
-    try:
-        from app.snippets import load_library
-
-        return [(s.code, s.x64) for s in load_library().all_snippets()]
-    except Exception as exc:  # a broken library must not stop the runner
-        print(f"snippet warm-up skipped: {exc}", file=sys.stderr)
-        return []
-
-
-def _is_memory_error(kind: str, message: str) -> bool:
-    """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
-    return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
 
 
 def _become_subreaper() -> None:
