@@ -425,6 +425,10 @@ class Supervisor:
         """End an idle child: closing its request pipe makes it exit before any user code."""
         c.kill_reason = "shutdown"
         c.request_buffer = b""
+        self.close_request_pipe(c)
+
+    def close_request_pipe(self, c: Child) -> None:
+        """Stop writing to a child's request pipe; a waiting child exits when it sees EOF."""
         if c.request_w >= 0:
             with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(c.request_w)
@@ -682,12 +686,7 @@ class Supervisor:
         c.cgroup.kill()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        if c.request_w >= 0:
-            with contextlib.suppress(KeyError, ValueError):
-                self.selector.unregister(c.request_w)
-            self.by_fd.pop(c.request_w, None)
-            os.close(c.request_w)
-            c.request_w = -1
+        self.close_request_pipe(c)
         c.died_before_run = previous != "running" and c.kill_reason is None
         if not c.open_fds:
             self.finish(c)
@@ -751,12 +750,7 @@ class Supervisor:
     def discard(self, c: Child) -> None:
         for fd in list(c.open_fds):
             self.close_fd(c, fd)
-        if c.request_w >= 0:
-            with contextlib.suppress(KeyError, ValueError):
-                self.selector.unregister(c.request_w)
-            self.by_fd.pop(c.request_w, None)
-            os.close(c.request_w)
-            c.request_w = -1
+        self.close_request_pipe(c)
         if c.run is not None and c.state != "exited" and c.run.id is not None:
             self.send_result(c.run, RunResult(status="crashed",
                                               message="The run's process could not be started."))
