@@ -13,7 +13,7 @@ from app.ui import icons, library, sharing, state
 from app.ui.chrome import page_header
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import collect, submit
+from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
 from app.ui.transforms import expression, stack_picker
 
@@ -97,10 +97,6 @@ def playground_body(snippet: Any) -> None:
                                              timings=True, compare_unjitted=True,
                                              numpy_function=snippet.numpy_entry)
         submit(snippet.id, [request], event.code)
-    done = collect(snippet.id)
-    if done:
-        (result,), ran_code = done
-        state.set_result(snippet.id, (result, ran_code))
-    stored = state.result(snippet.id)
+    stored = latest_result(snippet.id)
     if stored:
         show_result(*stored)

@@ -120,6 +120,15 @@ def collect(area_id: str) -> tuple[list[RunResult], Any] | None:
     return results, pending.payload
 
 
+def latest_result(area_id: str) -> tuple[RunResult, Any] | None:
+    """The area's single run: collected if it just finished, else the one kept in the session."""
+    done = collect(area_id)
+    if done:
+        (result,), ran_code = done
+        state.set_result(area_id, (result, ran_code))
+    return state.result(area_id)
+
+
 class _FailingRunner:
     def __init__(self, exc: BaseException) -> None:
         self._exc = exc

@@ -11,7 +11,7 @@ from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, state
 from app.ui.editor import editor
 from app.ui.results import show_result
-from app.ui.run import collect, submit
+from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
 from app.ui.sharing import share_button
 
@@ -68,11 +68,7 @@ def snippet_area(snippet: Any) -> None:
     clicked, inspect = controls(snippet, event.code)
     if clicked or event.submitted:
         submit(snippet.id, [build_request(snippet, event.code, inspect)], event.code)
-    done = collect(snippet.id)
-    if done:
-        (result,), ran_code = done
-        state.set_result(snippet.id, (result, ran_code))
-    stored = state.result(snippet.id)
+    stored = latest_result(snippet.id)
     if stored:
         result, ran_code = stored
         show_result(result, ran_code)
