@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -173,15 +174,16 @@ def test_error_and_dark_theme_screenshot(app_url: str, new_page: Any) -> None:
     set_code(page, "import jax.numpy as jnp\n\nx = jnp.arange(3)\nx[0] = 10\nprint(x)\n")
     page.keyboard.press("Control+Enter")
     wait_text(page, "Your code raised TypeError on line 4")
-    highlighted = page.locator(".pg-hl .hll").first
-    assert "x[0] = 10" in str(highlighted.inner_text())
+    # expect() retries: the fragment may redraw the result (a fresh node) after the first paint
+    expect(page.locator(".pg-hl .hll").first).to_contain_text("x[0] = 10")
     background = page.evaluate(
         "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
         ".backgroundColor"
     )
     red, green, blue = (int(v) for v in background[background.index("(") + 1 : -1].split(",")[:3])
     assert red + green + blue < 150, background  # the browser asked for dark: the app is dark
-    highlighted.scroll_into_view_if_needed()
+    # look the line up and scroll in one step in the page, so a redraw in between cannot detach it
+    page.evaluate("() => document.querySelector('.pg-hl .hll')?.scrollIntoView({block: 'center'})")
     time.sleep(0.5)
     OUTPUT.mkdir(exist_ok=True)
     target = OUTPUT / "screenshot-dark.png"
