@@ -20,14 +20,15 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libseccomp2 \
     && rm -rf /var/lib/apt/lists/*
 
-# The app runs as this unprivileged user: bubblewrap maps root to root, so never run as root.
+# The app runs as this unprivileged user: the sandbox then needs no capability of the container's
+# root (it builds its namespaces in a user namespace), and an escape lands as uid 10001.
 RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin playground
 
 WORKDIR /srv/playground
-COPY requirements.txt ./
-RUN python -m pip install -r requirements.txt
+COPY requirements.txt constraints.txt ./
+RUN python -m pip install -r requirements.txt -c constraints.txt
 RUN if [ "$ACCELERATOR" = "cuda13" ]; then \
-        python -m pip install "jax[cuda13]==0.10.2"; \
+        python -m pip install "jax[cuda13]==0.10.2" -c constraints.txt; \
     elif [ "$ACCELERATOR" != "cpu" ]; then \
         echo "ACCELERATOR must be cpu or cuda13, not $ACCELERATOR" >&2; exit 1; \
     fi

@@ -6,14 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: setup system-deps run test lint bench check clean
+.PHONY: setup system-deps run test lint bench check clean constraints
 
 setup: $(STAMP) system-deps
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
 # Debian packages: chromium for the browser tests, libseccomp2 for the sandbox's seccomp filter.
@@ -40,6 +40,11 @@ bench: setup
 
 check: setup
 	$(PY) -m app check snippets/
+
+# Pin every transitive dependency at what .venv holds now (after a change to requirements*.txt).
+constraints: setup
+	{ head -n 3 constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output
