@@ -21,7 +21,8 @@ _SNIPPET_KEY = "lab::snippet"
 INTRO = (
     "Pick a function from the guide, wrap it in transforms, and see what JAX builds: the "
     "equivalent Python expression, the output, the jaxpr of the composition, and honest timings. "
-    "Wrappers apply in the order you pick them (the first wraps your function)."
+    "Wrappers apply in the order you click them (the first wraps your function); one may repeat, "
+    "e.g. grad twice for a second derivative."
 )
 
 
@@ -56,8 +57,7 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
         names = extra.get(stack)
         texts = extra.get(f"{stack}_options", {})
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
-            preset_stack(f"lab::{stack}::{snippet.id}", names,
-                         texts if isinstance(texts, dict) else {})
+            preset_stack(f"lab::{stack}::{snippet.id}", names, texts)
     state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
     st.info("Opened from a share link: the code and stacks below are the shared ones.",
             icon=icons.LINK)

@@ -41,12 +41,16 @@ def parse_option(name: str, text: str) -> Any:
                           "or 'batch'") from exc
 
 
-def steps_from(names: list[str], option_texts: dict[str, dict[str, str]]) -> list[TransformStep]:
-    """TransformSteps for the chosen names, innermost first, with the options that were set."""
+def steps_from(names: list[str], option_texts: list[dict[str, str]]) -> list[TransformStep]:
+    """TransformSteps for the chosen names, innermost first, with the options that were set.
+
+    option_texts[i] holds the texts typed for the i-th wrapper (the same wrapper may appear twice,
+    e.g. grad of grad, each with its own options)."""
     steps = []
-    for name in names:
+    for index, name in enumerate(names):
+        texts = option_texts[index] if index < len(option_texts) else {}
         options = {}
-        for option, text in option_texts.get(name, {}).items():
+        for option, text in texts.items():
             if text.strip():
                 options[option] = parse_option(f"{name}.{option}", text)
         steps.append(TransformStep(name, options))  # type: ignore[arg-type]
@@ -69,32 +73,91 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+def _stack_key(key: str) -> str:
+    return f"{key}::stack"
+
+
+def _option_key(key: str, index: int, name: str, option: str) -> str:
+    return f"{key}::{index}::{name}::{option}"
+
+
+def stack_names(key: str, default: list[str] | None = None) -> list[str]:
+    """The wrappers of stack_picker(key, ...) in order; a plain session list (not a widget's state),
+    so it survives page switches and may hold the same wrapper twice."""
+    if _stack_key(key) not in st.session_state:
+        st.session_state[_stack_key(key)] = list(default or [])
+    return list(st.session_state[_stack_key(key)])
+
+
+def _push(key: str, picker_key: str) -> None:
+    """A wrapper chip was clicked: put it on top of the stack, and unselect the chip."""
+    name = st.session_state.get(picker_key)
+    if name in OPTIONS:
+        st.session_state[_stack_key(key)] = [*stack_names(key), name]
+    st.session_state[picker_key] = None
+
+
+def _texts_at(key: str, index: int, name: str) -> dict[str, str]:
+    return {
+        option: str(st.session_state.get(_option_key(key, index, name, option), ""))
+        for option, _, _ in OPTIONS[name]
+    }
+
+
+def _remove(key: str, picker_key: str) -> None:
+    """A step chip was clicked: drop that step; the steps above it keep their option texts."""
+    index = st.session_state.get(picker_key)
+    names = stack_names(key)
+    st.session_state[picker_key] = None
+    if not isinstance(index, int) or not 0 <= index < len(names):
+        return
+    kept = [(n, _texts_at(key, i, n)) for i, n in enumerate(names) if i != index]
+    _write(key, kept)
+
+
+def _write(key: str, steps: list[tuple[str, dict[str, str]]]) -> None:
+    st.session_state[_stack_key(key)] = [name for name, _ in steps]
+    for index, (name, texts) in enumerate(steps):
+        for option, _, _ in OPTIONS[name]:
+            text = texts.get(option, "")
+            value = text if isinstance(text, str) else ""
+            state.preset(_option_key(key, index, name, option), value)
+
+
 def stack_picker(key: str, label: str, default: list[str],
                  allowed: tuple[str, ...] = TRANSFORM_NAMES) -> list[TransformStep] | None:
-    """Pick wrappers in order (click order = innermost first) and their options.
+    """Build a stack by clicking wrappers (click order = innermost first; one may repeat, e.g.
+    grad twice for a second derivative), remove a step by clicking it, set each step's options.
 
     Returns the steps, or None after showing what is wrong with an option.
     """
-    names = state.widget(
-        st.multiselect, label, f"{key}::names", [n for n in default if n in allowed],
-        options=list(allowed),
-        help="Wrappers apply in the order you pick them: the first one wraps your function, "
-        "the next wraps that, and so on. The same wrapper can be used once per stack.",
-        placeholder="no wrapper: the plain function",
-    )
-    texts: dict[str, dict[str, str]] = {}
+    names = [n for n in stack_names(key, [n for n in default if n in allowed]) if n in OPTIONS]
+    add_key, remove_key = f"{key}::add", f"{key}::remove"
+    st.pills(label, [n for n in allowed if n in OPTIONS], key=add_key, on_change=_push,
+             args=(key, add_key), format_func=lambda name: f"+ {name}",
+             help="Each click wraps the stack in one more transform: the first wraps your "
+             "function, the next wraps that, and so on. A wrapper may repeat (grad of grad).")
+    if not names:
+        st.caption("No wrapper: the plain function.")
+    else:
+        st.pills("Stack (click a step to remove it)", list(range(len(names))), key=remove_key,
+                 on_change=_remove, args=(key, remove_key),
+                 format_func=lambda i: f"{i + 1}. {names[i]} ✕" if i < len(names) else "✕")
+    texts: list[dict[str, str]] = []
     if names:
         with st.expander("Options", expanded=False):
-            for name in names:
+            for index, name in enumerate(names):
                 columns = st.columns(len(OPTIONS[name]) + 1, vertical_alignment="bottom")
-                columns[0].markdown(f"`jax.{name}`")
+                columns[0].markdown(f"{index + 1}. `jax.{name}`")
+                step_texts: dict[str, str] = {}
                 for column, (option, option_label, placeholder) in zip(
                     columns[1:], OPTIONS[name], strict=True
                 ):
-                    texts.setdefault(name, {})[option] = state.widget(
-                        column.text_input, option_label, f"{key}::{name}::{option}", "",
-                        placeholder=placeholder,
+                    step_texts[option] = state.widget(
+                        column.text_input, option_label, _option_key(key, index, name, option),
+                        "", placeholder=placeholder,
                     )
+                texts.append(step_texts)
     try:
         return steps_from(names, texts)
     except OptionError as exc:
@@ -102,23 +165,25 @@ def stack_picker(key: str, label: str, default: list[str],
         return None
 
 
-def option_texts(key: str) -> dict[str, dict[str, str]]:
-    """The option texts typed into stack_picker(key, ...), for a share link."""
-    names = st.session_state.get(f"{key}::names") or []
-    texts: dict[str, dict[str, str]] = {}
-    for name in names:
-        for option, _, _ in OPTIONS.get(name, ()):
-            text = st.session_state.get(f"{key}::{name}::{option}", "")
-            if text:
-                texts.setdefault(name, {})[option] = text
-    return texts
+def option_texts(key: str) -> list[dict[str, str]]:
+    """The option texts typed into stack_picker(key, ...), one dict per step, for a share link."""
+    return [
+        {option: text for option, text in _texts_at(key, index, name).items() if text}
+        for index, name in enumerate(stack_names(key))
+        if name in OPTIONS
+    ]
 
 
-def preset_stack(key: str, names: list[str], texts: dict[str, dict[str, str]]) -> None:
-    """Set stack_picker(key, ...)'s wrappers and option texts before it is drawn."""
+def preset_stack(key: str, names: list[str], texts: Any) -> None:
+    """Set stack_picker(key, ...)'s wrappers and option texts before it is drawn.
+
+    texts: one dict per step, or (links made before wrappers could repeat) one dict per name."""
     valid = [n for n in names if n in OPTIONS]
-    state.preset(f"{key}::names", valid)
-    for name in valid:
-        for option, _, _ in OPTIONS[name]:
-            text = texts.get(name, {}).get(option, "")
-            state.preset(f"{key}::{name}::{option}", text if isinstance(text, str) else "")
+    steps = []
+    for index, name in enumerate(valid):
+        if isinstance(texts, list):
+            step = texts[index] if index < len(texts) else {}
+        else:
+            step = texts.get(name, {}) if isinstance(texts, dict) else {}
+        steps.append((name, step if isinstance(step, dict) else {}))
+    _write(key, steps)

@@ -130,13 +130,24 @@ def test_edits_survive_a_page_switch_and_run() -> None:
     assert not at.button(key=f"reset::{first.id}").disabled
 
 
-def test_transform_lab_choices_survive_a_page_switch() -> None:
+def chips(at: AppTest, key: str):  # type: ignore[no-untyped-def]
+    """The st.pills widget with this key (AppTest lists pills as button groups)."""
+    return next(g for g in at.get("button_group") if g.key == key)
+
+
+def test_transform_lab_stack_repeats_a_wrapper_and_survives_a_page_switch() -> None:
     at = open_page("transform_lab.py")
-    stack = at.multiselect(key="lab::a::playground/blank::names")
-    stack.set_value(["vmap"]).run()
+    key = "lab::a::playground/blank"
+    assert at.session_state[f"{key}::stack"] == ["grad", "jit"]
+    chips(at, f"{key}::remove").set_value(1).run()  # drop jit
+    chips(at, f"{key}::add").set_value("grad").run()
+    chips(at, f"{key}::add").set_value("vmap").run()
+    assert at.session_state[f"{key}::stack"] == ["grad", "grad", "vmap"]
+    assert chips(at, f"{key}::add").value is None  # ready for the next click
     at.switch_page("../pages/system.py").run()
     at.switch_page("../pages/transform_lab.py").run()
-    assert at.multiselect(key="lab::a::playground/blank::names").value == ["vmap"]
+    assert at.session_state[f"{key}::stack"] == ["grad", "grad", "vmap"]
+    assert "jax.vmap(jax.grad(jax.grad(f)))" in texts(at)
 
 
 def test_hosted_mode_shows_the_sandbox_notice(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,15 +214,30 @@ def test_transform_lab_share_link_restores_stacks_and_options() -> None:
     code = "import jax.numpy as jnp\n\ndef f(x):\n    return jnp.sin(x) * 2\n\nx = jnp.ones(4)\n"
     token = encode(SharedState("playground/blank", code, {
         "function": "f", "args": "(x,)", "compare": False,
-        "a": ["vmap", "jit"], "a_options": {"vmap": {"in_axes": "0"}},
+        "a": ["vmap", "jit"], "a_options": [{"in_axes": "0"}, {}],
     }))
     at = open_page("transform_lab.py", query={"share": token})
     key = "lab::a::playground/blank"
-    assert at.multiselect(key=f"{key}::names").value == ["vmap", "jit"]
-    assert at.text_input(key=f"{key}::vmap::in_axes").value == "0"
+    assert at.session_state[f"{key}::stack"] == ["vmap", "jit"]
+    assert at.text_input(key=f"{key}::0::vmap::in_axes").value == "0"
     at.button(key="run::lab/playground/blank").click().run()
     shown = texts(at)
     assert "jax.jit(jax.vmap(f, in_axes=0))" in shown and "Ran in" in shown
+
+
+def test_second_derivative_from_a_repeated_grad_in_a_share_link() -> None:
+    code = "import jax.numpy as jnp\n\ndef f(x):\n    return x ** 3\n"
+    token = encode(SharedState("playground/blank", code, {
+        "function": "f", "args": "(2.0,)", "compare": False, "a": ["grad", "grad"],
+        "a_options": {"grad": {"argnums": "0"}},  # the older per-name form still opens
+    }))
+    at = open_page("transform_lab.py", query={"share": token})
+    key = "lab::a::playground/blank"
+    assert at.text_input(key=f"{key}::1::grad::argnums").value == "0"
+    at.button(key="run::lab/playground/blank").click().run()
+    shown = texts(at)
+    assert "jax.grad(jax.grad(f, argnums=0), argnums=0)" in shown and "Ran in" in shown
+    assert "Array(12., dtype=float32" in shown  # d²/dx² x³ = 6x at 2.0
 
 
 def test_damaged_share_link_opens_the_page_with_a_notice() -> None:

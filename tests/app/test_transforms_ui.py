@@ -10,11 +10,16 @@ from app.ui.transforms import OptionError, expression, parse_option, steps_from
 
 def test_steps_keep_order_and_parse_literals() -> None:
     steps = steps_from(["grad", "vmap", "jit"],
-                       {"grad": {"argnums": "0", "has_aux": ""},
-                        "vmap": {"in_axes": "(None, 0)", "out_axes": ""}})
+                       [{"argnums": "0", "has_aux": ""}, {"in_axes": "(None, 0)", "out_axes": ""}])
     assert steps == [TransformStep("grad", {"argnums": 0}),
                      TransformStep("vmap", {"in_axes": [None, 0]}),
                      TransformStep("jit", {})]
+
+
+def test_a_wrapper_may_repeat_with_its_own_options() -> None:
+    steps = steps_from(["grad", "grad"], [{"argnums": "1"}, {"argnums": "0"}])
+    assert steps == [TransformStep("grad", {"argnums": 1}), TransformStep("grad", {"argnums": 0})]
+    assert expression("f", steps) == "jax.grad(jax.grad(f, argnums=1), argnums=0)"
 
 
 def test_expression_matches_the_worker_style() -> None:

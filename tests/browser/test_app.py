@@ -79,11 +79,10 @@ def test_transform_lab_toggles_change_the_jaxpr(app_url: str, new_page: Any) -> 
     wait_text(page, "jax.jit(jax.grad(f))")
     wait_text(page, "Ran in")
     with_jit = _jaxpr_text(page)
-    # Drop jit (the last wrapper picked) from the stack, as a person would with Backspace.
-    stack = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Stack A")
-    stack.locator("input").click()
-    page.keyboard.press("Backspace")
-    page.keyboard.press("Escape")
+    # Drop jit (the second step) from the stack by clicking its chip, as a person would.
+    step = page.locator('[data-testid="stButtonGroup"] button', has_text="2. jit").first
+    step.click()
+    step.wait_for(state="detached")
     page.get_by_role("button", name="Run").first.click()
     page.get_by_text("jax.jit(jax.grad(f))").first.wait_for(state="detached",
                                                             timeout=RESULT_TIMEOUT_MS)
