@@ -142,6 +142,18 @@ def _start_backend(trusted: bool) -> None:
     jax.devices()
 
 
+def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
+    """The code forked and this copy ran to the end of it: exit as a forked Python process would.
+
+    Only the run's own process reports; copies writing reports into the same pipe would corrupt
+    it (a fork bomb's copies did, and the run ended `crashed` instead of with its error).
+    """
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(1 if report.error else EXIT_OK)
+
+
 def run_child(
     fds: list[int], scratch: Path, settings: Settings, *, trusted: bool, preinit: bool
 ) -> NoReturn:
@@ -189,8 +201,11 @@ def run_child(
 
     from app.worker.execute import execute
 
+    run_pid = os.getpid()
     try:
         report, _namespace = execute(request)
+        if os.getpid() != run_pid:
+            _end_forked_copy(report)
         data = protocol.to_json(report).encode()
     except BaseException:  # the worker itself failed: no report, the supervisor says "crashed"
         with contextlib.suppress(BaseException):

@@ -152,7 +152,7 @@ class _Inspection:
                     result.compilations = recorder.compilations()
         except Exception as exc:
             info = error_info(exc)
-            info.advice = advise(exc, steps, args, jax.device_count())
+            info.advice = advise(exc, steps, args, jax.device_count()) or info.advice
             raise _Stop(info) from exc
         result.output_repr = repr(output)[:OUTPUT_REPR_LIMIT]
         self.namespace[OUTPUT_NAME] = output

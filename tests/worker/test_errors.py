@@ -101,3 +101,31 @@ def test_inspect_errors_do_not_become_run_errors_and_skip_inspect_after_a_failed
     report, _ = execute(failed_run)
     assert report.error is not None and report.error.type == "ValueError"
     assert report.inspect is None
+
+
+def _raised(code: str) -> BaseException:
+    try:
+        exec(compile(code, "<snippet>", "exec"), {})
+    except BaseException as exc:  # the exception is the subject of the test
+        return exc
+    raise AssertionError("the code raised nothing")
+
+
+def test_sandbox_refusals_say_why_and_ordinary_errors_do_not() -> None:
+    from app.worker.errors import sandbox_advice
+
+    assert "no network" in str(sandbox_advice(_raised(
+        "import socket\nsocket.getaddrinfo('nothing.invalid', 80)\n")))
+    assert "Only the run's own folder is writable" in str(sandbox_advice(
+        PermissionError(13, "Permission denied", "/usr/lib/evil")))
+    assert "PLAYGROUND_MAX_PIDS" in str(sandbox_advice(BlockingIOError(11, "Resource unavailable")))
+    assert "PLAYGROUND_MAX_PIDS" in str(sandbox_advice(RuntimeError("can't start new thread")))
+    assert sandbox_advice(_raised("open('/no/such/file')\n")) is None
+    assert sandbox_advice(_raised("1 / 0\n")) is None
+
+
+def test_the_advice_reaches_the_report() -> None:
+    code = "x = 1\nraise PermissionError(13, 'Permission denied', '/usr/lib/evil')\n"
+    report, _ = execute(RunRequest(code=code))
+    assert report.error is not None and report.error.line == 2
+    assert "writable" in str(report.error.advice)
