@@ -145,7 +145,7 @@ def stack_picker(key: str, label: str, default: list[str],
                  format_func=lambda i: f"{i + 1}. {names[i]} ✕" if i < len(names) else "✕")
     texts: list[dict[str, str]] = []
     if names:
-        with st.expander("Options", expanded=False):
+        with st.expander("Options of each step", expanded=False):
             for index, name in enumerate(names):
                 columns = st.columns(len(OPTIONS[name]) + 1, vertical_alignment="bottom")
                 columns[0].markdown(f"{index + 1}. `jax.{name}`")
