@@ -111,7 +111,7 @@ def test_share_link_opens_the_same_code(app_url: str, new_page: Any) -> None:
     open_app(page, app_url, "core-transformations")
     shared_code = "print('shared', 1 + 1)\n"
     set_code(page, shared_code)
-    time.sleep(1.0)  # the editor sends its text after a short pause in typing
+    wait_text(page, "edited")  # the editor sends its text after a pause; the app marks the edit
     page.get_by_role("button", name="Share").first.click()
     link_block = page.locator('[data-testid="stCode"]').filter(has_text="share=").first
     link_block.wait_for()
