@@ -18,6 +18,10 @@ SANDBOX_SIDE = [
     "app.worker.inspection",
     "app.runner",
     "app.runner.supervisor",
+    "app.runner.pool",
+    "app.runner.pipes",
+    "app.runner.zygote_link",
+    "app.runner.warmup",
     "app.runner.zygote",
     "app.runner.child",
     "app.snippet_check",
@@ -37,18 +41,43 @@ def test_sandbox_side_never_imports_the_web_app(module: str) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports; `from a import b` names both a and a.b (b may be a module)."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return imported
+
+
+# The supervisor composes its parts; a part never reaches back into the supervisor, and the parts
+# lean on each other one way only: pool (the child records) <- pipes, warmup; zygote_link alone.
+SUPERVISOR_PARTS = ["app.runner.pool", "app.runner.pipes", "app.runner.warmup",
+                    "app.runner.zygote_link", "app.runner.supervisor"]
+MAY_IMPORT = {
+    "app.runner.pool": set(),
+    "app.runner.pipes": {"app.runner.pool"},
+    "app.runner.warmup": {"app.runner.pool"},
+    "app.runner.zygote_link": set(),
+}
+
+
+@pytest.mark.parametrize("module", sorted(MAY_IMPORT))
+def test_supervisor_parts_import_only_the_parts_below_them(module: str) -> None:
+    path = ROOT / (module.replace(".", "/") + ".py")
+    parts = _imports(path) & set(SUPERVISOR_PARTS)
+    assert parts <= MAY_IMPORT[module], f"{module} imports {sorted(parts - MAY_IMPORT[module])}"
+
+
 FORBIDDEN_IN_PAGES = {"jax", "numpy", "subprocess", "os", "app.runner", "app.worker"}
 
 
 @pytest.mark.parametrize("page", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
 def test_pages_are_layout_only(page: Path) -> None:
-    tree = ast.parse(page.read_text(), str(page))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
+    imported = _imports(page)
     bad = {name for name in imported
            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_PAGES)}
     assert not bad, f"{page.name} imports {sorted(bad)}: logic belongs in app/"

@@ -22,99 +22,33 @@ shutil.rmtree, which does not follow symlinks.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import ctypes
-import dataclasses
-import fcntl
 import itertools
 import json
 import os
 import selectors
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from app import protocol
 from app.config import Settings
-from app.protocol import OutputChunk, RunRequest, RunResult
+from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
-from app.runner import outcome, sandbox, warmup
+from app.runner import outcome, pipes, pool, sandbox, warmup
 from app.runner import platform as platform_module
-from app.runner.outcome import KillReason, RunFacts, _size
-from app.runner.outcome import _is_memory_error as _is_memory_error  # where tests import it
+from app.runner.pool import POOL_SHRINK_S, Child, PendingRun
+from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
 
 PR_SET_CHILD_SUBREAPER = 36
-F_SETPIPE_SZ = 1031
-PIPE_SIZE = 1 << 20
-READ_CHUNK = 1 << 16
 DRAIN_S = 0.5  # after a run exits, wait this long for its pipes to close
-ZYGOTE_START_S = 120.0
-WARMUP_TIMEOUT_S = 120.0
-TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
-SETUP_FAILURES_BEFORE_GIVING_UP = 3
-SETUP_RETRY_S = 30.0  # then try forking again
-POOL_SHRINK_S = 5.0  # a burst's spare child is kept this long after a run last waited for one
 MIN_TIMEOUT_S = 0.1  # a request asking for less (or a negative time) gets this
 PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
-ZYGOTE_QUICK_DEATH_S = 10.0  # a zygote that dies this soon after start, several times in a row,
-ZYGOTE_BACKOFF_S = 5.0  # ... is restarted only after this pause
-ZYGOTE_FAILING = "the zygote process keeps exiting at start"
-
-ChildState = Literal["forking", "starting", "idle", "running", "exited"]
-
-
-@dataclass
-class PendingRun:
-    id: int | None  # None: the trusted warm-up
-    request: RunRequest
-    enqueued_at: float
-    timeout_s: float
-    trusted: bool = False
-    background: bool = False  # a trusted run compiling a shipped snippet into the cache
-
-
-@dataclass
-class Child:
-    """One forked run process and everything the supervisor holds for it."""
-
-    token: int
-    scratch: Path
-    cgroup: sandbox.RunCgroup
-    trusted: bool
-    request_w: int
-    stdout_r: int
-    stderr_r: int
-    result_r: int
-    state: ChildState = "forking"
-    pid: int | None = None
-    run: PendingRun | None = None
-    started_at: float = 0.0
-    deadline: float | None = None
-    kill_reason: KillReason | None = None
-    exit_status: int | None = None
-    maxrss_kb: int = 0
-    exited_at: float = 0.0
-    open_fds: set[int] = field(default_factory=set)
-    request_buffer: bytes = b""
-    output: list[OutputChunk] = field(default_factory=list)
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    output_bytes: int = 0
-    truncated: bool = False
-    result_data: bytearray = field(default_factory=bytearray)
-    decoders: dict[str, Any] = field(default_factory=dict)
-    died_before_run: bool = False
-    forked_at: float = 0.0
-    ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
-    code_started: bool = False  # the child read its request: the run's clock runs
 
 
 class Supervisor:
@@ -127,28 +61,18 @@ class Supervisor:
         self.queue: deque[PendingRun] = deque()
         self.children: dict[int, Child] = {}  # token -> child
         self.by_pid: dict[int, Child] = {}
-        self.by_fd: dict[int, Child] = {}
+        self.pipes = pipes.Pipes(self.selector)
         self.tokens = itertools.count(1)
         self.started = time.time()
         self.stopping = False
-        self.zygote: subprocess.Popen[bytes] | None = None
-        self.zygote_sock: socket.socket | None = None
-        self.zygote_ready = False
-        self.zygote_threads = 0
-        self.zygote_restarts = 0
-        self.zygote_started_at = 0.0
-        self.zygote_quick_deaths = 0
-        self.zygote_restart_at: float | None = None
-        self.setup_failures = 0
-        self.last_setup_error = ""
-        self.last_setup_failure = 0.0
+        self.setup = pool.SetupHealth()
         self.runs_total = 0
         self.status_counts: dict[str, int] = {}
-        self.warm: dict[str, Any] = {"done": False}
         self.prep_times: deque[float] = deque(maxlen=50)
         self.spare_until = 0.0  # keep one extra child waiting until then (bursts)
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
+        self.zygote = ZygoteLink(settings, self.info, self.selector)
         self.fatal = ""
         try:
             self.layers = sandbox.probe(settings)
@@ -156,34 +80,7 @@ class Supervisor:
             self.layers = {}
             self.fatal = f"This server does not run code: {exc}"
         self.max_concurrent = self.info.max_concurrent
-        self.warm_marker = self.warm_marker_path()
-        self.warm_snippets = warm_snippets
-        self.background: deque[PendingRun] = deque()
-        self.snippets_marker = self.warm_marker
-        self.snippets_total = self.snippets_warmed = 0
-        if self.warm_marker.exists():  # an earlier supervisor filled this cache already
-            self.warm = {"done": True, "ok": True, "status": "cached"}
-            self.plan_snippet_warmup()
-
-    def plan_snippet_warmup(self) -> None:
-        if not self.warm_snippets:
-            return
-        plan = warmup.plan_snippets(self.warm_marker)
-        self.snippets_marker = plan.marker
-        if not plan.requests:
-            return
-        self.snippets_total = len(plan.requests)
-        self.warm["snippets"] = f"0/{self.snippets_total}"
-        now = time.monotonic()
-        self.background = deque(
-            PendingRun(None, request, now, self.settings.max_timeout_s,
-                       trusted=True, background=True)
-            for request in plan.requests
-        )
-
-    def warm_marker_path(self) -> Path:
-        """Names the cache contents: the same JAX, flags and devices give the same entries."""
-        return warmup.warm_marker_path(self.settings, self.info)
+        self.warmup = warmup.Progress(settings, self.info, snippets=warm_snippets)
 
     # -- protocol out -------------------------------------------------------------------------
 
@@ -214,21 +111,10 @@ class Supervisor:
         }
 
     def status(self) -> dict[str, Any]:
-        states = [c.state for c in self.children.values()]
         return {
             "supervisor_pid": os.getpid(),
-            "zygote_pid": self.zygote.pid if self.zygote else None,
-            "zygote_ready": self.zygote_ready,
-            "zygote_threads": self.zygote_threads,
-            "zygote_restarts": self.zygote_restarts,
-            "child_pids": sorted(c.pid for c in self.children.values() if c.pid),
-            "idle": states.count("idle"),
-            "ready": sum(1 for c in self.children.values()
-                         if c.state == "idle" and c.ready_at is not None),
-            "child_prepare_ms_p50": round(sorted(self.prep_times)[len(self.prep_times) // 2]
-                                          * 1000) if self.prep_times else None,
-            "starting": states.count("forking") + states.count("starting"),
-            "running": states.count("running"),
+            **self.zygote.status(),
+            **pool.status(self.children.values(), self.prep_times),
             "queued": len(self.queue),
             "runs_total": self.runs_total,
             "status_counts": dict(self.status_counts),
@@ -238,45 +124,15 @@ class Supervisor:
             "notes": self.info.notes,
             "layers": self.layers,
             "limits": self.limits(),
-            "warm": self.warm,
-            "last_setup_error": self.last_setup_error,
+            "warm": self.warmup.state,
+            "last_setup_error": self.setup.last_error,
             "fatal": self.fatal,
             "uptime_s": round(time.time() - self.started, 1),
         }
 
     # -- zygote -------------------------------------------------------------------------------
 
-    def start_zygote(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        settings_json = json.dumps(dataclasses.asdict(self.settings))
-        preinit = "1" if self.info.preinit_backend else "0"
-        self.zygote = subprocess.Popen(
-            [sys.executable, "-m", "app.runner.zygote", str(theirs.fileno()), settings_json,
-             preinit],
-            env=self.info.env,
-            cwd=str(platform_module.REPO_ROOT),
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        self.zygote_sock = ours
-        self.zygote_ready = False
-        self.zygote_started_at = time.monotonic()
-        self.selector.register(ours, selectors.EVENT_READ, ("zygote", None))
-
-    def kill_zygote(self) -> None:
-        # Not Popen.kill: it polls first, which would reap the zygote behind reap()'s back.
-        if self.zygote is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.zygote.pid, signal.SIGKILL)
-
     def zygote_died(self) -> None:
-        if self.zygote_sock is not None:
-            self.selector.unregister(self.zygote_sock)
-            self.zygote_sock.close()
-            self.zygote_sock = None
-        self.zygote = None
-        self.zygote_ready = False
         # Children still forking never got a pid; the running ones die with the zygote
         # (parent-death signal) and are reaped here as their subreaper.
         for c in list(self.children.values()):
@@ -284,44 +140,25 @@ class Supervisor:
                 self.discard(c)
             elif c.state in ("starting", "idle", "running"):
                 c.kill_reason = c.kill_reason or "zygote"
-                self.kill(c)
+                pool.kill(c)
         if self.stopping:
             return
-        self.zygote_restarts += 1
-        if time.monotonic() - self.zygote_started_at < ZYGOTE_QUICK_DEATH_S:
-            self.zygote_quick_deaths += 1
-        else:
-            self.zygote_quick_deaths = 0
-        if self.zygote_quick_deaths >= 3:
+        if not self.zygote.restart():
             # Broken environment (imports fail): do not spin; answer the waiting runs.
-            self.zygote_restart_at = time.monotonic() + ZYGOTE_BACKOFF_S
-            self.last_setup_error = ZYGOTE_FAILING + " (see the server log)"
-            self.setup_failures = SETUP_FAILURES_BEFORE_GIVING_UP
-            self.last_setup_failure = time.monotonic()
+            self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
             self.fail_queue()
-        else:
-            self.start_zygote()
 
     def on_zygote_message(self) -> None:
-        assert self.zygote_sock is not None
-        try:
-            data = self.zygote_sock.recv(1 << 16)
-        except OSError:
-            data = b""
-        if not data:  # it died or is dying; reap() sees its exit and restarts it
-            self.selector.unregister(self.zygote_sock)
-            self.zygote_sock.close()
-            self.zygote_sock = None
-            self.zygote_ready = False
-            self.kill_zygote()
+        message = self.zygote.receive()
+        if message is None:  # it died or is dying; reap() sees its exit and restarts it
+            self.zygote.close()
+            self.zygote.kill()
             self.reap()
             return
-        message = json.loads(data)
         if "hello" in message:
-            if self.last_setup_error.startswith(ZYGOTE_FAILING):
-                self.setup_failures = 0  # it starts again: so may the children
-            self.zygote_ready = True
-            self.zygote_threads = int(message.get("threads", 0))
+            if self.setup.last_error.startswith(ZYGOTE_FAILING):
+                self.setup.failures = 0  # it starts again: so may the children
+            self.zygote.hello(message)
             self.fill_pool()
         elif "forked" in message:
             c = self.children.get(int(message["forked"]))
@@ -331,7 +168,7 @@ class Supervisor:
             self.by_pid[c.pid] = c
             c.cgroup.attach(c.pid)
             c.state = "idle"
-            self.write_request(c, b"go\n")
+            self.pipes.write_request(c, b"go\n")
             self.dispatch()
         elif "exited" in message:
             self.on_exit(int(message["exited"]), int(message["status"]),
@@ -340,71 +177,36 @@ class Supervisor:
     # -- the pool -----------------------------------------------------------------------------
 
     def fork_child(self, trusted: bool = False) -> Child | None:
-        if self.zygote_sock is None or not self.zygote_ready:
+        if not self.zygote.ready:
             return None
         token = next(self.tokens)
-        scratch = self.run_root / f"run-{token}"
-        self.run_root.mkdir(mode=0o711, exist_ok=True)
-        scratch.mkdir(mode=0o700)
-        request_r, request_w = os.pipe()
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
-        result_r, result_w = os.pipe()
-        for fd in (request_w, stdout_r, result_r):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+        scratch = pool.make_scratch(self.run_root, token)
+        ours, theirs = pipes.open_pipes()
         run_id = f"{os.getpid()}-{token}"
-        c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted,
-                  request_w, stdout_r, stderr_r, result_r)
-        message = json.dumps(
-            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted}
-        ).encode()
-        try:
-            socket.send_fds(self.zygote_sock, [message],
-                            [request_r, stdout_w, stderr_w, result_w])
-        except OSError:
-            os.close(request_r)
-            for fd in (stdout_w, stderr_w, result_w):
-                os.close(fd)
+        c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
+        if not self.zygote.send_fork(token, scratch, trusted, theirs):
             self.discard(c)
             return None
-        for fd in (request_r, stdout_w, stderr_w, result_w):
-            os.close(fd)
-        for fd in (request_w, stdout_r, stderr_r, result_r):
-            os.set_blocking(fd, False)
-        for fd, kind in ((stdout_r, "stdout"), (stderr_r, "stderr"), (result_r, "result")):
-            self.selector.register(fd, selectors.EVENT_READ, ("pipe", kind))
-            self.by_fd[fd] = c
-            c.open_fds.add(fd)
-        for stream in ("stdout", "stderr"):
-            c.decoders[stream] = codecs.getincrementaldecoder("utf-8")("replace")
+        self.pipes.watch(c)
         c.forked_at = time.monotonic()
         self.children[token] = c
         return c
 
     def fill_pool(self) -> None:
-        """Keep `prefork` children waiting, plus one for each queued run that has a free slot,
-        plus one spare during a burst: when a run had to wait for a child still preparing
-        (~40-140 ms here), requests come faster than one child at a time can be prepared.
-        The spare is dropped again POOL_SHRINK_S after the last such wait (see shrink_pool)."""
-        if self.stopping or not self.zygote_ready:
+        """Fork the children pool.to_fork asks for; until the warm-up is done, only its own."""
+        if self.stopping or not self.zygote.ready:
             return
-        if self.setup_failing():
+        if self.setup.failing():
             return  # children die at set-up: do not fork in a loop (see fail_queue)
-        if not self.warm["done"]:
-            if not any(c.trusted for c in self.children.values()) and not self.warm.get("started"):
+        if not self.warmup.done:
+            if (not any(c.trusted for c in self.children.values())
+                    and not self.warmup.state.get("started")):
                 self.start_warmup()
             return
-        waiting = sum(1 for c in self.children.values()
-                      if c.state in ("forking", "idle") and c.kill_reason is None
-                      and not c.trusted)
-        running = self.running_user_runs()
-        wanted = self.settings.prefork + min(len(self.queue), self.max_concurrent - running)
-        if time.monotonic() < self.spare_until:
-            wanted += 1
-        if not self.info.preinit_backend:  # TPU: never two processes that may touch the chip
-            wanted = min(wanted, 1)
-        for _ in range(max(0, wanted - waiting)):
+        count = pool.to_fork(self.children.values(), self.settings.prefork, len(self.queue),
+                             self.max_concurrent, spare=time.monotonic() < self.spare_until,
+                             one_at_a_time=not self.info.preinit_backend)
+        for _ in range(count):
             if self.fork_child() is None:
                 return
 
@@ -412,51 +214,35 @@ class Supervisor:
         """After a quiet spell, drop waiting children beyond `prefork` (newest first)."""
         if self.queue or now < self.spare_until:
             return
-        if any(c.state == "running" for c in self.children.values()):
-            return
-        spare = [c for c in self.children.values()
-                 if c.state == "idle" and c.run is None and not c.trusted
-                 and c.kill_reason is None]
-        spare.sort(key=lambda c: c.token)
-        for c in spare[self.settings.prefork:]:
+        for c in pool.spares(self.children.values(), self.settings.prefork):
             self.drop(c)
 
     def drop(self, c: Child) -> None:
         """End an idle child: closing its request pipe makes it exit before any user code."""
         c.kill_reason = "shutdown"
         c.request_buffer = b""
-        self.close_request_pipe(c)
-
-    def close_request_pipe(self, c: Child) -> None:
-        """Stop writing to a child's request pipe; a waiting child exits when it sees EOF."""
-        if c.request_w >= 0:
-            with contextlib.suppress(KeyError, ValueError):
-                self.selector.unregister(c.request_w)
-            self.by_fd.pop(c.request_w, None)
-            os.close(c.request_w)
-            c.request_w = -1
+        self.pipes.close_request_pipe(c)
 
     def running_user_runs(self) -> int:
-        return sum(1 for c in self.children.values() if c.state == "running" and not c.trusted)
+        return pool.running_user_runs(self.children.values())
 
     def start_background_warmup(self) -> None:
         """Compile the shipped snippets into the cache, one trusted run at a time, only while
         no user run waits: their first run in the app then loads instead of compiling."""
-        if (not self.background or self.queue or self.stopping or not self.zygote_ready
+        if (not self.warmup.background or self.queue or self.stopping or not self.zygote.ready
                 or self.running_user_runs() >= self.max_concurrent
                 or any(c.trusted for c in self.children.values())):
             return
         c = self.fork_child(trusted=True)
         if c is not None:
-            c.run = self.background.popleft()
+            c.run = self.warmup.background.popleft()
 
     def start_warmup(self) -> None:
-        run = PendingRun(None, warmup.warmup_request(), time.monotonic(),
-                         WARMUP_TIMEOUT_S, trusted=True)
+        run = self.warmup.warmup_run()
         c = self.fork_child(trusted=True)
         if c is not None:
             c.run = run
-            self.warm["started"] = time.time()
+            self.warmup.started()
 
     def dispatch(self) -> None:
         """Hand queued runs to idle children while slots are free."""
@@ -466,16 +252,13 @@ class Supervisor:
         while self.queue:
             if self.running_user_runs() >= self.max_concurrent:
                 break
-            idle_children = [c for c in self.children.values()
-                             if c.state == "idle" and not c.trusted and c.kill_reason is None]
-            if not idle_children:
+            idle = pool.next_for_queue(self.children.values())
+            if idle is None:
                 break
-            # A ready child first, else the one that started preparing first.
-            idle = min(idle_children, key=lambda c: (c.ready_at is None, c.token))
             self.start_run(idle, self.queue.popleft())
             self.send_positions()
         self.fill_pool()
-        if self.warm["done"]:
+        if self.warmup.done:
             self.start_background_warmup()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
@@ -488,38 +271,9 @@ class Supervisor:
         # the run's own clock starts at "started".
         c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
         payload = protocol.to_json(run.request).encode()
-        self.write_request(c, payload, close=True)
+        self.pipes.write_request(c, payload, close=True)
         if run.id is not None:
             self.send({"event": "running", "id": run.id})
-
-    def write_request(self, c: Child, data: bytes, close: bool = False) -> None:
-        c.request_buffer += data
-        self.flush_request(c, close_when_done=close)
-
-    def flush_request(self, c: Child, close_when_done: bool = False) -> None:
-        if c.request_w < 0:
-            return
-        try:
-            while c.request_buffer:
-                written = os.write(c.request_w, c.request_buffer)
-                c.request_buffer = c.request_buffer[written:]
-        except BlockingIOError:
-            pass
-        except OSError:  # the child is gone; its exit tells the rest
-            c.request_buffer = b""
-        registered = c.request_w in self.by_fd
-        if c.request_buffer and not registered:
-            self.selector.register(c.request_w, selectors.EVENT_WRITE, ("request", "close"
-                                   if close_when_done else "keep"))
-            self.by_fd[c.request_w] = c
-        elif not c.request_buffer:
-            if registered:
-                key = self.selector.unregister(c.request_w)
-                del self.by_fd[c.request_w]
-                close_when_done = close_when_done or key.data[1] == "close"
-            if close_when_done:
-                os.close(c.request_w)
-                c.request_w = -1
 
     # -- runs from the Runner -----------------------------------------------------------------
 
@@ -547,8 +301,8 @@ class Supervisor:
                          f"{len(self.queue)} are waiting. Try again in a moment."),
             ))
             return
-        if self.setup_failing():
-            self.send_result(run, self.setup_failed_result())
+        if self.setup.failing():
+            self.send_result(run, self.setup.result())
             return
         self.queue.append(run)
         self.dispatch()
@@ -566,92 +320,31 @@ class Supervisor:
             self.status_counts[result.status] = self.status_counts.get(result.status, 0) + 1
             self.send({"event": "result", "id": run.id, "result": protocol.to_dict(result)})
 
-    def setup_failing(self) -> bool:
-        """Children keep dying before any run: stop forking for a while and answer at once."""
-        return (self.setup_failures >= SETUP_FAILURES_BEFORE_GIVING_UP
-                and time.monotonic() - self.last_setup_failure < SETUP_RETRY_S)
-
-    def setup_failed_result(self) -> RunResult:
-        return RunResult(
-            status="crashed",
-            message="The sandbox could not start a run on this host: "
-            + (self.last_setup_error.strip().splitlines() or ["unknown error"])[-1],
-        )
-
     # -- pipes ----------------------------------------------------------------------------------
 
     def on_pipe(self, fd: int, kind: str) -> None:
-        c = self.by_fd.get(fd)
+        c = self.pipes.owner(fd)
         if c is None:
             return
-        try:
-            data = os.read(fd, READ_CHUNK)
-        except BlockingIOError:
+        data = pipes.read(fd)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
-            self.close_fd(c, fd)
+            self.pipes.close_fd(c, fd)
             if c.state == "exited" and not c.open_fds:
                 self.finish(c)
             return
         if kind == "result":
-            c.result_data += data
-            if c.ready_at is None and b"\n" in c.result_data:
-                c.ready_at = time.monotonic()
+            was_ready = c.ready_at is not None
+            over = pipes.add_result(c, data, self.settings.result_bytes, time.monotonic())
+            if not was_ready and c.ready_at is not None:
                 self.prep_times.append(c.ready_at - c.forked_at)
-            if (not c.code_started and c.run is not None and c.state == "running"
-                    and c.result_data.count(b"\n") >= 2):
-                c.code_started = True
-                c.started_at = time.monotonic()
-                if c.kill_reason is None:
-                    c.deadline = c.started_at + c.run.timeout_s
-            if len(c.result_data) > self.settings.result_bytes and c.kill_reason is None:
-                c.kill_reason = "result"
-                self.kill(c)
-            return
-        self.add_output(c, kind, data)
+            if over:
+                pool.kill(c)
+        elif pipes.add_output(c, kind, data, self.settings.output_bytes):
+            pool.kill(c)
 
-    def add_output(self, c: Child, stream: str, data: bytes) -> None:
-        if c.truncated:
-            return
-        room = self.settings.output_bytes - c.output_bytes
-        cut = len(data) > room
-        data = data[: max(room, 0)]
-        c.output_bytes += len(data)
-        text = c.decoders[stream].decode(data, final=cut)
-        if cut:
-            text += TRUNCATION_MARK.format(limit=_size(self.settings.output_bytes))
-        if text:
-            (c.stdout if stream == "stdout" else c.stderr).append(text)
-            if c.output and c.output[-1].stream == stream:
-                c.output[-1].text += text
-            else:
-                c.output.append(OutputChunk(stream, text))  # type: ignore[arg-type]
-        if cut:
-            c.truncated = True
-            if c.kill_reason is None:
-                c.kill_reason = "output"
-            self.kill(c)
-
-    def close_fd(self, c: Child, fd: int) -> None:
-        if fd in c.open_fds:
-            c.open_fds.discard(fd)
-            with contextlib.suppress(KeyError, ValueError):
-                self.selector.unregister(fd)
-            self.by_fd.pop(fd, None)
-            os.close(fd)
-
-    # -- exits, kills, results -------------------------------------------------------------------
-
-    def kill(self, c: Child) -> None:
-        """Stop the run and everything it started: its cgroup, its process group, the process."""
-        c.cgroup.kill()
-        if c.pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(c.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(c.pid, signal.SIGKILL)
+    # -- exits, results ---------------------------------------------------------------------------
 
     def reap(self) -> None:
         """Reap our own children: the zygote, and runs orphaned by a dead zygote (subreaper)."""
@@ -662,8 +355,7 @@ class Supervisor:
                 return
             if pid == 0:
                 return
-            if self.zygote is not None and pid == self.zygote.pid:
-                self.zygote.returncode = os.waitstatus_to_exitcode(status)
+            if self.zygote.reaped(pid, status):
                 self.zygote_died()
             else:
                 # Reaped here, not by the zygote: its parent, the zygote, is dead.
@@ -686,27 +378,20 @@ class Supervisor:
         c.cgroup.kill()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        self.close_request_pipe(c)
+        self.pipes.close_request_pipe(c)
         c.died_before_run = previous != "running" and c.kill_reason is None
         if not c.open_fds:
             self.finish(c)
 
     def fail_queue(self) -> None:
         while self.queue:
-            self.send_result(self.queue.popleft(), self.setup_failed_result())
+            self.send_result(self.queue.popleft(), self.setup.result())
 
     def finish(self, c: Child) -> None:
         """Build the result, answer, and clean up after one child."""
-        for fd in list(c.open_fds):
-            self.close_fd(c, fd)
-        if c.died_before_run and c.exit_status is not None:
-            code = os.waitstatus_to_exitcode(c.exit_status)
-            if code not in (0, -signal.SIGKILL):
-                self.setup_failures += 1
-                self.last_setup_failure = time.monotonic()
-                self.last_setup_error = "".join(c.stderr)[-2000:] or f"exit status {code}"
-                if self.setup_failing():
-                    self.fail_queue()
+        self.pipes.close_reads(c)
+        if c.died_before_run and c.exit_status is not None and self.setup.died_at_setup(c):
+            self.fail_queue()
         if (c.run is not None and c.run.id is not None and c.kill_reason == "zygote"
                 and c.result_data.count(b"\n") < 2):
             # The child died with the zygote before it said "started": no user code ran, so
@@ -714,43 +399,28 @@ class Supervisor:
             self.queue.appendleft(c.run)
             c.run = None
         if c.trusted and c.kill_reason == "zygote" and c.run is not None:
-            if c.run.background:
-                self.background.appendleft(c.run)  # again, once the zygote is back
-            else:
-                self.warm = {"done": False}  # died with the zygote: warm up again after restart
+            self.warmup.lost(c.run)  # died with the zygote: again, once the zygote is back
             c.run = None
         if c.run is not None and c.state == "exited" and c.run.background:
-            self.snippets_warmed += 1
-            self.warm["snippets"] = f"{self.snippets_warmed}/{self.snippets_total}"
-            if not self.background:
-                with contextlib.suppress(OSError):
-                    self.snippets_marker.touch()
+            self.warmup.snippet_done()
             c.run = None
         if c.run is not None and c.state == "exited":
-            result = self.classify(c)
+            result = outcome.classify(pool.run_facts(c), self.settings, self.info.platform)
             if c.trusted:
-                self.warm.update(done=True, ok=result.status == "ok", status=result.status,
-                                 seconds=round(result.duration_s, 2))
-                if result.status != "ok":
-                    self.warm["message"] = (result.message + " " + result.stderr)[-500:]
-                else:
-                    with contextlib.suppress(OSError):
-                        self.warm_marker.touch()
-                    self.plan_snippet_warmup()
-                self.send({"event": "warm", **self.warm})
+                self.warmup.finished(result)
+                self.send({"event": "warm", **self.warmup.state})
             else:
-                self.setup_failures = 0
+                self.setup.failures = 0
             self.send_result(c.run, result)
         elif c.run is not None and c.trusted:
-            self.warm.update(done=True, ok=False, status="dropped")
-            self.send({"event": "warm", **self.warm})
+            self.warmup.dropped()
+            self.send({"event": "warm", **self.warmup.state})
         self.discard(c)
         self.dispatch()
 
     def discard(self, c: Child) -> None:
-        for fd in list(c.open_fds):
-            self.close_fd(c, fd)
-        self.close_request_pipe(c)
+        self.pipes.close_reads(c)
+        self.pipes.close_request_pipe(c)
         if c.run is not None and c.state != "exited" and c.run.id is not None:
             self.send_result(c.run, RunResult(status="crashed",
                                               message="The run's process could not be started."))
@@ -760,30 +430,6 @@ class Supervisor:
         self.children.pop(c.token, None)
         if c.pid is not None:
             self.by_pid.pop(c.pid, None)
-
-    def run_facts(self, c: Child) -> RunFacts:
-        """What classify decides from: the child's record, and its cgroup's counters now."""
-        assert c.run is not None and c.exit_status is not None
-        return RunFacts(
-            exit_status=c.exit_status,
-            kill_reason=c.kill_reason,
-            result_data=bytes(c.result_data),
-            stdout=c.stdout,
-            stderr=c.stderr,
-            output=c.output,
-            truncated=c.truncated,
-            enqueued_at=c.run.enqueued_at,
-            started_at=c.started_at,
-            exited_at=c.exited_at,
-            timeout_s=c.run.timeout_s,
-            cgroup_layers=c.cgroup.layers(),
-            cgroup_peak_mb=c.cgroup.peak_memory_mb(),
-            maxrss_kb=c.maxrss_kb,
-            oom_killed=c.cgroup.oom_killed(),
-        )
-
-    def classify(self, c: Child) -> RunResult:
-        return outcome.classify(self.run_facts(c), self.settings, self.info.platform)
 
     # -- clocks ---------------------------------------------------------------------------------
 
@@ -797,14 +443,10 @@ class Supervisor:
                 times.append(c.exited_at + DRAIN_S)
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
-        if self.zygote_restart_at is not None:
-            times.append(self.zygote_restart_at)
-        if self.zygote is not None and not self.zygote_ready:
-            times.append(self.zygote_started_at + ZYGOTE_START_S)
-        waiting = sum(1 for c in self.children.values()
-                      if c.state == "idle" and c.run is None and c.kill_reason is None)
+        times += self.zygote.wake_times()
         busy = self.queue or any(c.state == "running" for c in self.children.values())
-        if waiting > self.settings.prefork and not busy:  # else the run's end wakes us
+        if (pool.more_than_prefork_idle(self.children.values(), self.settings.prefork)
+                and not busy):  # else the run's end wakes us
             times.append(max(self.spare_until, now))
         if not times:
             return None
@@ -816,13 +458,11 @@ class Supervisor:
             if (c.state == "running" and c.kill_reason is None and c.deadline is not None
                     and now >= c.deadline):
                 c.kill_reason = "timeout"
-                self.kill(c)
+                pool.kill(c)
             elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
         self.shrink_pool(now)
-        if self.zygote_restart_at is not None and now >= self.zygote_restart_at:
-            self.zygote_restart_at = None
-            self.start_zygote()
+        self.zygote.check(now)
         expired = False
         while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
             run = self.queue.popleft()
@@ -838,7 +478,7 @@ class Supervisor:
 
     def on_stdin(self) -> None:
         try:
-            data = os.read(0, READ_CHUNK)
+            data = os.read(0, pipes.READ_CHUNK)
         except BlockingIOError:
             return
         if not data:
@@ -864,10 +504,10 @@ class Supervisor:
             self.send({"event": "hello", **self.status()})
             self.send({"event": "fatal", "message": self.fatal})
         else:
-            self.start_zygote()
+            self.zygote.start()
             self.send({"event": "hello", **self.status()})
-            if self.warm["done"]:
-                self.send({"event": "warm", **self.warm})
+            if self.warmup.done:
+                self.send({"event": "warm", **self.warmup.state})
         while not self.stopping:
             for key, _ in self.selector.select(self.next_timeout()):
                 kind, detail = key.data
@@ -878,20 +518,19 @@ class Supervisor:
                         os.read(wake_r, 4096)
                     self.reap()
                 elif kind == "zygote":
-                    if self.zygote_sock is not None and key.fileobj is self.zygote_sock:
+                    if self.zygote.owns(key.fileobj):
                         self.on_zygote_message()
                 elif kind == "pipe":
                     self.on_pipe(key.fd, detail)
                 elif kind == "request":
-                    c = self.by_fd.get(key.fd)
+                    c = self.pipes.owner(key.fd)
                     if c is not None:
-                        self.flush_request(c)
+                        self.pipes.flush_request(c)
                 if self.stopping:
                     break
             self.check_clocks()
-            if self.zygote_ready is False and self.zygote is not None and (
-                    time.monotonic() - self.zygote_started_at > ZYGOTE_START_S):
-                self.kill_zygote()  # stuck in its imports; reap() restarts it
+            if self.zygote.overdue():
+                self.zygote.kill()  # stuck in its imports; reap() restarts it
         self.shutdown()
 
     def shutdown(self) -> None:
@@ -899,7 +538,7 @@ class Supervisor:
         for c in list(self.children.values()):
             if c.kill_reason is None:
                 c.kill_reason = "shutdown"
-            self.kill(c)
+            pool.kill(c)
         for run in list(self.queue):
             self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
         self.queue.clear()
@@ -910,11 +549,7 @@ class Supervisor:
             c.run = None
             c.state = "exited"
             self.discard(c)
-        if self.zygote is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self.zygote.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
-                self.zygote.wait(5)
+        self.zygote.stop()
         self.reap_all()
         shutil.rmtree(self.run_root, ignore_errors=True)
 
@@ -927,7 +562,6 @@ class Supervisor:
                 return
             if pid == 0:
                 time.sleep(0.01)
-
 
 def _become_subreaper() -> None:
     with contextlib.suppress(Exception):

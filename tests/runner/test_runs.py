@@ -211,7 +211,7 @@ def test_runs_read_but_never_write_the_compilation_cache(runner: Runner) -> None
 
 
 def test_device_allocation_failures_count_as_memory() -> None:
-    from app.runner.supervisor import _is_memory_error
+    from app.runner.outcome import _is_memory_error
 
     assert _is_memory_error("MemoryError", "")
     assert _is_memory_error(

@@ -1,0 +1,165 @@
+"""A run's pipes, from the supervisor's side: the request it writes, the output and report it reads.
+
+Every end the supervisor keeps is non-blocking and watched by its one selector, so a run that
+floods its output, or never reads its request, cannot stall the loop. The caps hold on what
+arrives, as it arrives: output past `output_bytes` is cut with a mark, a result past
+`result_bytes` is refused. This module says when a cap is hit; the caller kills the run.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import fcntl
+import os
+import selectors
+
+from app.protocol import OutputChunk
+from app.runner.outcome import _size
+from app.runner.pool import Child
+
+F_SETPIPE_SZ = 1031
+PIPE_SIZE = 1 << 20
+READ_CHUNK = 1 << 16
+TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
+
+Fds = tuple[int, int, int, int]
+
+
+def open_pipes() -> tuple[Fds, Fds]:
+    """A child's four pipes: (request_w, stdout_r, stderr_r, result_r) stay here, and
+    (request_r, stdout_w, stderr_w, result_w) go to the zygote for the child."""
+    request_r, request_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    result_r, result_w = os.pipe()
+    for fd in (request_w, stdout_r, result_r):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+    return (request_w, stdout_r, stderr_r, result_r), (request_r, stdout_w, stderr_w, result_w)
+
+
+class Pipes:
+    """The children's pipe ends registered with the supervisor's selector, and their owners."""
+
+    def __init__(self, selector: selectors.BaseSelector) -> None:
+        self.selector = selector
+        self.by_fd: dict[int, Child] = {}
+
+    def owner(self, fd: int) -> Child | None:
+        return self.by_fd.get(fd)
+
+    def watch(self, c: Child) -> None:
+        """Start reading a freshly forked child's stdout, stderr and result pipes."""
+        for fd in (c.request_w, c.stdout_r, c.stderr_r, c.result_r):
+            os.set_blocking(fd, False)
+        for fd, kind in ((c.stdout_r, "stdout"), (c.stderr_r, "stderr"), (c.result_r, "result")):
+            self.selector.register(fd, selectors.EVENT_READ, ("pipe", kind))
+            self.by_fd[fd] = c
+            c.open_fds.add(fd)
+        for stream in ("stdout", "stderr"):
+            c.decoders[stream] = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def close_fd(self, c: Child, fd: int) -> None:
+        if fd in c.open_fds:
+            c.open_fds.discard(fd)
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(fd)
+            self.by_fd.pop(fd, None)
+            os.close(fd)
+
+    def close_reads(self, c: Child) -> None:
+        for fd in list(c.open_fds):
+            self.close_fd(c, fd)
+
+    def close_request_pipe(self, c: Child) -> None:
+        """Stop writing to a child's request pipe; a waiting child exits when it sees EOF."""
+        if c.request_w >= 0:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(c.request_w)
+            self.by_fd.pop(c.request_w, None)
+            os.close(c.request_w)
+            c.request_w = -1
+
+    def write_request(self, c: Child, data: bytes, close: bool = False) -> None:
+        c.request_buffer += data
+        self.flush_request(c, close_when_done=close)
+
+    def flush_request(self, c: Child, close_when_done: bool = False) -> None:
+        """Write what the pipe takes now; the rest when the selector says it is writable."""
+        if c.request_w < 0:
+            return
+        try:
+            while c.request_buffer:
+                written = os.write(c.request_w, c.request_buffer)
+                c.request_buffer = c.request_buffer[written:]
+        except BlockingIOError:
+            pass
+        except OSError:  # the child is gone; its exit tells the rest
+            c.request_buffer = b""
+        registered = c.request_w in self.by_fd
+        if c.request_buffer and not registered:
+            self.selector.register(c.request_w, selectors.EVENT_WRITE, ("request", "close"
+                                   if close_when_done else "keep"))
+            self.by_fd[c.request_w] = c
+        elif not c.request_buffer:
+            if registered:
+                key = self.selector.unregister(c.request_w)
+                del self.by_fd[c.request_w]
+                close_when_done = close_when_done or key.data[1] == "close"
+            if close_when_done:
+                os.close(c.request_w)
+                c.request_w = -1
+
+
+def read(fd: int) -> bytes | None:
+    """A chunk from a readable pipe: b"" at its end (or on an error), None if nothing came yet."""
+    try:
+        return os.read(fd, READ_CHUNK)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
+def add_result(c: Child, data: bytes, limit: int, now: float) -> bool:
+    """Take a chunk of the result pipe: the layers line (the child is ready), the "started" line
+    (the run's own clock starts), then the report. True: it just passed `limit`, kill the run."""
+    c.result_data += data
+    if c.ready_at is None and b"\n" in c.result_data:
+        c.ready_at = now
+    if (not c.code_started and c.run is not None and c.state == "running"
+            and c.result_data.count(b"\n") >= 2):
+        c.code_started = True
+        c.started_at = now
+        if c.kill_reason is None:
+            c.deadline = c.started_at + c.run.timeout_s
+    if len(c.result_data) > limit and c.kill_reason is None:
+        c.kill_reason = "result"
+        return True
+    return False
+
+
+def add_output(c: Child, stream: str, data: bytes, limit: int) -> bool:
+    """Take a chunk of stdout or stderr, up to `limit` bytes in all; True: this chunk was cut at
+    the limit (a mark says so), kill the run."""
+    if c.truncated:
+        return False
+    room = limit - c.output_bytes
+    cut = len(data) > room
+    data = data[: max(room, 0)]
+    c.output_bytes += len(data)
+    text = c.decoders[stream].decode(data, final=cut)
+    if cut:
+        text += TRUNCATION_MARK.format(limit=_size(limit))
+    if text:
+        (c.stdout if stream == "stdout" else c.stderr).append(text)
+        if c.output and c.output[-1].stream == stream:
+            c.output[-1].text += text
+        else:
+            c.output.append(OutputChunk(stream, text))  # type: ignore[arg-type]
+    if cut:
+        c.truncated = True
+        if c.kill_reason is None:
+            c.kill_reason = "output"
+    return cut

@@ -1,0 +1,106 @@
+"""The supervisor's pure parts: pool sizing, output and result caps, set-up failure counting.
+
+No processes: the records are built by hand (no cgroup is created), so the decisions the
+supervisor takes from them are checked directly; the runs in test_runs and test_limits check
+the same behaviour end to end.
+"""
+
+from __future__ import annotations
+
+import codecs
+import signal
+from pathlib import Path
+from typing import Any
+
+from app.protocol import RunRequest
+from app.runner import pipes, pool
+from app.runner.pool import Child, PendingRun
+
+
+def child(token: int = 1, **fields: Any) -> Child:
+    c = Child(token, Path("/nonexistent"), None, False, -1, -1, -1, -1)  # type: ignore[arg-type]
+    for stream in ("stdout", "stderr"):
+        c.decoders[stream] = codecs.getincrementaldecoder("utf-8")("replace")
+    for name, value in fields.items():
+        setattr(c, name, value)
+    return c
+
+
+def run(timeout_s: float = 5.0) -> PendingRun:
+    return PendingRun(7, RunRequest(code="pass"), 0.0, timeout_s)
+
+
+def test_output_is_cut_at_the_limit_with_a_mark_and_the_run_killed_once() -> None:
+    c = child()
+    assert not pipes.add_output(c, "stdout", b"a" * 2000, limit=2048)
+    assert pipes.add_output(c, "stdout", b"b" * 100, limit=2048)
+    assert c.stdout == ["a" * 2000, "b" * 48 + pipes.TRUNCATION_MARK.format(limit="2 KiB")]
+    assert c.truncated and c.kill_reason == "output"
+    assert not pipes.add_output(c, "stderr", b"more", limit=2048)  # nothing after the cut
+    assert c.stderr == []
+
+
+def test_output_decodes_across_chunks_and_merges_a_stream_into_one_chunk() -> None:
+    c = child()
+    snowman = "☃".encode()
+    pipes.add_output(c, "stdout", b"a" + snowman[:1], limit=100)
+    pipes.add_output(c, "stdout", snowman[1:] + b"\xff", limit=100)
+    pipes.add_output(c, "stderr", b"e", limit=100)
+    assert "".join(c.stdout) == "a☃\ufffd"
+    assert [(o.stream, o.text) for o in c.output] == [("stdout", "a☃\ufffd"), ("stderr", "e")]
+
+
+def test_result_pipe_lines_mark_ready_then_start_the_run_clock() -> None:
+    c = child(state="running", run=run(timeout_s=5.0), deadline=99.0)
+    assert not pipes.add_result(c, b'{"layers": 1}\n', limit=1000, now=1.0)
+    assert c.ready_at == 1.0 and not c.code_started and c.deadline == 99.0
+    assert not pipes.add_result(c, b"started\n", limit=1000, now=2.0)
+    assert c.code_started and c.started_at == 2.0 and c.deadline == 7.0
+
+
+def test_an_oversized_result_asks_for_one_kill() -> None:
+    c = child()
+    assert not pipes.add_result(c, b"x" * 10, limit=10, now=0.0)
+    assert pipes.add_result(c, b"y", limit=10, now=0.0)
+    assert c.kill_reason == "result"
+    assert not pipes.add_result(c, b"z", limit=10, now=0.0)
+
+
+def test_pool_forks_prefork_plus_queued_runs_with_a_slot_plus_the_burst_spare() -> None:
+    busy = [child(1, state="running")]
+    waiting = [child(2, state="idle")]
+    assert pool.to_fork([], prefork=1, queued=0, max_concurrent=2, spare=False,
+                        one_at_a_time=False) == 1
+    # One slot left: only one of the three queued runs gets a child; one child waits already.
+    assert pool.to_fork(busy + waiting, prefork=1, queued=3, max_concurrent=2, spare=True,
+                        one_at_a_time=False) == 2
+    assert pool.to_fork([], prefork=2, queued=3, max_concurrent=4, spare=True,
+                        one_at_a_time=True) == 1
+    killed = [child(3, state="idle", kill_reason="shutdown")]  # on its way out: not waiting
+    assert pool.to_fork(killed, prefork=1, queued=0, max_concurrent=2, spare=False,
+                        one_at_a_time=False) == 1
+
+
+def test_spares_beyond_prefork_are_the_newest_and_wait_for_no_run() -> None:
+    idle = [child(token, state="idle") for token in (3, 1, 2)]
+    assert [c.token for c in pool.spares(idle, prefork=1)] == [2, 3]
+    assert pool.spares([*idle, child(4, state="running")], prefork=1) == []
+
+
+def test_the_next_queued_run_gets_a_ready_child_first() -> None:
+    preparing, ready = child(1, state="idle"), child(2, state="idle", ready_at=5.0)
+    assert pool.next_for_queue([preparing, ready]) is ready
+    older = child(0, state="idle")
+    assert pool.next_for_queue([preparing, older]) is older
+    assert pool.next_for_queue([child(3, state="idle", trusted=True)]) is None
+
+
+def test_setup_failures_count_only_unexpected_exits_before_a_run() -> None:
+    health = pool.SetupHealth()
+    assert not health.died_at_setup(child(exit_status=signal.SIGKILL))  # we killed it
+    assert not health.died_at_setup(child(exit_status=0))
+    for _ in range(pool.SETUP_FAILURES_BEFORE_GIVING_UP - 1):
+        assert not health.died_at_setup(child(exit_status=3 << 8))
+    assert health.died_at_setup(child(exit_status=3 << 8, stderr=["Traceback\n", "OSError: x\n"]))
+    assert health.failing()
+    assert health.result().message.endswith("OSError: x")
