@@ -185,6 +185,8 @@ class Supervisor:
         run_id = f"{os.getpid()}-{token}"
         c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
         if not self.zygote.send_fork(token, scratch, trusted, theirs):
+            for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
+                os.close(fd)
             self.discard(c)
             return None
         self.pipes.watch(c)
