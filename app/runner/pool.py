@@ -36,6 +36,7 @@ class PendingRun:
     timeout_s: float
     trusted: bool = False
     background: bool = False  # a trusted run compiling a shipped snippet into the cache
+    fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
 
 
 @dataclass

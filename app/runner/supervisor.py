@@ -40,7 +40,7 @@ from app import protocol
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
-from app.runner import outcome, pipes, pool, sandbox, warmup
+from app.runner import fairness, outcome, pipes, pool, sandbox, warmup
 from app.runner import platform as platform_module
 from app.runner.pool import POOL_SHRINK_S, Child, PendingRun
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
@@ -58,7 +58,8 @@ class Supervisor:
         self.out = os.fdopen(os.dup(1), "w", buffering=1)
         os.dup2(2, 1)  # stray prints must never corrupt the protocol stream
         self.in_buffer = b""
-        self.queue: deque[PendingRun] = deque()
+        self.queue: deque[PendingRun] = deque()  # arrival order; fairness picks the next
+        self.fair = fairness.FairShare()
         self.children: dict[int, Child] = {}  # token -> child
         self.by_pid: dict[int, Child] = {}
         self.pipes = pipes.Pipes(self.selector)
@@ -257,7 +258,12 @@ class Supervisor:
             idle = pool.next_for_queue(self.children.values())
             if idle is None:
                 break
-            self.start_run(idle, self.queue.popleft())
+            # The queue stays in arrival order (its wait clock reads the oldest); the run to
+            # start is the first in fair order.
+            run = fairness.fair_order(self.queue)[0]
+            self.queue.remove(run)
+            self.fair.started(run.fair_tag)
+            self.start_run(idle, run)
             self.send_positions()
         self.fill_pool()
         if self.warmup.done:
@@ -306,13 +312,15 @@ class Supervisor:
         if self.setup.failing():
             self.send_result(run, self.setup.result())
             return
+        run.fair_tag = self.fair.tag(request.session_id)
         self.queue.append(run)
         self.dispatch()
         if run in self.queue:
-            self.send({"event": "queued", "id": run_id, "position": self.queue.index(run) + 1})
+            self.send_positions()  # a run from a quieter session may go ahead of earlier ones
 
     def send_positions(self) -> None:
-        for position, run in enumerate(self.queue, start=1):
+        order = fairness.fair_order(self.queue)
+        for position, run in enumerate(order, start=1):
             if run.id is not None:
                 self.send({"event": "queued", "id": run.id, "position": position})
 

@@ -106,6 +106,42 @@ def test_queue_positions_then_busy_when_the_queue_is_full(small: Runner) -> None
     assert second_updates[-1] == ("running", None)
 
 
+def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path) -> None:
+    config = Settings(max_concurrent=1, queue_size=8, state_dir=str(state / "fair"),
+                      compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
+    runner = Runner(config)
+    finished: list[str] = []
+    updates: dict[str, list] = {}
+
+    def submit(name: str, session: str, code: str) -> threading.Thread:
+        updates[name] = []
+
+        def go() -> None:
+            request = RunRequest(code=code, timeout_s=20, session_id=session)
+            result = runner.run(request, lambda kind, pos: updates[name].append((kind, pos)))
+            assert result.status == "ok", result
+            finished.append(name)
+
+        thread = threading.Thread(target=go)
+        thread.start()
+        return thread
+
+    try:
+        runner.start()
+        threads = [submit("busy-1", "busy", SLEEP.format(s=1.5))]
+        assert _wait_for(lambda: ("running", None) in updates["busy-1"])
+        threads += [submit(f"busy-{n}", "busy", "print('more')") for n in (2, 3)]
+        assert _wait_for(lambda: ("queued", 2) in updates["busy-3"])
+        threads.append(submit("quiet", "quiet", "print('one run')"))
+        assert _wait_for(lambda: ("queued", 1) in updates["quiet"])
+        assert _wait_for(lambda: ("queued", 3) in updates["busy-3"])  # moved back one place
+        for thread in threads:
+            thread.join()
+        assert finished == ["busy-1", "quiet", "busy-2", "busy-3"]
+    finally:
+        runner.close()
+
+
 def test_a_burst_gets_a_spare_child_then_the_pool_shrinks_to_prefork(state: Path) -> None:
     config = Settings(max_concurrent=2, prefork=1, state_dir=str(state / "burst"),
                       compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))

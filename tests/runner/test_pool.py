@@ -104,3 +104,4 @@ def test_setup_failures_count_only_unexpected_exits_before_a_run() -> None:
     assert health.died_at_setup(child(exit_status=3 << 8, stderr=["Traceback\n", "OSError: x\n"]))
     assert health.failing()
     assert health.result().message.endswith("OSError: x")
+
