@@ -112,6 +112,9 @@ def _remove(key: str, picker_key: str) -> None:
     if not isinstance(index, int) or not 0 <= index < len(names):
         return
     kept = [(n, _texts_at(key, i, n)) for i, n in enumerate(names) if i != index]
+    last = len(names) - 1  # the top slot empties: a wrapper added there later starts blank
+    for option, _, _ in OPTIONS[names[last]]:
+        state.preset(_option_key(key, last, names[last], option), "")
     _write(key, kept)
 
 

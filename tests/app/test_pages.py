@@ -150,6 +150,20 @@ def test_transform_lab_stack_repeats_a_wrapper_and_survives_a_page_switch() -> N
     assert "jax.vmap(jax.grad(jax.grad(f)))" in texts(at)
 
 
+def test_removing_a_step_keeps_the_options_of_the_steps_above_it() -> None:
+    at = open_page("transform_lab.py")
+    key = "lab::a::playground/blank"
+    chips(at, f"{key}::remove").set_value(1).run()  # [grad]
+    chips(at, f"{key}::add").set_value("grad").run()  # [grad, grad]
+    at.text_input(key=f"{key}::1::grad::argnums").set_value("1").run()
+    chips(at, f"{key}::remove").set_value(0).run()  # the first grad goes; argnums=1 moves down
+    assert at.session_state[f"{key}::stack"] == ["grad"]
+    assert at.text_input(key=f"{key}::0::grad::argnums").value == "1"
+    chips(at, f"{key}::add").set_value("grad").run()  # a new step on top starts blank
+    assert at.text_input(key=f"{key}::1::grad::argnums").value == ""
+    assert "jax.grad(jax.grad(f, argnums=1))" in texts(at)
+
+
 def test_hosted_mode_shows_the_sandbox_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.config import settings
 
