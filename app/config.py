@@ -37,6 +37,7 @@ class Settings:
     queue_wait_s: float = 30.0  # a queued run gives up with "busy" after this
     prefork: int = 1  # children forked and waiting for a request
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
+    fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
     # Accelerators
     cpu_devices: int = 8  # --xla_force_host_platform_device_count, for pmap demos on CPU
     gpu_memory_fraction: float = 0.0  # 0 = 1 / max_concurrent

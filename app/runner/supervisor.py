@@ -312,7 +312,7 @@ class Supervisor:
         if self.setup.failing():
             self.send_result(run, self.setup.result())
             return
-        run.fair_tag = self.fair.tag(request.session_id)
+        run.fair_tag = self.fair.tag(request.session_id if self.settings.fair_queue else None)
         self.queue.append(run)
         self.dispatch()
         if run in self.queue:

@@ -106,8 +106,11 @@ def test_queue_positions_then_busy_when_the_queue_is_full(small: Runner) -> None
     assert second_updates[-1] == ("running", None)
 
 
-def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path) -> None:
-    config = Settings(max_concurrent=1, queue_size=8, state_dir=str(state / "fair"),
+@pytest.mark.parametrize("fair", [True, False], ids=["fair", "first-come-first-served"])
+def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path,
+                                                                   fair: bool) -> None:
+    config = Settings(max_concurrent=1, queue_size=8, state_dir=str(state / f"fair-{fair}"),
+                      fair_queue=fair,
                       compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
     runner = Runner(config)
     finished: list[str] = []
@@ -133,11 +136,16 @@ def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path) 
         threads += [submit(f"busy-{n}", "busy", "print('more')") for n in (2, 3)]
         assert _wait_for(lambda: ("queued", 2) in updates["busy-3"])
         threads.append(submit("quiet", "quiet", "print('one run')"))
-        assert _wait_for(lambda: ("queued", 1) in updates["quiet"])
-        assert _wait_for(lambda: ("queued", 3) in updates["busy-3"])  # moved back one place
+        if fair:
+            assert _wait_for(lambda: ("queued", 1) in updates["quiet"])
+            assert _wait_for(lambda: ("queued", 3) in updates["busy-3"])  # moved back one place
+        else:
+            assert _wait_for(lambda: ("queued", 3) in updates["quiet"])
         for thread in threads:
             thread.join()
-        assert finished == ["busy-1", "quiet", "busy-2", "busy-3"]
+        expected = ["busy-1", "quiet", "busy-2", "busy-3"] if fair else \
+            ["busy-1", "busy-2", "busy-3", "quiet"]
+        assert finished == expected
     finally:
         runner.close()
 
