@@ -44,7 +44,7 @@ class RunFacts:
     oom_killed: bool = False  # the memory cgroup's OOM killer fired
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
 
 
@@ -97,13 +97,13 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     elif c.kill_reason == "output":
         result.status = "output_limit"
         result.truncated = True
-        result.message = (f"Stopped: the run printed more than {_size(s.output_bytes)}; "
+        result.message = (f"Stopped: the run printed more than {size_text(s.output_bytes)}; "
                           "the output is truncated.")
     elif c.kill_reason == "result":
         result.status = "output_limit"
         result.truncated = True
         result.message = (f"Stopped: the run's result (views, values) was larger than "
-                          f"{_size(s.result_bytes)}.")
+                          f"{size_text(s.result_bytes)}.")
     elif c.oom_killed:
         result.status = "memory"
         result.message = (f"Out of memory: the run went over its {s.memory_mb} MiB and "

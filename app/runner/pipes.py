@@ -15,7 +15,7 @@ import os
 import selectors
 
 from app.protocol import OutputChunk
-from app.runner.outcome import _size
+from app.runner.outcome import size_text
 from app.runner.pool import Child
 
 F_SETPIPE_SZ = 1031
@@ -151,7 +151,7 @@ def add_output(c: Child, stream: str, data: bytes, limit: int) -> bool:
     c.output_bytes += len(data)
     text = c.decoders[stream].decode(data, final=cut)
     if cut:
-        text += TRUNCATION_MARK.format(limit=_size(limit))
+        text += TRUNCATION_MARK.format(limit=size_text(limit))
     if text:
         (c.stdout if stream == "stdout" else c.stderr).append(text)
         if c.output and c.output[-1].stream == stream:
