@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 T = TypeVar("T")
 
 Status = Literal[
-    "ok", "error", "timeout", "memory", "output_limit", "crashed", "rejected", "busy"
+    "ok", "error", "timeout", "memory", "output_limit", "crashed", "rejected", "busy", "cancelled"
 ]
 STATUSES: tuple[str, ...] = get_args(Status)
 
@@ -58,6 +58,13 @@ class RunRequest:
     x64: bool = False  # jax_enable_x64 for this run only
     inspect: InspectRequest | None = None
     session_id: str | None = None  # for per-session rate limits; never shown to other users
+    # Chosen by the caller, unguessable (uuid4 hex): the name under which the run can be stopped
+    # (Runner.cancel) while it waits or runs. None: the runner picks one; such a run cannot be
+    # stopped by the caller.
+    run_id: str | None = None
+    # Who sent it, as the app knows them (the client address in hosted mode): limits that must
+    # not be dodged by opening a new browser session are keyed by this. Never shown to others.
+    client_id: str | None = None
 
 
 @dataclass

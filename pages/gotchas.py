@@ -1,5 +1,5 @@
-"""Gotchas page: every NumPy-vs-JAX pair side by side (app.ui.gotchas_page)."""
+"""Gotchas page: every NumPy-vs-JAX pair side by side (app.ui.pages.gotchas)."""
 
-from app.ui.gotchas_page import render_gotchas
+from app.ui.pages.gotchas import render_gotchas
 
 render_gotchas()

@@ -1,5 +1,5 @@
-"""Landing page: app.ui.home_page."""
+"""Landing page: app.ui.pages.home."""
 
-from app.ui.home_page import render_home
+from app.ui.pages.home import render_home
 
 render_home()

@@ -1,5 +1,5 @@
-"""Playground page: layout lives in app.ui.playground."""
+"""Playground page: layout lives in app.ui.pages.playground."""
 
-from app.ui.playground import render_playground
+from app.ui.pages.playground import render_playground
 
 render_playground()

@@ -1,5 +1,5 @@
 """Guide section page: common-patterns."""
 
-from app.ui.section_page import render_section
+from app.ui.pages.section import render_section
 
 render_section("common-patterns")

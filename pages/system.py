@@ -1,5 +1,5 @@
-"""System page: versions, devices, sandbox layers, limits (app.ui.system_page)."""
+"""System page: versions, devices, sandbox layers, limits (app.ui.pages.system)."""
 
-from app.ui.system_page import render_system
+from app.ui.pages.system import render_system
 
 render_system()

@@ -63,6 +63,7 @@ def status_message(result: RunResult) -> StatusMessage:
             "The server is busy: every slot and the queue are taken.",
             "Nothing ran. Wait a few seconds and press Run again.",
         ),
+        "cancelled": ("info", "Stopped.", "You stopped this run; what it printed is shown."),
     }
     tone, headline, fallback = table.get(
         result.status, ("error", f"Unknown status {result.status!r}.", "")

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.ui import library
-from app.ui.section_page import render_section
+from app.ui.pages.section import render_section
 
 PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
 

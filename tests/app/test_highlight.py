@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ui.highlight import to_html
+from app.ui.widgets.highlight import to_html
 
 
 def test_highlighted_line_and_numbers() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.protocol import TransformStep
-from app.ui.transforms import OptionError, expression, parse_option, steps_from
+from app.ui.widgets.transforms import OptionError, expression, parse_option, steps_from
 
 
 def test_steps_keep_order_and_parse_literals() -> None:
@@ -36,7 +36,7 @@ def test_bad_option_is_explained() -> None:
 
 
 def test_call_text_reads_like_a_call() -> None:
-    from app.ui.snippet_area import call_text
+    from app.ui.widgets.snippet_area import call_text
 
     assert call_text("loss", "(x,)") == "loss(x)"
     assert call_text("f", "(params, batch)") == "f(params, batch)"

@@ -9,11 +9,11 @@ import streamlit as st
 
 from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, state
-from app.ui.editor import editor
-from app.ui.results import show_result
 from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
-from app.ui.sharing import share_button
+from app.ui.widgets.editor import editor
+from app.ui.widgets.results import show_result
+from app.ui.widgets.sharing import share_button
 
 INSPECT_VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 

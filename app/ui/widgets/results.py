@@ -8,9 +8,10 @@ from itertools import groupby
 import streamlit as st
 
 from app.protocol import ErrorInfo, InspectResult, OutputChunk, RunResult
-from app.ui import charts, icons
-from app.ui.highlight import STYLESHEET, to_html
+from app.ui import icons
 from app.ui.messages import status_message
+from app.ui.widgets import charts
+from app.ui.widgets.highlight import STYLESHEET, to_html
 
 _TONES = {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.snippets import Pair
-from app.ui import library, sharing, state
-from app.ui.chrome import page_header
-from app.ui.pair_view import pair_view
+from app.ui import library, state
+from app.ui.widgets import sharing
+from app.ui.widgets.chrome import page_header
+from app.ui.widgets.pair_view import pair_view
 
 _SECTION_KEY = "gotchas::section"
 INTRO = (

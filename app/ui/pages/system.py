@@ -10,8 +10,8 @@ import psutil
 import streamlit as st
 
 from app.config import describe, settings
-from app.ui.chrome import page_header
 from app.ui.run import shared_runner
+from app.ui.widgets.chrome import page_header
 
 INTRO = "The JAX the sandbox runs, the devices it sees, the sandbox layers and the limits in force."
 _HEADLINE = ("platform", "device_kind", "device_count", "idle", "running", "queued", "runs_total")

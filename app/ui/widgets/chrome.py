@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.config import settings
 from app.ui import icons
-from app.ui.results import inject_styles
+from app.ui.widgets.results import inject_styles
 
 HOSTED_NOTICE = (
     "**Public demo.** Your code runs in a locked-down sandbox: no network, no files outside a "

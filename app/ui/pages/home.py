@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import library
-from app.ui.chrome import page_header
 from app.ui.navigation import section_pages, system_page, tool_pages
+from app.ui.widgets.chrome import page_header
 
 INTRO = (
     "Learn and probe JAX by running it. Every section of the JAX guide is a page of runnable "

@@ -9,13 +9,14 @@ import streamlit as st
 
 from app.config import settings
 from app.protocol import InspectRequest, RunRequest
-from app.ui import icons, library, sharing, state
-from app.ui.chrome import page_header
-from app.ui.editor import editor
-from app.ui.results import show_result
+from app.ui import icons, library, state
 from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
-from app.ui.transforms import expression, stack_picker
+from app.ui.widgets import sharing
+from app.ui.widgets.chrome import page_header
+from app.ui.widgets.editor import editor
+from app.ui.widgets.results import show_result
+from app.ui.widgets.transforms import expression, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _START_KEY = "playground::start"

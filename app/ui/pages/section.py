@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import icons, library, sharing
-from app.ui.chrome import page_header
-from app.ui.pair_view import pair_view
-from app.ui.snippet_area import snippet_area
+from app.ui import icons, library
+from app.ui.widgets import sharing
+from app.ui.widgets.chrome import page_header
+from app.ui.widgets.pair_view import pair_view
+from app.ui.widgets.snippet_area import snippet_area
 
 
 def render_section(slug: str) -> None:

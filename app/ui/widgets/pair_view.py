@@ -6,13 +6,13 @@ import streamlit as st
 
 from app.snippets import Pair
 from app.ui import icons, state
-from app.ui.editor import editor
-from app.ui.results import show_result
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
-from app.ui.sharing import share_button
-from app.ui.snippet_area import build_request
 from app.ui.verdict import verdict
+from app.ui.widgets.editor import editor
+from app.ui.widgets.results import show_result
+from app.ui.widgets.sharing import share_button
+from app.ui.widgets.snippet_area import build_request
 
 
 @st.fragment
