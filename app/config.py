@@ -23,7 +23,7 @@ class Settings:
     # Limits for one run
     timeout_s: float = 10.0  # wall clock
     max_timeout_s: float = 30.0  # a request may ask for less or more, never more than this
-    cpu_s: float = 20.0  # CPU seconds (all threads); catches busy loops on idle wall clocks
+    cpu_s: float = 20.0  # CPU seconds per core of a run's share (all threads); ends busy loops
     memory_mb: int = 1536  # cgroup memory limit and RLIMIT_DATA (not RLIMIT_AS: XLA needs it)
     output_bytes: int = 1 << 20  # stdout + stderr together
     result_bytes: int = 8 << 20  # the worker's JSON result (views, jaxprs)
@@ -32,15 +32,23 @@ class Settings:
     open_files: int = 256  # RLIMIT_NOFILE
     code_bytes: int = 100 * 1024  # larger code is rejected before it reaches a worker
     # Pool and admission
-    max_concurrent: int = _cores()  # runs executing at once
+    max_concurrent: int = _cores()  # runs executing at once (GPU hosts: also at most runs per GPU)
     queue_size: int = 16  # runs waiting for a slot; beyond: "busy"
     queue_wait_s: float = 30.0  # a queued run gives up with "busy" after this
-    prefork: int = 1  # children forked and waiting for a request
+    prefork: int = 1  # children always forked and waiting; more while runs come in bursts
+    pool_memory_mb: int = 1024  # what the waiting children add to memory, together, at most
+    cores_per_run: int = 0  # a run's CPU share in cores (cgroup quota); 0 = cores / runs at once
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
     # Accelerators
     cpu_devices: int = 8  # --xla_force_host_platform_device_count, for pmap demos on CPU
-    gpu_memory_fraction: float = 0.0  # 0 = 1 / max_concurrent
+    gpu_memory_fraction: float = 0.0  # of its GPU, per run; 0 = 0.9 / runs per GPU
+    gpu_gib_per_run: float = 16.0  # GPU memory one run may count on: runs per GPU = memory / this
+    gpu_preload: bool = True  # the zygote loads the CUDA libraries once (no CUDA call there)
+    # Per-session compilation cache: a writable layer over the shared read-only one
+    session_cache_mb: int = 64  # each session's layer (a tmpfs of its own); 0 = no layers
+    session_cache_sessions: int = 16  # layers kept at once; the least recently used goes first
+    session_cache_idle_s: float = 1800.0  # a layer unused for this long is dropped
     # Behaviour
     hosted: bool = False  # public demo: hide app error details, rate limits on, notice shown
     require_sandbox: str = ""  # comma list of layers that must be active, else refuse to start
@@ -82,6 +90,10 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    if (settings.cores_per_run < 0 or settings.gpu_gib_per_run <= 0
+            or settings.session_cache_mb < 0 or settings.session_cache_sessions < 1):
+        raise ValueError("PLAYGROUND_CORES_PER_RUN >= 0, GPU_GIB_PER_RUN > 0, "
+                         "SESSION_CACHE_MB >= 0, SESSION_CACHE_SESSIONS >= 1")
     return settings
 
 

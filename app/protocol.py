@@ -25,6 +25,12 @@ STATUSES: tuple[str, ...] = get_args(Status)
 TransformName = Literal["grad", "value_and_grad", "jit", "vmap", "pmap"]
 TRANSFORM_NAMES: tuple[str, ...] = get_args(TransformName)
 
+# Where a run may run: the server's accelerator, or the CPU with its forced host devices (for pmap
+# and sharding demos on a host with fewer accelerator devices). "auto": the accelerator, unless the
+# code needs more devices than it has (app/runner/placement.py).
+Target = Literal["auto", "accelerator", "cpu"]
+TARGETS: tuple[str, ...] = get_args(Target)
+
 # Views the worker can render for the wrapped function.
 ViewName = Literal["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes", "devices"]
 VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
@@ -65,6 +71,7 @@ class RunRequest:
     # Who sent it, as the app knows them (the client address in hosted mode): limits that must
     # not be dodged by opening a new browser session are keyed by this. Never shown to others.
     client_id: str | None = None
+    target: Target = "auto"  # where it runs; see Target
 
 
 @dataclass
@@ -142,6 +149,9 @@ class WorkerReport:
     inspect: InspectResult | None = None
     compilations: list[Compilation] = field(default_factory=list)
     platform: str | None = None
+    # Compiled programs loaded from / written to the session's cache layer and the shared cache
+    # ("session_hits", "shared_hits", "session_writes", "skipped_writes"); empty without a layer.
+    compile_cache: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -161,6 +171,9 @@ class RunResult:
     inspect: InspectResult | None = None
     compilations: list[Compilation] = field(default_factory=list)  # whole-run report
     platform: str | None = None  # "cpu", "gpu", "tpu"
+    target: str | None = None  # where it ran: "accelerator" or "cpu" (see RunRequest.target)
+    notes: list[str] = field(default_factory=list)  # plain sentences on how it was run
+    compile_cache: dict[str, int] = field(default_factory=dict)  # see WorkerReport
 
     @property
     def ok(self) -> bool:

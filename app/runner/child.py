@@ -1,15 +1,20 @@
 """One run's process: forked by the zygote, sandboxed, then waits for its request on fd 0.
 
 File descriptors, set up by the supervisor and handed over by the zygote:
-    0  request pipe: first a line "go" (the supervisor attached our cgroup), then the RunRequest
-       as JSON up to end of file; replaced by /dev/null once read
+    0  request channel (a unix socket): first a line "go" (the supervisor attached our cgroup),
+       then the RunRequest as JSON up to end of file, with the descriptor of the session's
+       compilation-cache layer alongside when the run has one; replaced by /dev/null once read
     1  stdout pipe, 2  stderr pipe (read and capped by the supervisor as they arrive)
-    3  result pipe: first one JSON line with the sandbox layers, written when the child is ready
-       for its request (before any user code, so the run cannot forge it), then "started" once
-       it has read the request, then the WorkerReport as JSON
+    3  result pipe: first one JSON line {"layers": sandbox layers, "marks": preparation times},
+       written when the child is ready for its request (before any user code, so the run cannot
+       forge it), then "started" once it has read the request, then the WorkerReport as JSON
+    the cache layer, at a fixed number (platform.layer_fd): the session's layer, or a throwaway
+       directory in the scratch (XLA's GPU autotuning cache has its path in every cache key)
 
-A preforked child does everything up to the request in advance (fork, sandbox, backend start),
-so a run pays only for its own code. It never returns: os._exit in every path.
+A preforked child does everything up to the request in advance (fork, sandbox, backend start, a
+first small computation), so a run pays only for its own code. Its kind (app/runner/placement.py)
+is fixed at fork: the environment it starts its backend with (one GPU, or the CPU). It never
+returns: os._exit in every path.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import io
 import json
 import os
 import signal
+import socket
 import sys
 import termios
 import time
@@ -31,6 +37,8 @@ from typing import Any, NoReturn
 
 from app import protocol
 from app.config import Settings
+from app.runner import platform
+from app.worker import cache_layer
 
 REQUEST_FD, RESULT_FD = 0, 3
 EXIT_OK = 0
@@ -70,11 +78,48 @@ def read_line(fd: int) -> bytes:
     return bytes(data)
 
 
-def _read_all(fd: int) -> bytes:
-    parts = []
-    while chunk := os.read(fd, 1 << 16):
-        parts.append(chunk)
-    return b"".join(parts)
+def _read_request(fd: int) -> tuple[bytes, list[int]]:
+    """Everything up to end of file on the request socket, and the descriptors that came with it
+    (at most one is expected; any more are closed)."""
+    sock = socket.socket(fileno=fd)
+    parts: list[bytes] = []
+    received: list[int] = []
+    try:
+        while True:
+            data, ancillary, _flags, _ = sock.recvmsg(1 << 16, socket.CMSG_SPACE(4 * 4))
+            for level, kind, raw in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    received += array.array("i", raw[: len(raw) - len(raw) % 4])
+            if not data:
+                break
+            parts.append(data)
+    finally:
+        sock.detach()
+    for extra in received[1:]:
+        with contextlib.suppress(OSError):
+            os.close(extra)
+    return b"".join(parts), received[:1]
+
+
+def _place_layer(received: int | None, scratch: Path, settings: Settings) -> bool:
+    """Put the cache layer at its fixed descriptor: the session's (True), or else, where XLA's
+    autotuning cache is set to live there (GPU hosts), a throwaway directory in the scratch
+    (False)."""
+    target = platform.layer_fd(settings)
+    if received is None:
+        if platform.LAYER_PATH.format(fd=target) not in os.environ.get("XLA_FLAGS", ""):
+            return False
+        throwaway = scratch / ".xla-cache-layer"
+        with contextlib.suppress(FileExistsError):
+            throwaway.mkdir(mode=0o700)
+        received = os.open(throwaway, os.O_PATH | os.O_DIRECTORY)
+        session = False
+    else:
+        session = True
+    if received != target:
+        os.dup2(received, target, inheritable=False)
+        os.close(received)
+    return session
 
 
 class _OrderedFile(io.FileIO):
@@ -134,12 +179,39 @@ def _enter_sandbox(settings: Settings, scratch: Path) -> dict[str, bool]:
     return dict(sandbox.enter_child(settings, scratch))
 
 
-def _start_backend(trusted: bool) -> None:
+def _apply_kind(kind: dict[str, Any]) -> None:
+    """The environment of this child's kind, before its backend starts (CUDA reads
+    CUDA_VISIBLE_DEVICES, XLA reads XLA_FLAGS when the backend starts)."""
+    env = kind.get("env") or {}
+    os.environ.update({str(k): str(v) for k, v in env.items()})
+    platforms = kind.get("platforms")
+    if platforms:
+        import jax
+
+        os.environ["JAX_PLATFORMS"] = str(platforms)
+        jax.config.update("jax_platforms", str(platforms))  # JAX read the variable at import
+
+
+def _start_backend(trusted: bool, marks: dict[str, float]) -> None:
     import jax
 
     if trusted:  # only the warm-up may write the persistent compilation cache
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.devices()
+    marks["backend"] = time.monotonic()
+    if not trusted:
+        _warm_op()
+        marks["warm"] = time.monotonic()
+
+
+def _warm_op() -> None:
+    """A first tiny computation, off the run's clock: the backend's lazy set-up (the first
+    program loaded from the cache, the first transfer; on a GPU the first kernel launch) happens
+    here instead of in the run's first line. It leaves nothing the run can see."""
+    import jax.numpy as jnp
+
+    with contextlib.suppress(Exception):
+        jnp.zeros(3).block_until_ready()  # the warm-up compiled this one into the cache
 
 
 def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
@@ -155,9 +227,11 @@ def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
 
 
 def run_child(
-    fds: list[int], scratch: Path, settings: Settings, *, trusted: bool, preinit: bool
+    fds: list[int], scratch: Path, settings: Settings, *, trusted: bool, preinit: bool,
+    kind: dict[str, Any] | None = None,
 ) -> NoReturn:
     """Body of a freshly forked child; fds are [request_r, stdout_w, stderr_w, result_w]."""
+    marks = {"forked": time.monotonic()}
     try:
         with contextlib.suppress(OSError):
             os.setsid()  # own session and process group, killed as a whole
@@ -174,26 +248,37 @@ def run_child(
         # process and thread made from here on (pid namespace, XLA threads) is counted there.
         if read_line(REQUEST_FD).strip() != b"go":
             os._exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
+        marks["go"] = time.monotonic()
+        _apply_kind(kind or {})
         if trusted:
             layers: dict[str, bool] = {}
             os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
         else:
             layers = _enter_sandbox(settings, scratch)
             set_parent_death_signal()  # a uid change clears it: set it again
+        marks["sandboxed"] = time.monotonic()
         if preinit:
-            _start_backend(trusted)
+            _start_backend(trusted, marks)
         # "Ready": the layers line, written before any user code, so the run cannot forge it.
-        _write_all(RESULT_FD, json.dumps(layers).encode() + b"\n")
-        payload = _read_all(REQUEST_FD)
+        ready = {"layers": layers, "marks": marks}
+        _write_all(RESULT_FD, json.dumps(ready).encode() + b"\n")
+        payload, received = _read_request(REQUEST_FD)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, REQUEST_FD)
         os.close(null)
         if not payload:
             os._exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
         request = protocol.from_json(protocol.RunRequest, payload.decode())
-        _write_all(RESULT_FD, STARTED_LINE)  # from here on, the run's code may run
+        session_layer = _place_layer(received[0] if received else None, scratch, settings)
         if not preinit:
-            _start_backend(trusted)
+            _start_backend(trusted, marks)
+        if session_layer and not trusted:
+            import jax
+
+            cache_layer.install(platform.LAYER_PATH.format(fd=platform.layer_fd(settings)),
+                                jax.config.jax_compilation_cache_dir,
+                                settings.file_size_mb << 20)
+        _write_all(RESULT_FD, STARTED_LINE)  # from here on, the run's code may run
     except BaseException:
         with contextlib.suppress(BaseException):
             os.write(2, ("sandbox set-up failed:\n" + traceback.format_exc()).encode())

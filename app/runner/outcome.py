@@ -19,8 +19,9 @@ from typing import Literal
 from app import protocol
 from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
+from app.runner.policy import cpu_limit_s
 
-KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
+KillReason = Literal["timeout", "output", "result", "cache", "shutdown", "zygote"]
 
 
 @dataclass
@@ -42,6 +43,25 @@ class RunFacts:
     cgroup_peak_mb: float | None = None  # the memory cgroup's peak, where there is one
     maxrss_kb: int = 0  # the process's own peak, used when the cgroup gives none
     oom_killed: bool = False  # the memory cgroup's OOM killer fired
+    cache_full: bool = False  # the run filled its session's compilation-cache layer
+    target: str | None = None  # the child kind it ran in (app/runner/placement.py)
+    notes: list[str] = field(default_factory=list)  # how it was run, for the person
+
+
+def ready_line(line: bytes) -> tuple[dict[str, bool], dict[str, float]]:
+    """The child's first line: {"layers": {...}, "marks": {...}} (sandbox layers, preparation
+    marks). Written before any user code; read with care all the same."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return {}, {}
+    if not isinstance(data, dict):
+        return {}, {}
+    layers = data.get("layers", {})
+    marks = data.get("marks", {})
+    return ({str(k): bool(v) for k, v in layers.items()} if isinstance(layers, dict) else {},
+            {str(k): float(v) for k, v in marks.items() if isinstance(v, int | float)}
+            if isinstance(marks, dict) else {})
 
 
 def size_text(n: int) -> str:
@@ -58,9 +78,7 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     s = settings
     layers_line, _, rest = bytes(c.result_data).partition(b"\n")
     _started, _, report_data = rest.partition(b"\n")
-    layers: dict[str, bool] = {}
-    with contextlib.suppress(ValueError):
-        layers = {str(k): bool(v) for k, v in json.loads(layers_line).items()}
+    layers, _marks = ready_line(layers_line)
     layers.update(c.cgroup_layers)
     report: WorkerReport | None = None
     if report_data and c.kill_reason is None:
@@ -80,6 +98,8 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
         sandbox=layers,
         truncated=c.truncated,
         platform=platform,
+        target=c.target,
+        notes=list(c.notes),
     )
     if report is not None:
         result.error = report.error
@@ -87,6 +107,9 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
         result.inspect = report.inspect
         result.compilations = report.compilations
         result.platform = report.platform or result.platform
+        counts = report.compile_cache if isinstance(report.compile_cache, dict) else {}
+        result.compile_cache = {str(k)[:40]: v for k, v in list(counts.items())[:8]
+                                if isinstance(v, int) and not isinstance(v, bool)}
     status = c.exit_status
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0
@@ -104,6 +127,12 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
         result.truncated = True
         result.message = (f"Stopped: the run's result (views, values) was larger than "
                           f"{size_text(s.result_bytes)}.")
+    elif c.kill_reason == "cache" or c.cache_full:
+        result.status = "output_limit"
+        stopped = "and was stopped" if c.kill_reason == "cache" else "as it ended"
+        result.message = (f"The run filled its session's compilation cache "
+                          f"({s.session_cache_mb} MiB) {stopped}; the cache was emptied, so the "
+                          "next run starts with a fresh one.")
     elif c.oom_killed:
         result.status = "memory"
         result.message = (f"Out of memory: the run went over its {s.memory_mb} MiB and "
@@ -119,7 +148,9 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
                              if platform != "cpu" else ")"))
     elif signalled and sig == signal.SIGXCPU:
         result.status = "timeout"
-        result.message = f"Stopped: the run used more than {s.cpu_s:g} s of CPU time."
+        cores = max(1, s.cores_per_run)
+        result.message = (f"Stopped: the run used more than {cpu_limit_s(s):g} s of CPU time "
+                          f"({s.cpu_s:g} s per core of its {cores}-core share).")
     elif c.kill_reason in ("shutdown", "zygote"):
         result.status = "crashed"
         result.message = "The run was stopped because the runner restarted."

@@ -8,11 +8,13 @@ arrives, as it arrives: output past `output_bytes` is cut with a mark, a result 
 
 from __future__ import annotations
 
+import array
 import codecs
 import contextlib
 import fcntl
 import os
 import selectors
+import socket
 
 from app.protocol import OutputChunk
 from app.runner.outcome import size_text
@@ -27,16 +29,37 @@ Fds = tuple[int, int, int, int]
 
 
 def open_pipes() -> tuple[Fds, Fds]:
-    """A child's four pipes: (request_w, stdout_r, stderr_r, result_r) stay here, and
-    (request_r, stdout_w, stderr_w, result_w) go to the zygote for the child."""
-    request_r, request_w = os.pipe()
+    """A child's four channels: (request_w, stdout_r, stderr_r, result_r) stay here, and
+    (request_r, stdout_w, stderr_w, result_w) go to the zygote for the child. The request
+    channel is a unix socket, so that a descriptor (the session's cache layer) can go along."""
+    request_w, request_r = (s.detach() for s in socket.socketpair(socket.AF_UNIX,
+                                                                   socket.SOCK_STREAM))
     stdout_r, stdout_w = os.pipe()
     stderr_r, stderr_w = os.pipe()
     result_r, result_w = os.pipe()
-    for fd in (request_w, stdout_r, result_r):
+    for fd in (stdout_r, result_r):
         with contextlib.suppress(OSError):
             fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+    sock = socket.socket(fileno=request_w)
+    try:  # room for a large request at once, as the pipes have (the kernel may give less)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_SIZE)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
     return (request_w, stdout_r, stderr_r, result_r), (request_r, stdout_w, stderr_w, result_w)
+
+
+def _send(fd: int, data: bytes, pass_fd: int | None) -> int:
+    """Write what the socket takes; pass_fd goes along with the first byte."""
+    if pass_fd is None:
+        return os.write(fd, data)
+    sock = socket.socket(fileno=fd)
+    try:
+        rights = array.array("i", [pass_fd])
+        return sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+    finally:
+        sock.detach()
 
 
 class Pipes:
@@ -81,22 +104,29 @@ class Pipes:
             os.close(c.request_w)
             c.request_w = -1
 
-    def write_request(self, c: Child, data: bytes, close: bool = False) -> None:
+    def write_request(self, c: Child, data: bytes, close: bool = False,
+                      pass_fd: int | None = None) -> None:
+        """Queue data for the child's request channel; pass_fd (a descriptor the child gets a
+        copy of) goes along with its first byte."""
+        if pass_fd is not None and not c.request_buffer:
+            c.request_pass_fd = pass_fd
         c.request_buffer += data
         self.flush_request(c, close_when_done=close)
 
     def flush_request(self, c: Child, close_when_done: bool = False) -> None:
-        """Write what the pipe takes now; the rest when the selector says it is writable."""
+        """Write what the channel takes now; the rest when the selector says it is writable."""
         if c.request_w < 0:
             return
         try:
             while c.request_buffer:
-                written = os.write(c.request_w, c.request_buffer)
+                written = _send(c.request_w, c.request_buffer, c.request_pass_fd)
+                c.request_pass_fd = None
                 c.request_buffer = c.request_buffer[written:]
         except BlockingIOError:
             pass
         except OSError:  # the child is gone; its exit tells the rest
             c.request_buffer = b""
+            c.request_pass_fd = None
         registered = c.request_w in self.by_fd
         if c.request_buffer and not registered:
             self.selector.register(c.request_w, selectors.EVENT_WRITE, ("request", "close"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import Settings
+from app.runner import policy as policy_module
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +38,11 @@ CPU_WORKAROUND_FLAG = "--xla_cpu_experimental_ynn_fusion_type="
 # write before trying, so a read-only cache dir prints no warnings. The trusted warm-up sets 0.
 NEVER_WRITE_SECS = "1000000000"
 DETECT_TIMEOUT_S = 120.0
+# Where a run's writable compilation-cache layer is, as a path: a fixed descriptor number (the
+# session's layer, or a throwaway directory), so that XLA's GPU autotuning cache, whose path is
+# part of every cache key, has the same path in every process (app/runner/session_cache.py).
+LAYER_PATH = "/proc/self/fd/{fd}"
+AUTOTUNE_DIR = "xla-autotune"
 
 
 def state_dir(settings: Settings) -> Path:
@@ -57,10 +63,14 @@ class PlatformInfo:
     platform: str  # "cpu", "gpu" or "tpu"
     device_count: int
     device_kind: str
-    max_concurrent: int  # effective: TPU forces 1
+    max_concurrent: int  # effective: TPU forces 1, GPU hosts follow the GPU memory
     preinit_backend: bool  # preforked children may start the backend before a request arrives
     env: dict[str, str] = field(default_factory=dict)  # the zygote's whole environment
     notes: list[str] = field(default_factory=list)  # plain sentences for the System page
+    policy: policy_module.ResourcePolicy | None = None
+    gpu_memory_bytes: int | None = None  # of one GPU, where known
+    cpu_xla_flags: str = ""  # XLA_FLAGS of a run that asked for the CPU (forced host devices)
+    layer_fd: int | None = None  # the fixed descriptor of the cache layer, where XLA needs it
 
 
 def base_env(settings: Settings, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -90,9 +100,14 @@ def base_env(settings: Settings, environ: dict[str, str] | None = None) -> dict[
 
 def _probe(env: dict[str, str]) -> dict[str, object] | None:
     code = (
-        "import json, jax; d = jax.devices(); "
+        "import json, jax; d = jax.devices(); m = None\n"
+        "try:\n"
+        "    m = (d[0].memory_stats() or {}).get('bytes_limit') if d[0].platform != 'cpu' "
+        "else None\n"
+        "except Exception:\n"
+        "    pass\n"
         "print(json.dumps({'platform': jax.default_backend(), 'count': len(d), "
-        "'kind': d[0].device_kind if d else ''}))"
+        "'kind': d[0].device_kind if d else '', 'memory': m}))"
     )
     try:
         done = subprocess.run(
@@ -113,44 +128,96 @@ def _probe(env: dict[str, str]) -> dict[str, object] | None:
         return None
 
 
+def _nvidia_smi_memory() -> int | None:
+    """The first GPU's memory in bytes as nvidia-smi reports it; None without it."""
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=30, check=False)
+        return int(done.stdout.split()[0]) << 20
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        return None
+
+
+def layer_fd(settings: Settings) -> int:
+    """The cache layer's descriptor number in a run: the highest its RLIMIT_NOFILE allows."""
+    return max(16, settings.open_files - 1)
+
+
+def gpu_flags(settings: Settings, compile_threads: int | None) -> str:
+    """XLA_FLAGS that GPU runs add: their compile parallelism, and XLA's autotuning cache in the
+    run's writable layer (the same path in every process: the path is part of the cache keys)."""
+    flags = [f"--xla_gpu_per_fusion_autotune_cache_dir="
+             f"{LAYER_PATH.format(fd=layer_fd(settings))}/{AUTOTUNE_DIR}"]
+    if compile_threads:
+        flags.append(f"--xla_gpu_force_compilation_parallelism={compile_threads}")
+    return " ".join(flags)
+
+
+def _host_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
 def detect(settings: Settings, environ: dict[str, str] | None = None) -> PlatformInfo:
-    """Find the accelerator and build the zygote's environment for it."""
+    """Find the accelerator, decide the resource policy, and build the zygote's environment."""
     env = base_env(settings, environ)
     notes: list[str] = []
     cpu_flags = f"--xla_force_host_platform_device_count={settings.cpu_devices}"
-    found = _probe({**env, "XLA_FLAGS": f"{cpu_flags} {CPU_WORKAROUND_FLAG}"})
+    # Without preallocation and with the whole GPU as the limit, the probe reads the memory size.
+    probe_env = {**env, "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+                 "XLA_PYTHON_CLIENT_MEM_FRACTION": "1.0"}
+    found = _probe({**probe_env, "XLA_FLAGS": f"{cpu_flags} {CPU_WORKAROUND_FLAG}"})
     with_workaround = found is not None
     if found is None:  # a jaxlib that does not know the workaround flag refuses to start
-        found = _probe({**env, "XLA_FLAGS": cpu_flags})
+        found = _probe({**probe_env, "XLA_FLAGS": cpu_flags})
     if found is None:
         notes.append("Platform detection failed; assuming CPU.")
         found = {"platform": "cpu", "count": settings.cpu_devices, "kind": "cpu"}
     platform = str(found["platform"])
-    max_concurrent = settings.max_concurrent
-    preinit = True
-    if platform == "cpu":
-        flags = f"{cpu_flags} {CPU_WORKAROUND_FLAG}" if with_workaround else cpu_flags
-        env["XLA_FLAGS"] = flags
-        notes.append(f"CPU with {settings.cpu_devices} forced host devices (for pmap demos).")
-    elif platform == "gpu" or platform == "cuda" or platform == "rocm":
+    if platform in ("cuda", "rocm"):
         platform = "gpu"
-        # Leave room for each process's CUDA context beside the runs' arrays.
-        fraction = settings.gpu_memory_fraction or 0.9 / max_concurrent
+    memory = found.get("memory")
+    gpu_memory = int(memory) if isinstance(memory, int | float) and memory > 0 else None
+    if platform == "gpu" and gpu_memory is None:
+        gpu_memory = _nvidia_smi_memory()
+    count = int(found["count"])  # type: ignore[call-overload]
+    decided = policy_module.decide(
+        settings, policy_module.HostFacts(platform, count, _host_cores(), gpu_memory))
+    cpu_xla = f"{cpu_flags} {CPU_WORKAROUND_FLAG}" if with_workaround else cpu_flags
+    preinit = True
+    fd: int | None = None
+    if platform == "cpu":
+        env["XLA_FLAGS"] = cpu_xla
+        notes.append(f"CPU with {settings.cpu_devices} forced host devices (for pmap demos).")
+    elif platform == "gpu":
+        # No preallocation; each run's share leaves room for the CUDA contexts beside it.
         env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-        env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{fraction:.3f}"
-        notes.append(
-            f"GPU without preallocation; each run may use {fraction:.0%} of the GPU memory."
-        )
+        env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{decided.gpu_memory_fraction:.3f}"
+        # The detection run checked the CUDA installation once; every child need not again.
+        env["JAX_SKIP_CUDA_CONSTRAINTS_CHECK"] = "1"
+        flags = gpu_flags(settings, decided.compile_threads)
+        if _probe({**env, "XLA_FLAGS": flags}) is not None:
+            env["XLA_FLAGS"] = flags
+            fd = layer_fd(settings)
+        else:
+            notes.append("This jaxlib refused the GPU compile flags: XLA's autotuning results "
+                         "are not cached and compilation is not capped per run.")
     elif platform == "tpu":
-        max_concurrent = 1
         preinit = False  # only one process may own the chip: a waiting child must not take it
-        notes.append("TPU: one process owns the chip, so runs are serialised (one at a time).")
+    notes += decided.why
     return PlatformInfo(
         platform=platform,
-        device_count=int(found["count"]),  # type: ignore[call-overload]
+        device_count=count,
         device_kind=str(found["kind"]),
-        max_concurrent=max_concurrent,
+        max_concurrent=decided.runs_at_once,
         preinit_backend=preinit,
         env=env,
         notes=notes,
+        policy=decided,
+        gpu_memory_bytes=gpu_memory,
+        cpu_xla_flags=cpu_xla,
+        layer_fd=fd,
     )

@@ -4,6 +4,13 @@ A run starts in a child the zygote forked before the run arrived, already sandbo
 backend up, so the pool is sized ahead of demand. The supervisor owns the records; the decisions
 (how many to fork, which child gets the next run, which spares to drop, when to stop forking)
 are functions of the records here, so they hold no state of their own and read in one place.
+
+Sizing: `prefork` children always wait; while runs come in bursts, more do. The burst is the most
+runs that arrived within one preparation time of each other in the last DEMAND_WINDOW_S (each of
+them needed a child of its own: a replacement forked when one run starts is not ready before the
+next arrives). The waiting children's own memory is capped by PLAYGROUND_POOL_MEMORY_MB, and their
+count by the runs that may run at once. Children come in kinds (app/runner/placement.py): each
+kind is sized from its own demand; only the default kind keeps `prefork` when idle.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Collection
+from collections import deque
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,8 +28,10 @@ from typing import Any, Literal
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner import sandbox
 from app.runner.outcome import KillReason, RunFacts
+from app.runner.placement import ACCELERATOR
 
-POOL_SHRINK_S = 5.0  # a burst's spare child is kept this long after a run last waited for one
+DEMAND_WINDOW_S = 20.0  # arrivals this recent size the pool; a burst's children go after it
+MIN_BURST_GAP_S = 0.1  # runs closer than this (or than twice the preparation p50) need a child each
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
 
@@ -37,6 +47,8 @@ class PendingRun:
     trusted: bool = False
     background: bool = False  # a trusted run compiling a shipped snippet into the cache
     fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
+    kind: str = ACCELERATOR  # the child kind it needs (app/runner/placement.py)
+    note: str = ""  # why it runs there, when it is not where it asked to be
 
 
 @dataclass
@@ -62,6 +74,7 @@ class Child:
     exited_at: float = 0.0
     open_fds: set[int] = field(default_factory=set)
     request_buffer: bytes = b""
+    request_pass_fd: int | None = None  # goes along with the request's first byte
     output: list[OutputChunk] = field(default_factory=list)
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
@@ -73,6 +86,11 @@ class Child:
     forked_at: float = 0.0
     ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
     code_started: bool = False  # the child read its request: the run's clock runs
+    kind: str = ACCELERATOR
+    gpu: int | None = None  # the one GPU it sees (multi-GPU hosts)
+    layer: Any = None  # its session's compilation-cache layer while it runs
+    marks: dict[str, float] = field(default_factory=dict)  # preparation steps (monotonic s)
+    ready_memory_mb: float | None = None  # its own memory (cgroup) once ready
 
 
 def make_scratch(run_root: Path, token: int) -> Path:
@@ -94,7 +112,24 @@ def kill(c: Child) -> None:
             os.kill(c.pid, signal.SIGKILL)
 
 
-def run_facts(c: Child) -> RunFacts:
+def prep_phases(c: Child) -> dict[str, float]:
+    """Where the child's preparation went, in ms: its marks (taken in the child on the same
+    monotonic clock) between the fork request and the ready line."""
+    order = [("forked", "fork"), ("go", "cgroup_wait"), ("sandboxed", "sandbox"),
+             ("backend", "backend"), ("warm", "warm_op")]
+    out: dict[str, float] = {}
+    previous = c.forked_at
+    for mark, phase in order:
+        at = c.marks.get(mark)
+        if isinstance(at, int | float) and previous <= at <= (c.ready_at or at):
+            out[phase] = round((at - previous) * 1000, 1)
+            previous = at
+    if c.ready_at is not None and out:
+        out["ready_line"] = round((c.ready_at - previous) * 1000, 1)
+    return out
+
+
+def run_facts(c: Child, cache_full: bool = False) -> RunFacts:
     """What classify decides from: the child's record, and its cgroup's counters now."""
     assert c.run is not None and c.exit_status is not None
     return RunFacts(
@@ -113,23 +148,40 @@ def run_facts(c: Child) -> RunFacts:
         cgroup_peak_mb=c.cgroup.peak_memory_mb(),
         maxrss_kb=c.maxrss_kb,
         oom_killed=c.cgroup.oom_killed(),
+        cache_full=cache_full,
+        target="cpu" if c.kind == "cpu" else "accelerator",
+        notes=[c.run.note] if c.run.note else [],
     )
 
 
 # -- the pool's decisions ---------------------------------------------------------------------
 
 
-def status(children: Collection[Child], prep_times: Collection[float]) -> dict[str, Any]:
+def median(values: Collection[float]) -> float | None:
+    return sorted(values)[len(values) // 2] if values else None
+
+
+def status(children: Collection[Child], prep_times: Collection[float],
+           phases: Collection[dict[str, float]] = ()) -> dict[str, Any]:
     """The pool's part of the supervisor's status."""
     states = [c.state for c in children]
+    prep = median(prep_times)
+    kinds: dict[str, dict[str, int]] = {}
+    for c in children:
+        if not c.trusted and c.state in ("idle", "running"):
+            counts = kinds.setdefault(c.kind, {"idle": 0, "running": 0})
+            counts[c.state] += 1
+    names = sorted({name for p in phases for name in p})
     return {
         "child_pids": sorted(c.pid for c in children if c.pid),
         "idle": states.count("idle"),
         "ready": sum(1 for c in children if c.state == "idle" and c.ready_at is not None),
-        "child_prepare_ms_p50": round(sorted(prep_times)[len(prep_times) // 2] * 1000)
-        if prep_times else None,
+        "child_prepare_ms_p50": round(prep * 1000) if prep is not None else None,
+        "child_prepare_phases_ms_p50": {
+            name: median([p[name] for p in phases if name in p]) for name in names},
         "starting": states.count("forking") + states.count("starting"),
         "running": states.count("running"),
+        "kinds": kinds,
     }
 
 
@@ -137,44 +189,113 @@ def running_user_runs(children: Collection[Child]) -> int:
     return sum(1 for c in children if c.state == "running" and not c.trusted)
 
 
-def to_fork(children: Collection[Child], prefork: int, queued: int, max_concurrent: int,
-            spare: bool, one_at_a_time: bool) -> int:
-    """How many children to fork now: `prefork` waiting, plus one for each queued run that has
-    a free slot, plus one spare during a burst: when a run had to wait for a child still
-    preparing (~40-140 ms here), requests come faster than one child at a time can be prepared.
-    The spare is dropped again POOL_SHRINK_S after the last such wait (see spares)."""
-    waiting = sum(1 for c in children
-                  if c.state in ("forking", "idle") and c.kill_reason is None and not c.trusted)
-    wanted = prefork + min(queued, max_concurrent - running_user_runs(children))
-    if spare:
-        wanted += 1
+def burst_size(arrivals: Iterable[float], now: float, prep_s: float,
+               window_s: float = DEMAND_WINDOW_S) -> int:
+    """The most runs that arrived within one preparation time of each other (at least
+    MIN_BURST_GAP_S, and twice prep_s for the spread of preparation times) in the last window."""
+    gap = max(MIN_BURST_GAP_S, 2 * prep_s)
+    recent = sorted(a for a in arrivals if now - window_s <= a <= now)
+    best, first = 0, 0
+    for last, at in enumerate(recent):
+        while recent[first] < at - gap:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def ready_target(base: int, burst: int, runs_at_once: int, child_mb: float,
+                 memory_cap_mb: float) -> int:
+    """How many children of a kind should wait: `base`, or the recent burst, at most one per run
+    that may run at once and at most what the memory cap allows (never below `base`)."""
+    upper = runs_at_once
+    if child_mb > 0:
+        upper = min(upper, int(memory_cap_mb // child_mb))
+    return max(base, min(burst, upper))
+
+
+class Demand:
+    """When runs of each kind arrived lately (the supervisor's record for sizing the pool)."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, deque[float]] = {}
+
+    def record(self, kind: str, now: float) -> None:
+        self.arrivals.setdefault(kind, deque(maxlen=512)).append(now)
+
+    def burst(self, kind: str, now: float, prep_s: float) -> int:
+        self._forget(now)
+        return burst_size(self.arrivals.get(kind, ()), now, prep_s)
+
+    def kinds(self, now: float) -> list[str]:
+        self._forget(now)
+        return [kind for kind, times in self.arrivals.items() if times]
+
+    def changes_at(self) -> float | None:
+        """When the oldest arrival leaves the window (the burst may shrink then)."""
+        oldest = [times[0] for times in self.arrivals.values() if times]
+        return min(oldest) + DEMAND_WINDOW_S if oldest else None
+
+    def _forget(self, now: float) -> None:
+        for times in self.arrivals.values():
+            while times and times[0] < now - DEMAND_WINDOW_S:
+                times.popleft()
+
+
+def waiting(children: Collection[Child]) -> list[Child]:
+    """Children forked for runs to come: preparing or ready, not handed a run, not on their way
+    out."""
+    return [c for c in children if c.state in ("forking", "starting", "idle") and c.run is None
+            and c.kill_reason is None and not c.trusted]
+
+
+def to_fork(children: Collection[Child], wanted_waiting: int, queued: int, free_slots: int,
+            one_at_a_time: bool) -> int:
+    """How many children of one kind to fork now: `wanted_waiting` (ready_target) waiting, plus
+    one for each queued run of the kind that has a free slot."""
+    wanted = wanted_waiting + min(queued, max(0, free_slots))
     if one_at_a_time:  # TPU: never two processes that may touch the chip
         wanted = min(wanted, 1)
-    return max(0, wanted - waiting)
+    return max(0, wanted - len(waiting(children)))
 
 
-def spares(children: Collection[Child], prefork: int) -> list[Child]:
-    """The waiting children beyond `prefork` (the newest ones); none while a run runs."""
+def spares(children: Collection[Child], keep: int) -> list[Child]:
+    """The waiting children beyond `keep` (the newest ones); none while a run runs."""
     if any(c.state == "running" for c in children):
         return []
     idle = [c for c in children
             if c.state == "idle" and c.run is None and not c.trusted and c.kill_reason is None]
     idle.sort(key=lambda c: c.token)
-    return idle[prefork:]
+    return idle[keep:]
 
 
-def more_than_prefork_idle(children: Collection[Child], prefork: int) -> bool:
-    """Children wait beyond `prefork`: the supervisor wakes up to drop them (see spares)."""
-    waiting = sum(1 for c in children
-                  if c.state == "idle" and c.run is None and c.kill_reason is None)
-    return waiting > prefork
+def next_for_queue(children: Collection[Child], kind: str = ACCELERATOR) -> Child | None:
+    """The child of `kind` for the next queued run: on the GPU with the fewest running runs, a
+    ready one first, else the one that started preparing first."""
+    idle = [c for c in children if c.state == "idle" and not c.trusted and c.kill_reason is None
+            and c.run is None and c.kind == kind]
+    if not idle:
+        return None
+    load = gpu_load(children)
+    return min(idle, key=lambda c: (load.get(c.gpu, 0), c.ready_at is None, c.token))
 
 
-def next_for_queue(children: Collection[Child]) -> Child | None:
-    """The child for the next queued run: a ready one first, else the one that started
-    preparing first."""
-    idle = [c for c in children if c.state == "idle" and not c.trusted and c.kill_reason is None]
-    return min(idle, key=lambda c: (c.ready_at is None, c.token)) if idle else None
+def gpu_load(children: Collection[Child]) -> dict[int | None, int]:
+    """Running runs per GPU."""
+    load: dict[int | None, int] = {}
+    for c in children:
+        if c.state == "running":
+            load[c.gpu] = load.get(c.gpu, 0) + 1
+    return load
+
+
+def pick_gpu(children: Collection[Child], gpus: int) -> int:
+    """The GPU for a new one-GPU child: the one with the fewest children (running, waiting or
+    preparing) on it, the lowest index on a tie."""
+    held = [0] * gpus
+    for c in children:
+        if c.gpu is not None and 0 <= c.gpu < gpus and c.state != "exited":
+            held[c.gpu] += 1
+    return min(range(gpus), key=lambda i: (held[i], i))
 
 
 @dataclass

@@ -40,15 +40,30 @@ from app import protocol
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
-from app.runner import fairness, outcome, pipes, pool, sandbox, warmup
+from app.runner import (
+    fairness,
+    outcome,
+    pipes,
+    placement,
+    policy,
+    pool,
+    sandbox,
+    session_cache,
+    warmup,
+)
 from app.runner import platform as platform_module
-from app.runner.pool import POOL_SHRINK_S, Child, PendingRun
+from app.runner.pool import Child, PendingRun
+from app.runner.sandbox.privileges import SANDBOX_GID, SANDBOX_UID
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
 
 PR_SET_CHILD_SUBREAPER = 36
 DRAIN_S = 0.5  # after a run exits, wait this long for its pipes to close
 MIN_TIMEOUT_S = 0.1  # a request asking for less (or a negative time) gets this
 PREPARE_GRACE_S = 10.0  # a child handed a run while still preparing gets this much extra
+CACHE_CHECK_S = 0.5  # how often a running run's session cache layer is checked for room
+# A waiting child's own memory until one has been measured (its cgroup's usage when ready).
+DEFAULT_CHILD_MB = {"gpu": 600.0}
+DEFAULT_CHILD_MB_CPU = 64.0
 
 
 class Supervisor:
@@ -70,9 +85,17 @@ class Supervisor:
         self.runs_total = 0
         self.status_counts: dict[str, int] = {}
         self.prep_times: deque[float] = deque(maxlen=50)
-        self.spare_until = 0.0  # keep one extra child waiting until then (bursts)
+        self.prep_phases: deque[dict[str, float]] = deque(maxlen=50)
+        self.child_memory: deque[float] = deque(maxlen=20)
+        self.demand = pool.Demand()
+        self.next_cache_check = 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
+        if self.info.policy is not None:  # every part of a run follows the decided policy
+            settings = self.settings = policy.resolved(settings, self.info.policy)
+        self.gpu_ids = self._gpu_ids()
+        self.session_layers = session_cache.SessionLayers(
+            settings, (SANDBOX_UID, SANDBOX_GID) if os.geteuid() == 0 else None)
         self.zygote = ZygoteLink(settings, self.info, self.selector)
         self.fatal = ""
         try:
@@ -109,13 +132,15 @@ class Supervisor:
             "queue_size": s.queue_size,
             "queue_wait_s": s.queue_wait_s,
             "prefork": s.prefork,
+            "cores_per_run": s.cores_per_run,
+            "cpu_limit_s": policy.cpu_limit_s(s),
         }
 
     def status(self) -> dict[str, Any]:
         return {
             "supervisor_pid": os.getpid(),
             **self.zygote.status(),
-            **pool.status(self.children.values(), self.prep_times),
+            **pool.status(self.children.values(), self.prep_times, self.prep_phases),
             "queued": len(self.queue),
             "runs_total": self.runs_total,
             "status_counts": dict(self.status_counts),
@@ -123,6 +148,8 @@ class Supervisor:
             "device_count": self.info.device_count,
             "device_kind": self.info.device_kind,
             "notes": self.info.notes,
+            "policy": policy.rows(self.info.policy) if self.info.policy else {},
+            "session_cache": self.session_layers.status(),
             "layers": self.layers,
             "limits": self.limits(),
             "warm": self.warmup.state,
@@ -177,7 +204,26 @@ class Supervisor:
 
     # -- the pool -----------------------------------------------------------------------------
 
-    def fork_child(self, trusted: bool = False) -> Child | None:
+    def _gpu_ids(self) -> list[str]:
+        """The GPUs a one-GPU child may be given (as CUDA_VISIBLE_DEVICES names them); empty
+        where every child sees every device (one GPU, or not a GPU host)."""
+        if self.info.platform != "gpu" or self.info.device_count < 2:
+            return []
+        named = [p.strip() for p in self.info.env.get("CUDA_VISIBLE_DEVICES", "").split(",")
+                 if p.strip()]
+        ids = named or [str(i) for i in range(self.info.device_count)]
+        return ids[: self.info.device_count]
+
+    def kind_spec(self, kind: str, gpu: int | None) -> dict[str, Any]:
+        """The environment a child of this kind starts its backend with."""
+        if kind == placement.CPU:
+            return {"env": {"XLA_FLAGS": self.info.cpu_xla_flags}, "platforms": "cpu"}
+        if gpu is not None:
+            return {"env": {"CUDA_VISIBLE_DEVICES": self.gpu_ids[gpu]}}
+        return {}
+
+    def fork_child(self, trusted: bool = False,
+                   kind: str = placement.ACCELERATOR) -> Child | None:
         if not self.zygote.ready:
             return None
         token = next(self.tokens)
@@ -185,7 +231,12 @@ class Supervisor:
         ours, theirs = pipes.open_pipes()
         run_id = f"{os.getpid()}-{token}"
         c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
-        if not self.zygote.send_fork(token, scratch, trusted, theirs):
+        c.kind = kind
+        if kind == placement.ACCELERATOR and self.gpu_ids:
+            # One GPU per run, the least busy; the warm-up sees the first, as one-GPU runs do
+            # (the cache keys hold the devices a process sees).
+            c.gpu = 0 if trusted else pool.pick_gpu(self.children.values(), len(self.gpu_ids))
+        if not self.zygote.send_fork(token, scratch, trusted, theirs, self.kind_spec(kind, c.gpu)):
             for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
                 os.close(fd)
             self.discard(c)
@@ -206,19 +257,52 @@ class Supervisor:
                     and not self.warmup.state.get("started")):
                 self.start_warmup()
             return
-        count = pool.to_fork(self.children.values(), self.settings.prefork, len(self.queue),
-                             self.max_concurrent, spare=time.monotonic() < self.spare_until,
-                             one_at_a_time=not self.info.preinit_backend)
-        for _ in range(count):
-            if self.fork_child() is None:
-                return
+        free = self.max_concurrent - self.running_user_runs()
+        for kind, target in self.ready_targets(time.monotonic()).items():
+            mine = [c for c in self.children.values() if c.kind == kind]
+            queued = sum(1 for run in self.queue if run.kind == kind)
+            count = pool.to_fork(mine, target, queued, free,
+                                 one_at_a_time=not self.info.preinit_backend)
+            for _ in range(count):
+                if self.fork_child(kind=kind) is None:
+                    return
+
+    def ready_targets(self, now: float) -> dict[str, int]:
+        """How many children of each kind should wait now (app/runner/pool.py: `prefork` of the
+        default kind, more while runs come in bursts, within the memory cap)."""
+        prep = pool.median(self.prep_times) or 0.0
+        child_mb = pool.median(self.child_memory) or DEFAULT_CHILD_MB.get(
+            self.info.platform, DEFAULT_CHILD_MB_CPU)
+        budget = float(self.settings.pool_memory_mb)
+        kinds = [placement.ACCELERATOR, *sorted(
+            ({c.kind for c in self.children.values()} | set(self.demand.kinds(now))
+             | {run.kind for run in self.queue}) - {placement.ACCELERATOR})]
+        targets: dict[str, int] = {}
+        for kind in kinds:
+            base = self.settings.prefork if kind == placement.ACCELERATOR else 0
+            target = pool.ready_target(base, self.demand.burst(kind, now, prep),
+                                       self.max_concurrent, child_mb, budget)
+            budget = max(0.0, budget - target * child_mb)
+            targets[kind] = target
+        return targets
 
     def shrink_pool(self, now: float) -> None:
-        """After a quiet spell, drop waiting children beyond `prefork` (newest first)."""
-        if self.queue or now < self.spare_until:
+        """Drop waiting children beyond their kind's target (newest first) once the burst that
+        called for them is over."""
+        if self.queue:
             return
-        for c in pool.spares(self.children.values(), self.settings.prefork):
-            self.drop(c)
+        for kind, target in self.ready_targets(now).items():
+            mine = [c for c in self.children.values() if c.kind == kind]
+            for c in pool.spares(mine, target):
+                self.drop(c)
+
+    def beyond_targets(self, now: float) -> bool:
+        """More children wait than the targets ask for: the supervisor wakes to drop them."""
+        targets = self.ready_targets(now)
+        idle = [c for c in self.children.values()
+                if c.state == "idle" and c.run is None and c.kill_reason is None and not c.trusted]
+        return any(sum(1 for c in idle if c.kind == kind) > target
+                   for kind, target in targets.items())
 
     def drop(self, c: Child) -> None:
         """End an idle child: closing its request pipe makes it exit before any user code."""
@@ -252,15 +336,15 @@ class Supervisor:
         for c in list(self.children.values()):
             if c.trusted and c.state == "idle" and c.run is not None:
                 self.start_run(c, c.run)
-        while self.queue:
-            if self.running_user_runs() >= self.max_concurrent:
-                break
-            idle = pool.next_for_queue(self.children.values())
-            if idle is None:
-                break
+        while self.queue and self.running_user_runs() < self.max_concurrent:
             # The queue stays in arrival order (its wait clock reads the oldest); the run to
-            # start is the first in fair order.
-            run = fairness.fair_order(self.queue)[0]
+            # start is the first in fair order that has a child of its kind waiting.
+            for run in fairness.fair_order(self.queue):
+                idle = pool.next_for_queue(self.children.values(), run.kind)
+                if idle is not None:
+                    break
+            else:
+                break
             self.queue.remove(run)
             self.fair.started(run.fair_tag)
             self.start_run(idle, run)
@@ -270,8 +354,6 @@ class Supervisor:
             self.start_background_warmup()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
-        if c.ready_at is None and not c.trusted:  # this run waits for the child: a burst
-            self.spare_until = time.monotonic() + POOL_SHRINK_S
         c.run = run
         c.state = "running"
         c.started_at = time.monotonic()
@@ -279,7 +361,10 @@ class Supervisor:
         # the run's own clock starts at "started".
         c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
         payload = protocol.to_json(run.request).encode()
-        self.pipes.write_request(c, payload, close=True)
+        if not c.trusted and run.id is not None:  # the session's cache layer goes along
+            c.layer = self.session_layers.acquire(run.request.session_id, c.started_at)
+        self.pipes.write_request(c, payload, close=True,
+                                 pass_fd=c.layer.fd if c.layer is not None else None)
         if run.id is not None:
             self.send({"event": "running", "id": run.id})
 
@@ -313,6 +398,15 @@ class Supervisor:
             self.send_result(run, self.setup.result())
             return
         run.fair_tag = self.fair.tag(request.session_id if self.settings.fair_queue else None)
+        place = placement.choose(
+            str(request.target),
+            placement.multi_device_uses(request.code, request.inspect)
+            if self.info.platform != "cpu" else [],
+            self.info.platform, self.info.device_count, self.settings.cpu_devices)
+        run.kind = place.kind if place.kind != placement.ACCELERATOR_ALL or self.gpu_ids \
+            else placement.ACCELERATOR
+        run.note = place.note
+        self.demand.record(run.kind, run.enqueued_at)
         self.queue.append(run)
         self.dispatch()
         if run in self.queue:
@@ -347,12 +441,23 @@ class Supervisor:
         if kind == "result":
             was_ready = c.ready_at is not None
             over = pipes.add_result(c, data, self.settings.result_bytes, time.monotonic())
-            if not was_ready and c.ready_at is not None:
-                self.prep_times.append(c.ready_at - c.forked_at)
+            if not was_ready and c.ready_at is not None and not c.trusted:
+                self.child_ready(c)
             if over:
                 pool.kill(c)
         elif pipes.add_output(c, kind, data, self.settings.output_bytes):
             pool.kill(c)
+
+    def child_ready(self, c: Child) -> None:
+        """A child said it is ready: note how long it took and what it holds."""
+        self.prep_times.append(c.ready_at - c.forked_at)  # type: ignore[operator]
+        _layers, c.marks = outcome.ready_line(bytes(c.result_data).partition(b"\n")[0])
+        phases = pool.prep_phases(c)
+        if phases:
+            self.prep_phases.append(phases)
+        c.ready_memory_mb = c.cgroup.memory_mb()
+        if c.ready_memory_mb:
+            self.child_memory.append(c.ready_memory_mb)
 
     # -- exits, results ---------------------------------------------------------------------------
 
@@ -400,6 +505,7 @@ class Supervisor:
     def finish(self, c: Child) -> None:
         """Build the result, answer, and clean up after one child."""
         self.pipes.close_reads(c)
+        filled = self.release_layer(c)
         if c.died_before_run and c.exit_status is not None and self.setup.died_at_setup(c):
             self.fail_queue()
         if (c.run is not None and c.run.id is not None and c.kill_reason == "zygote"
@@ -415,7 +521,8 @@ class Supervisor:
             self.warmup.snippet_done()
             c.run = None
         if c.run is not None and c.state == "exited":
-            result = outcome.classify(pool.run_facts(c), self.settings, self.info.platform)
+            result = outcome.classify(pool.run_facts(c, cache_full=filled), self.settings,
+                                      self.info.platform)
             if c.trusted:
                 self.warmup.finished(result)
                 self.send({"event": "warm", **self.warmup.state})
@@ -428,7 +535,17 @@ class Supervisor:
         self.discard(c)
         self.dispatch()
 
+    def release_layer(self, c: Child) -> bool:
+        """Give back the session cache layer the run held; True: the run filled it."""
+        layer, c.layer = c.layer, None
+        if layer is None:
+            return False
+        filled = c.kill_reason == "cache" or (c.code_started and self.session_layers.is_full(layer))
+        self.session_layers.release(layer, time.monotonic(), filled)
+        return filled
+
     def discard(self, c: Child) -> None:
+        self.release_layer(c)
         self.pipes.close_reads(c)
         self.pipes.close_request_pipe(c)
         if c.run is not None and c.state != "exited" and c.run.id is not None:
@@ -455,9 +572,13 @@ class Supervisor:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         times += self.zygote.wake_times()
         busy = self.queue or any(c.state == "running" for c in self.children.values())
-        if (pool.more_than_prefork_idle(self.children.values(), self.settings.prefork)
-                and not busy):  # else the run's end wakes us
-            times.append(max(self.spare_until, now))
+        if not busy and self.beyond_targets(now):  # else the run's end wakes us
+            times.append(max(self.demand.changes_at() or now, now))
+        if any(c.layer is not None and c.state == "running" for c in self.children.values()):
+            times.append(max(self.next_cache_check, now))
+        expiry = self.session_layers.next_expiry()
+        if expiry is not None:
+            times.append(expiry)
         if not times:
             return None
         return max(0.0, min(times) - now)
@@ -471,6 +592,14 @@ class Supervisor:
                 pool.kill(c)
             elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
+        if now >= self.next_cache_check:
+            self.next_cache_check = now + CACHE_CHECK_S
+            for c in list(self.children.values()):
+                if (c.state == "running" and c.layer is not None and c.kill_reason is None
+                        and self.session_layers.is_full(c.layer)):
+                    c.kill_reason = "cache"  # it filled its session's cache layer
+                    pool.kill(c)
+        self.session_layers.expire(now)
         self.shrink_pool(now)
         self.zygote.check(now)
         expired = False
@@ -561,6 +690,7 @@ class Supervisor:
             self.discard(c)
         self.zygote.stop()
         self.reap_all()
+        self.session_layers.close()
         shutil.rmtree(self.run_root, ignore_errors=True)
 
     def reap_all(self) -> None:

@@ -1,11 +1,13 @@
 """The zygote: imports JAX once, never starts its backend, and forks one child per run.
 
-Started by the supervisor (`python -m app.runner.zygote FD SETTINGS_JSON PREINIT`) with a scrubbed
-environment from platform.py. It stays single-threaded (OPENBLAS_NUM_THREADS=1), which is what
+Started by the supervisor (`python -m app.runner.zygote FD SETTINGS_JSON PREINIT PLATFORM`) with
+a scrubbed environment from platform.py; on GPU hosts it also loads the CUDA libraries once
+(gpu_preload.py). It stays single-threaded (OPENBLAS_NUM_THREADS=1), which is what
 makes fork safe; it runs no user code itself. It talks to the supervisor over a SOCK_SEQPACKET
 unix socket (one JSON message per packet, file descriptors alongside):
 
-    supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool} + 4 fds
+    supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool,
+                           "kind": {"env": {...}, "platforms": "cpu" | None}} + 4 fds
     zygote -> supervisor  {"hello": pid, "threads": n}        once, after the imports
                           {"forked": T, "pid": pid}
                           {"exited": pid, "status": wait status, "maxrss_kb": n, "cpu_s": s}
@@ -100,9 +102,11 @@ class Zygote:
     def _fork(self, message: dict[str, object], fds: list[int]) -> None:
         scratch = Path(str(message["scratch"]))
         trusted = bool(message.get("trusted"))
+        kind = message.get("kind")
         pid = os.fork()
         if pid == 0:
-            child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit)
+            child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit,
+                            kind=kind if isinstance(kind, dict) else None)
         _send(self.sock, {"forked": message["token"], "pid": pid})
 
     def _reap(self) -> None:
@@ -126,10 +130,15 @@ class Zygote:
 
 def main(argv: list[str]) -> int:
     fd, settings_json, preinit = int(argv[0]), argv[1], argv[2] == "1"
+    platform = argv[3] if len(argv) > 3 else "cpu"
     child.set_parent_death_signal()  # die with the supervisor, whatever killed it
     sock = socket.socket(fileno=fd)
     settings = protocol.from_json(Settings, settings_json)
     _preload()
+    if platform == "gpu" and settings.gpu_preload:
+        from app.runner import gpu_preload
+
+        gpu_preload.preload()
     _send(sock, {"hello": os.getpid(), "threads": _thread_count()})
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         Zygote(sock, settings, preinit).serve()

@@ -62,7 +62,7 @@ class ZygoteLink:
         preinit = "1" if self.info.preinit_backend else "0"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.runner.zygote", str(theirs.fileno()), settings_json,
-             preinit],
+             preinit, self.info.platform],
             env=self.info.env,
             cwd=str(platform_module.REPO_ROOT),
             pass_fds=[theirs.fileno()],
@@ -127,12 +127,14 @@ class ZygoteLink:
         self.ready = True
         self.threads = int(message.get("threads", 0))
 
-    def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int]) -> bool:
-        """Ask for a child that gets these pipe ends (closed here, sent or not). False: the
-        zygote is gone."""
+    def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int],
+                  kind: dict[str, Any] | None = None) -> bool:
+        """Ask for a child that gets these pipe ends (closed here, sent or not); kind: the
+        environment it starts its backend with. False: the zygote is gone."""
         assert self.sock is not None
         message = json.dumps(
-            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted}
+            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted,
+             "kind": kind or {}}
         ).encode()
         try:
             socket.send_fds(self.sock, [message], list(fds))

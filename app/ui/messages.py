@@ -37,7 +37,8 @@ def status_message(result: RunResult) -> StatusMessage:
             "warning",
             "Time limit reached: the run was stopped.",
             f"Runs may take at most {limits.timeout_s:g} s of wall time and "
-            f"{limits.cpu_s:g} s of CPU. An endless loop, or work much larger than a demo needs?",
+            f"{limits.cpu_s:g} s of CPU per core of its share. An endless loop, or work much "
+            "larger than a demo needs?",
         ),
         "memory": (
             "warning",
@@ -47,7 +48,7 @@ def status_message(result: RunResult) -> StatusMessage:
         ),
         "output_limit": (
             "warning",
-            "Output limit reached: the run printed too much and was stopped.",
+            "Output limit reached: the run produced too much and was stopped.",
             f"Runs may print at most {_mib(limits.output_bytes)}; "
             "what came before the cut is shown.",
         ),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.protocol import RunRequest, WorkerReport
+from app.worker import cache_layer
 from app.worker.compile_log import record_compilations
 from app.worker.errors import SNIPPET_FILENAME, error_info, register_source
 from app.worker.inspection import inspect_function
@@ -96,6 +97,7 @@ def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
                 _barrier()
                 sys.stdout.flush()
                 sys.stderr.flush()
+    report.compile_cache = {k: v for k, v in cache_layer.counts().items() if v}
     jax = sys.modules.get("jax")
     if jax is not None:
         try:

@@ -21,7 +21,7 @@ from app.protocol import ErrorInfo, OutputChunk, WorkerReport
 from app.runner.outcome import RunFacts, classify
 
 SETTINGS = Settings(output_bytes=1 << 20, result_bytes=512 * 1024, memory_mb=700, cpu_s=7.5)
-LAYERS = b'{"seccomp": true, "netns": 1}\n'
+LAYERS = b'{"layers": {"seccomp": true, "netns": 1}, "marks": {"forked": 1.5}}\n'
 
 
 @functools.cache
@@ -135,7 +135,42 @@ def test_memory_error_in_the_report_is_memory(error: ErrorInfo, platform: str,
 def test_sigxcpu_is_timeout() -> None:
     result = classify(facts(killed(signal.SIGXCPU), b""), SETTINGS, "cpu")
     assert result.status == "timeout"
-    assert result.message == "Stopped: the run used more than 7.5 s of CPU time."
+    assert result.message == ("Stopped: the run used more than 7.5 s of CPU time "
+                              "(7.5 s per core of its 1-core share).")
+
+
+def test_the_cpu_time_limit_grows_with_the_runs_share_of_cores() -> None:
+    four_cores = Settings(cpu_s=7.5, cores_per_run=4)
+    result = classify(facts(killed(signal.SIGXCPU), b""), four_cores, "gpu")
+    assert result.status == "timeout"
+    assert "more than 30 s of CPU time (7.5 s per core of its 4-core share)" in result.message
+
+
+def test_a_run_that_filled_its_session_cache_layer_is_output_limit() -> None:
+    stopped = classify(facts(killed(signal.SIGKILL), kill_reason="cache"), SETTINGS, "cpu")
+    assert stopped.status == "output_limit"
+    assert "filled its session's compilation cache (64 MiB) and was stopped" in stopped.message
+    # Filled in its last moments, after it finished: the status says so, its report stays.
+    ended = classify(facts(exited(0), cache_full=True), SETTINGS, "cpu")
+    assert ended.status == "output_limit" and "as it ended" in ended.message
+    assert ended.value_repr == "3"
+
+
+def test_where_it_ran_and_the_cache_counts_reach_the_result() -> None:
+    data = report(value_repr="3", platform="cpu",
+                  compile_cache={"session_hits": 2, "x" * 99: 1, "bad": "2", "flag": True})
+    result = classify(facts(exited(0), data, target="cpu", notes=["Ran on the CPU."]),
+                      SETTINGS, "gpu")
+    assert result.target == "cpu" and result.notes == ["Ran on the CPU."]
+    assert result.platform == "cpu"  # what the worker saw, not the host's
+    assert result.compile_cache == {"session_hits": 2, "x" * 40: 1}
+
+
+@pytest.mark.parametrize("line", [b"[1, 2]", b"not json", b'{"layers": 3, "marks": []}', b""])
+def test_a_malformed_ready_line_gives_no_layers_instead_of_failing(line: bytes) -> None:
+    from app.runner.outcome import ready_line
+
+    assert ready_line(line) == ({}, {})
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT])

@@ -66,33 +66,96 @@ def test_an_oversized_result_asks_for_one_kill() -> None:
     assert not pipes.add_result(c, b"z", limit=10, now=0.0)
 
 
-def test_pool_forks_prefork_plus_queued_runs_with_a_slot_plus_the_burst_spare() -> None:
-    busy = [child(1, state="running")]
+def test_pool_forks_the_target_plus_queued_runs_that_have_a_slot() -> None:
+    busy = [child(1, state="running", run=run())]
     waiting = [child(2, state="idle")]
-    assert pool.to_fork([], prefork=1, queued=0, max_concurrent=2, spare=False,
-                        one_at_a_time=False) == 1
+    assert pool.to_fork([], wanted_waiting=1, queued=0, free_slots=2, one_at_a_time=False) == 1
     # One slot left: only one of the three queued runs gets a child; one child waits already.
-    assert pool.to_fork(busy + waiting, prefork=1, queued=3, max_concurrent=2, spare=True,
+    assert pool.to_fork(busy + waiting, wanted_waiting=2, queued=3, free_slots=1,
                         one_at_a_time=False) == 2
-    assert pool.to_fork([], prefork=2, queued=3, max_concurrent=4, spare=True,
-                        one_at_a_time=True) == 1
+    assert pool.to_fork([], wanted_waiting=2, queued=3, free_slots=4, one_at_a_time=True) == 1
     killed = [child(3, state="idle", kill_reason="shutdown")]  # on its way out: not waiting
-    assert pool.to_fork(killed, prefork=1, queued=0, max_concurrent=2, spare=False,
+    assert pool.to_fork(killed, wanted_waiting=1, queued=0, free_slots=2,
                         one_at_a_time=False) == 1
 
 
-def test_spares_beyond_prefork_are_the_newest_and_wait_for_no_run() -> None:
+def test_a_burst_is_the_most_runs_that_came_within_a_preparation_time() -> None:
+    # Three runs within 0.1 s, then two a second later: three children were needed at once.
+    arrivals = [10.0, 10.02, 10.05, 11.0, 11.3]
+    assert pool.burst_size(arrivals, now=12.0, prep_s=0.04) == 3
+    # A slow preparation (a GPU child: ~0.9 s) joins runs further apart into one burst.
+    assert pool.burst_size(arrivals, now=12.0, prep_s=0.9) == 5
+    # Runs that came one by one, slower than a child is prepared, need no more than one.
+    assert pool.burst_size([1.0, 2.0, 3.0, 4.0], now=5.0, prep_s=0.05) == 1
+    # Only the recent window counts.
+    assert pool.burst_size(arrivals, now=10.0 + pool.DEMAND_WINDOW_S + 0.5, prep_s=0.2) == 2
+    assert pool.burst_size([], now=1.0, prep_s=0.05) == 0
+
+
+def test_the_ready_target_follows_the_burst_within_slots_and_the_memory_cap() -> None:
+    assert pool.ready_target(1, burst=0, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 1
+    assert pool.ready_target(1, burst=5, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 5
+    assert pool.ready_target(1, burst=30, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 8
+    # GPU children hold a CUDA context each: the memory cap allows fewer.
+    assert pool.ready_target(1, burst=30, runs_at_once=8, child_mb=600, memory_cap_mb=2048) == 3
+    # prefork holds whatever the cap says; a kind without a base may wait for none.
+    assert pool.ready_target(2, burst=0, runs_at_once=8, child_mb=4096, memory_cap_mb=1024) == 2
+    assert pool.ready_target(0, burst=0, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 0
+
+
+def test_demand_is_kept_per_kind_and_forgotten_after_the_window() -> None:
+    demand = pool.Demand()
+    for at in (1.0, 1.01, 1.02):
+        demand.record("accelerator", at)
+    demand.record("cpu", 2.0)
+    assert demand.burst("accelerator", 3.0, prep_s=0.05) == 3
+    assert demand.burst("cpu", 3.0, prep_s=0.05) == 1
+    assert demand.changes_at() == 1.0 + pool.DEMAND_WINDOW_S
+    later = 2.5 + pool.DEMAND_WINDOW_S
+    assert demand.burst("accelerator", later, prep_s=0.05) == 0
+    assert demand.kinds(later) == []
+    assert demand.changes_at() is None
+
+
+def test_spares_beyond_the_target_are_the_newest_and_wait_for_no_run() -> None:
     idle = [child(token, state="idle") for token in (3, 1, 2)]
-    assert [c.token for c in pool.spares(idle, prefork=1)] == [2, 3]
-    assert pool.spares([*idle, child(4, state="running")], prefork=1) == []
+    assert [c.token for c in pool.spares(idle, keep=1)] == [2, 3]
+    assert pool.spares([*idle, child(4, state="running")], keep=1) == []
 
 
-def test_the_next_queued_run_gets_a_ready_child_first() -> None:
+def test_the_next_queued_run_gets_a_ready_child_of_its_kind_on_the_least_busy_gpu() -> None:
     preparing, ready = child(1, state="idle"), child(2, state="idle", ready_at=5.0)
     assert pool.next_for_queue([preparing, ready]) is ready
     older = child(0, state="idle")
     assert pool.next_for_queue([preparing, older]) is older
     assert pool.next_for_queue([child(3, state="idle", trusted=True)]) is None
+    cpu = child(4, state="idle", kind="cpu", ready_at=1.0)
+    assert pool.next_for_queue([preparing, cpu], "cpu") is cpu
+    assert pool.next_for_queue([cpu]) is None  # an accelerator run never takes a CPU child
+    # Two GPUs: GPU 0 runs a run, so the next run goes to the child on GPU 1, ready or not.
+    on_0 = child(5, state="idle", gpu=0, ready_at=1.0)
+    on_1 = child(6, state="idle", gpu=1)
+    running = child(7, state="running", gpu=0, run=run())
+    assert pool.next_for_queue([on_0, on_1, running]) is on_1
+
+
+def test_new_one_gpu_children_go_to_the_gpu_holding_the_fewest() -> None:
+    assert pool.pick_gpu([], gpus=4) == 0
+    held = [child(1, state="running", gpu=0), child(2, state="idle", gpu=1),
+            child(3, state="idle", gpu=0), child(4, state="exited", gpu=2)]
+    assert pool.pick_gpu(held, gpus=3) == 2  # GPU 2's only child has exited
+    assert pool.pick_gpu([*held, child(5, state="idle", gpu=2)], gpus=3) == 1
+
+
+def test_preparation_phases_come_from_the_childs_marks() -> None:
+    c = child(forked_at=100.0, ready_at=100.2, marks={
+        "forked": 100.01, "go": 100.02, "sandboxed": 100.05, "backend": 100.15,
+        "warm": 100.19})
+    assert pool.prep_phases(c) == {"fork": 10.0, "cgroup_wait": 10.0, "sandbox": 30.0,
+                                   "backend": 100.0, "warm_op": 40.0, "ready_line": 10.0}
+    # Marks out of order or from another clock are left out, not shown as negative times.
+    assert pool.prep_phases(child(forked_at=100.0, ready_at=100.2,
+                                  marks={"forked": 5.0, "go": "x"})) == {}
 
 
 def test_setup_failures_count_only_unexpected_exits_before_a_run() -> None:

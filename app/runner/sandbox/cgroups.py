@@ -145,7 +145,7 @@ class RunCgroup:
             with contextlib.suppress(OSError):  # one process dies at the limit -> kill them all
                 _write(run_dir / "memory.oom.group", "1")
             _write(run_dir / "pids.max", str(self.settings.max_pids))
-            _write(run_dir / "cpu.max", f"{_CPU_PERIOD_US} {_CPU_PERIOD_US}")
+            _write(run_dir / "cpu.max", f"{self._quota_us()} {_CPU_PERIOD_US}")
             return
         for ctl in ("memory", "pids", "cpu", "cpuacct", "freezer"):
             parent = _v1_parent(ctl, own)
@@ -169,9 +169,13 @@ class RunCgroup:
         elif ctl == "pids":
             _write(run_dir / "pids.max", str(self.settings.max_pids))
         elif ctl == "cpu":
-            # One core per run: a busy loop cannot starve the server or the other runs.
+            # The run's share of cores: a busy loop cannot starve the server or the other runs.
             _write(run_dir / "cpu.cfs_period_us", str(_CPU_PERIOD_US))
-            _write(run_dir / "cpu.cfs_quota_us", str(_CPU_PERIOD_US))
+            _write(run_dir / "cpu.cfs_quota_us", str(self._quota_us()))
+
+    def _quota_us(self) -> int:
+        """CPU time per period: `cores_per_run` cores (app/runner/policy.py), at least one."""
+        return _CPU_PERIOD_US * max(1, self.settings.cores_per_run)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -236,6 +240,14 @@ class RunCgroup:
             return None
         name = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
         text = _read(run_dir / name)
+        return int(text) / (1 << 20) if text and text.strip().isdigit() else None
+
+    def memory_mb(self) -> float | None:
+        """What the run's processes hold now (what a waiting child adds to the host's memory)."""
+        run_dir = self.dirs.get("memory")
+        if run_dir is None:
+            return None
+        text = _read(run_dir / ("memory.current" if self.v2 else "memory.usage_in_bytes"))
         return int(text) / (1 << 20) if text and text.strip().isdigit() else None
 
     def oom_killed(self) -> bool:

@@ -56,11 +56,13 @@ def plan(
     if cache_dir is not None:
         keep.append(cache_dir)
     kept = {p.resolve() for p in keep if _is(p, Path.exists)}
-    # Parents before children, so that a later bind never covers an earlier one.
-    result.kept_read_only = sorted(
-        (p for p in kept if _under_any(p, result.hidden)), key=lambda p: (len(p.parts), str(p))
-    )
     result.private_tmp = [Path(p) for p in PRIVATE_TMP if _is(Path(p), Path.is_dir)]
+    # Parents before children, so that a later bind never covers an earlier one. A fresh /tmp
+    # hides what is under it too (a compilation cache under /tmp, outside the state dir).
+    covered = result.hidden + [p.resolve() for p in result.private_tmp]
+    result.kept_read_only = sorted(
+        (p for p in kept if _under_any(p, covered)), key=lambda p: (len(p.parts), str(p))
+    )
     return result
 
 

@@ -2,7 +2,8 @@
 
 RLIMIT_DATA (not RLIMIT_AS: XLA reserves ~1.4 GiB of address space for a tiny jit) makes list,
 NumPy and jnp bombs raise MemoryError; RLIMIT_CPU is per process and cumulative, so what the
-process already used is added; CORE=0 keeps crash dumps off the disk.
+process already used is added, and it counts every thread, so it is PLAYGROUND_CPU_S per core of
+the run's CPU share; CORE=0 keeps crash dumps off the disk.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import resource
 
 from app.config import Settings
+from app.runner.policy import cpu_limit_s
 
 MIB = 1 << 20
 # Below this, `import jax` plus a small jit fails (measured: 216 MiB).
@@ -37,8 +39,9 @@ def apply(settings: Settings, *, limit_processes: int | None = None) -> None:
     """Apply every limit of one run to the calling process (inherited by its children)."""
     data_mb = max(settings.memory_mb, DATA_FLOOR_MB)
     _set(resource.RLIMIT_DATA, data_mb * MIB)
-    # SIGXCPU at the soft limit, SIGKILL one second later if it is caught.
-    cpu_soft = math.ceil(cpu_seconds_used() + settings.cpu_s)
+    # SIGXCPU at the soft limit, SIGKILL one second later if it is caught. The limit grows with
+    # the cores the run may use (app/runner/policy.py).
+    cpu_soft = math.ceil(cpu_seconds_used() + cpu_limit_s(settings))
     _set(resource.RLIMIT_CPU, cpu_soft, cpu_soft + 1)
     _set(resource.RLIMIT_FSIZE, settings.file_size_mb * MIB)
     _set(resource.RLIMIT_NOFILE, settings.open_files)

@@ -16,6 +16,7 @@ from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.editor import editor
 from app.ui.widgets.results import show_result
+from app.ui.widgets.target import target_picker
 from app.ui.widgets.transforms import expression, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
@@ -71,6 +72,7 @@ def playground_body(snippet: Any) -> None:
         timeout = state.widget(right.slider, "Time limit (s)", f"timeout::{snippet.id}",
                                float(min(limits.timeout_s, limits.max_timeout_s)),
                                min_value=1.0, max_value=float(limits.max_timeout_s), step=1.0)
+        target = target_picker(st, f"target::{snippet.id}")
         inspect = state.widget(st.toggle, "Inspect a function: jaxpr, HLO, cost, timings",
                                f"inspect::{snippet.id}", bool(snippet.entry))
         fn_col, args_col = st.columns([1, 2])
@@ -91,7 +93,8 @@ def playground_body(snippet: Any) -> None:
         note_col.badge("edited", icon=icons.EDITED, color="orange")
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {}), snippet.id)
     if clicked or event.submitted:
-        request = RunRequest(code=event.code, timeout_s=timeout, x64=x64)
+        request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
+                             target=target)  # type: ignore[arg-type]
         if inspect and steps is not None:
             request.inspect = InspectRequest(function=function, args=args, transforms=steps,
                                              views=list(VIEWS),  # type: ignore[arg-type]

@@ -60,6 +60,10 @@ def _show_runner(status: dict[str, Any]) -> None:
         st.info(note)
     if status.get("platform") == "tpu":
         st.info("TPU: one process may own the chip, so runs go one at a time.")
+    policy = status.get("policy")
+    if isinstance(policy, dict) and policy:
+        st.markdown("**Resource policy** (from this host's devices, memory and cores)")
+        _table(policy, "policy")
     layers = status.get("layers")
     if isinstance(layers, dict):
         st.markdown("**Sandbox layers active on this host**")
@@ -67,7 +71,7 @@ def _show_runner(status: dict[str, Any]) -> None:
     if status.get("last_setup_error"):
         st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
     rest = {k: v for k, v in status.items()
-            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error")}
+            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error", "policy")}
     if not settings().hosted:  # pids and set-up details are for the operator, not the public
         with st.expander("Everything the runner reports"):
             _table(rest, "field")

@@ -15,6 +15,7 @@ from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.editor import editor
 from app.ui.widgets.results import show_result
+from app.ui.widgets.target import target_picker
 from app.ui.widgets.transforms import expression, option_texts, preset_stack, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
@@ -69,10 +70,11 @@ def _area_id(snippet: Any) -> str:
 
 
 def _request(code: str, function: str, args: str, steps: list[TransformStep], snippet: Any,
-             compare_unjitted: bool) -> RunRequest:
+             compare_unjitted: bool, target: str = "auto") -> RunRequest:
     return RunRequest(
         code=code,
         x64=bool(getattr(snippet, "x64", False)),
+        target=target,  # type: ignore[arg-type]
         inspect=InspectRequest(function=function, args=args, transforms=steps,
                                views=list(VIEWS),  # type: ignore[arg-type]
                                timings=True, compare_unjitted=compare_unjitted,
@@ -123,11 +125,13 @@ def lab_body(snippet: Any) -> None:
             steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
-    run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
+    run_col, unjit_col, target_col, share_col = st.columns([1, 3, 3, 1],
+                                                           vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
                                     f"lab::unjitted::{snippet.id}", True)
+    target = target_picker(target_col, f"lab::target::{snippet.id}")
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
         "function": function, "args": args, "compare": compare,
         "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
@@ -136,8 +140,8 @@ def lab_body(snippet: Any) -> None:
     }), area)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
-        requests = [_request(event.code, function, args, steps, snippet, compare_unjitted)
-                    for steps in stacks]
+        requests = [_request(event.code, function, args, steps, snippet, compare_unjitted,
+                             target) for steps in stacks]
         submit(area, requests, ([expression(function, s) for s in stacks], event.code))
     done = collect(area)
     if done:

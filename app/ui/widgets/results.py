@@ -73,6 +73,9 @@ def _footer(result: RunResult) -> str:
         parts.append(f"peak {peak:.0f} MiB" if peak >= 1 else "peak <1 MiB")
     if result.platform:
         parts.append(result.platform.upper())
+    loaded = result.compile_cache.get("session_hits", 0)
+    if loaded:
+        parts.append(f"{loaded} compiled program(s) from this session's cache")
     active = [name for name, on in result.sandbox.items() if on]
     if active:
         parts.append("sandbox: " + ", ".join(active))
@@ -82,6 +85,8 @@ def _footer(result: RunResult) -> str:
 def show_output_tab(result: RunResult, code: str | None) -> None:
     if not (result.status == "error" and result.error):  # the error box below says it all
         show_status(result)
+    for note in result.notes:  # e.g. where it ran, when not where it was asked to
+        st.info(note, icon=icons.DEVICE)
     if result.truncated:
         st.warning("The output was cut at the limit; the end is missing.", icon=icons.CUT)
     show_output(result.output, result.stdout, result.stderr)
