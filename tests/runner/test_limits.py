@@ -367,6 +367,44 @@ def test_cpu_time_limit_ends_a_busy_loop_as_timeout(state: Path) -> None:
     assert result.stdout == "spinning\n"
 
 
+def test_the_cpu_time_limit_is_per_core_of_the_runs_share(state: Path) -> None:
+    """One run at a time on this host's 2 cores: each run gets both (cgroup quota), and the
+    CPU-time limit is cpu_s per core. An ordinary multi-threaded run (the timing bench's jitted
+    workload) may use more CPU seconds than cpu_s, which the limit once killed; a busy loop is
+    still stopped on CPU time."""
+    config = Settings(cpu_s=1.5, timeout_s=60.0, max_timeout_s=60.0, max_concurrent=1,
+                      state_dir=str(state / "cpu-share"),
+                      compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
+    runner = Runner(config)
+    # XLA's matmul threads until the run has used 1.3 x cpu_s of CPU time (all its threads).
+    workload = (
+        "import resource, jax, jax.numpy as jnp\n"
+        "f = jax.jit(lambda x, w: jnp.tanh(x @ w) @ w.T)\n"
+        "x = jnp.ones((512, 512)); w = jnp.ones((512, 512)) / 512\n"
+        "def used():\n"
+        "    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    return r.ru_utime + r.ru_stime\n"
+        "while used() < 1.3 * 1.5:\n"
+        "    f(x, w).block_until_ready()\n"
+        "print('cpu', round(used(), 2))\n"
+    )
+    try:
+        runner.start()
+        cores = len(os.sched_getaffinity(0))
+        limits = runner.status()["limits"]
+        assert limits["cores_per_run"] == cores and limits["cpu_limit_s"] == 1.5 * cores
+        ordinary = runner.run(RunRequest(code=workload))
+        spin = runner.run(RunRequest(code="while True:\n    pass\n"))
+    finally:
+        runner.close()
+    if cores < 2:
+        pytest.skip("one core: the share is one core, the limit cpu_s")
+    assert ordinary.status == "ok", ordinary
+    assert float(ordinary.stdout.split()[-1]) > 1.5  # more than cpu_s: once a timeout
+    assert spin.status == "timeout", spin
+    assert f"more than {1.5 * cores:g} s of CPU time" in spin.message
+
+
 def test_background_warm_up_compiles_the_shipped_snippets_into_the_cache(state: Path) -> None:
     runner = Runner(Settings(state_dir=str(state / "snippets")), warm_snippets=True)
     cache = runner_platform.compile_cache_dir(runner.settings)
