@@ -88,6 +88,7 @@ class Supervisor:
         self.prep_phases: deque[dict[str, float]] = deque(maxlen=50)
         self.child_memory: deque[float] = deque(maxlen=20)
         self.demand = pool.Demand()
+        self.waited_for_preparation = 0  # runs handed a child still preparing
         self.next_cache_check = 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
@@ -143,6 +144,7 @@ class Supervisor:
             **pool.status(self.children.values(), self.prep_times, self.prep_phases),
             "queued": len(self.queue),
             "runs_total": self.runs_total,
+            "runs_waited_for_preparation": self.waited_for_preparation,
             "status_counts": dict(self.status_counts),
             "platform": self.info.platform,
             "device_count": self.info.device_count,
@@ -354,6 +356,8 @@ class Supervisor:
             self.start_background_warmup()
 
     def start_run(self, c: Child, run: PendingRun) -> None:
+        if c.ready_at is None and not c.trusted:
+            self.waited_for_preparation += 1  # the pool was too small for this burst
         c.run = run
         c.state = "running"
         c.started_at = time.monotonic()

@@ -150,21 +150,30 @@ def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path,
         runner.close()
 
 
-def test_a_burst_gets_a_spare_child_then_the_pool_shrinks_to_prefork(state: Path) -> None:
+def test_a_burst_grows_the_pool_so_the_next_waits_for_no_preparation_then_it_shrinks(
+        state: Path) -> None:
     config = Settings(max_concurrent=2, prefork=1, state_dir=str(state / "burst"),
                       compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))
     runner = Runner(config)
     try:
         runner.start()
         assert _wait_for(lambda: runner.status()["ready"] == 1)
-        # Two at once: the second one has to wait for a freshly forked child, so the pool
-        # keeps one spare child ready beyond `prefork` while the burst lasts.
+        # Two at once with one child ready: the second waits for a child still preparing,
+        # and the pool sizes itself from that burst: two children wait afterwards.
         threads = [_background(runner, "print('burst')") for _ in range(2)]
         for thread, _box in threads:
             thread.join()
         assert [box["result"].status for _t, box in threads] == ["ok", "ok"]
+        waited = runner.status()["runs_waited_for_preparation"]
+        assert waited >= 1
         assert _wait_for(lambda: runner.status()["ready"] == 2, 20)
-        # A long run outlasting the spare's time: the supervisor must sleep on its selector
+        # The same burst again finds a ready child for each run.
+        again = [_background(runner, "print('again')") for _ in range(2)]
+        for thread, _box in again:
+            thread.join()
+        assert [box["result"].status for _t, box in again] == ["ok", "ok"]
+        assert runner.status()["runs_waited_for_preparation"] == waited
+        # A long run outlasting the burst's window: the supervisor must sleep on its selector
         # meanwhile (a timer for the spare that cannot fire yet would spin it at 100%).
         updates: list = []
         thread, box = _background(runner, SLEEP.format(s=9), updates)
@@ -177,7 +186,8 @@ def test_a_burst_gets_a_spare_child_then_the_pool_shrinks_to_prefork(state: Path
         assert used < 0.25, f"the supervisor used {used:.2f} s of CPU in 2 s while waiting"
         thread.join()
         assert box["result"].status == "ok"
-        assert _wait_for(lambda: runner.status()["idle"] == 1, 30)  # back to prefork
+        # Once the burst is out of the window, the pool is back to `prefork`.
+        assert _wait_for(lambda: runner.status()["idle"] == 1, 40)
     finally:
         runner.close()
 
