@@ -36,7 +36,7 @@ class Settings:
     queue_size: int = 16  # runs waiting for a slot; beyond: "busy"
     queue_wait_s: float = 30.0  # a queued run gives up with "busy" after this
     prefork: int = 1  # children always forked and waiting; more while runs come in bursts
-    pool_memory_mb: int = 1024  # what the waiting children add to memory, together, at most
+    pool_memory_mb: int = 0  # what the waiting children add to memory at most; 0 = RAM / 8
     cores_per_run: int = 0  # a run's CPU share in cores (cgroup quota); 0 = cores / runs at once
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served

@@ -76,14 +76,17 @@ def throughput(runner: Runner, clients: int, seconds: float) -> tuple[float, int
     return counts["ok"] / elapsed, counts["ok"], counts["other"]
 
 
-def wait_idle(runner: Runner, timeout: float = 30.0) -> dict[str, Any]:
+def wait_idle(runner: Runner, timeout: float = 30.0, shrunk: bool = False) -> dict[str, Any]:
+    """Wait until nothing runs and every waiting child is ready; shrunk: also until the pool is
+    back to `prefork` (a burst's extra children go DEMAND_WINDOW_S after it)."""
     deadline = time.monotonic() + timeout
     info = runner.status()
     while time.monotonic() < deadline:
         info = runner.status()
-        # Exactly `prefork` waiting: the spare kept during bursts is dropped after a quiet spell.
+        idle = info.get("idle", -1)
         if (info.get("running") == 0 and info.get("starting") == 0
-                and info.get("ready", 0) == info.get("idle", -1) == runner.settings.prefork):
+                and info.get("ready", 0) == idle >= runner.settings.prefork
+                and (not shrunk or idle == runner.settings.prefork)):
             break
         time.sleep(0.1)
     time.sleep(0.5)  # let the preforked children finish starting their backend
@@ -114,7 +117,10 @@ def bench_command(args: argparse.Namespace) -> int:
         print(f"platform {info.get('platform')}, max_concurrent "
               f"{info['limits']['max_concurrent']}, prefork {info['limits']['prefork']}, "
               f"start-up {startup:.1f} s, warm-up {info.get('warm')}")
-        runner_latencies(runner, 3)  # first runs after start: page cache, pool fill
+        first = time.perf_counter()
+        runner_latencies(runner, 1)
+        print(f"first run after start-up: {(time.perf_counter() - first) * 1000:.0f} ms")
+        runner_latencies(runner, 2)  # first runs after start: page cache, pool fill
         wait_idle(runner)
         latencies = runner_latencies(runner, args.runs)
         baseline = baseline_latencies(args.baseline_runs)
@@ -128,15 +134,20 @@ def bench_command(args: argparse.Namespace) -> int:
         rate, ok, other = throughput(runner, args.clients, args.seconds)
         print(f"throughput with {args.clients} clients for {args.seconds:g} s: "
               f"{rate:.1f} runs/s ({ok} ok, {other} not ok)")
-        info = wait_idle(runner)
+        info = wait_idle(runner, timeout=60.0, shrunk=True)
         print(f"preforked child preparation (fork, sandbox, backend start) p50: "
-              f"{info.get('child_prepare_ms_p50')} ms")
+              f"{info.get('child_prepare_ms_p50')} ms; by phase: "
+              f"{info.get('child_prepare_phases_ms_p50')}")
         pid = info.get("supervisor_pid")
         if pid:
             memory = pool_memory(int(pid))
             print(f"idle pool ({memory['processes']:.0f} processes: supervisor, zygote, "
                   f"{info.get('idle')} preforked): RSS {memory['rss_mib']:.0f} MiB, "
                   f"PSS {memory['pss_mib']:.0f} MiB")
+        if args.gpu:
+            from app.runner.bench_gpu import gpu_part
+
+            gpu_part(runner, args)
     finally:
         runner.close()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -145,6 +145,7 @@ class Supervisor:
             "queued": len(self.queue),
             "runs_total": self.runs_total,
             "runs_waited_for_preparation": self.waited_for_preparation,
+            "child_ready_memory_mb_p50": pool.median(self.child_memory),
             "status_counts": dict(self.status_counts),
             "platform": self.info.platform,
             "device_count": self.info.device_count,
@@ -275,7 +276,7 @@ class Supervisor:
         prep = pool.median(self.prep_times) or 0.0
         child_mb = pool.median(self.child_memory) or DEFAULT_CHILD_MB.get(
             self.info.platform, DEFAULT_CHILD_MB_CPU)
-        budget = float(self.settings.pool_memory_mb)
+        budget = float(self.settings.pool_memory_mb or _host_memory_mb() / 8)
         kinds = [placement.ACCELERATOR, *sorted(
             ({c.kind for c in self.children.values()} | set(self.demand.kinds(now))
              | {run.kind for run in self.queue}) - {placement.ACCELERATOR})]
@@ -706,6 +707,13 @@ class Supervisor:
                 return
             if pid == 0:
                 time.sleep(0.01)
+
+def _host_memory_mb() -> float:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+    except (ValueError, OSError):
+        return 8192.0
+
 
 def _become_subreaper() -> None:
     with contextlib.suppress(Exception):
