@@ -47,7 +47,7 @@ class Settings:
     gpu_preload: bool = True  # the zygote loads the CUDA libraries once (no CUDA call there)
     # Per-session compilation cache: a writable layer over the shared read-only one
     session_cache_mb: int = 64  # each session's layer (a tmpfs of its own); 0 = no layers
-    session_cache_sessions: int = 16  # layers kept at once; the least recently used goes first
+    session_cache_sessions: int = 32  # layers kept at once; the least recently used goes first
     session_cache_idle_s: float = 1800.0  # a layer unused for this long is dropped
     # Behaviour
     hosted: bool = False  # public demo: hide app error details, rate limits on, notice shown

@@ -192,14 +192,14 @@ def _apply_kind(kind: dict[str, Any]) -> None:
         jax.config.update("jax_platforms", str(platforms))  # JAX read the variable at import
 
 
-def _start_backend(trusted: bool, marks: dict[str, float]) -> None:
+def _start_backend(trusted: bool, marks: dict[str, float], warm: bool) -> None:
     import jax
 
     if trusted:  # only the warm-up may write the persistent compilation cache
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.devices()
     marks["backend"] = time.monotonic()
-    if not trusted:
+    if warm and not trusted:
         _warm_op()
         marks["warm"] = time.monotonic()
 
@@ -258,7 +258,7 @@ def run_child(
             set_parent_death_signal()  # a uid change clears it: set it again
         marks["sandboxed"] = time.monotonic()
         if preinit:
-            _start_backend(trusted, marks)
+            _start_backend(trusted, marks, warm=True)
         # "Ready": the layers line, written before any user code, so the run cannot forge it.
         ready = {"layers": layers, "marks": marks}
         _write_all(RESULT_FD, json.dumps(ready).encode() + b"\n")
@@ -270,8 +270,8 @@ def run_child(
             os._exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
         request = protocol.from_json(protocol.RunRequest, payload.decode())
         session_layer = _place_layer(received[0] if received else None, scratch, settings)
-        if not preinit:
-            _start_backend(trusted, marks)
+        if not preinit:  # TPU: the run's own first op is the warm-up; nothing to move
+            _start_backend(trusted, marks, warm=False)
         if session_layer and not trusted:
             import jax
 
