@@ -49,6 +49,7 @@ class PendingRun:
     fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
     kind: str = ACCELERATOR  # the child kind it needs (app/runner/placement.py)
     note: str = ""  # why it runs there, when it is not where it asked to be
+    stream: bool = False  # send its output to the Runner while it runs (see pipes.take_live)
 
 
 @dataclass
@@ -91,6 +92,9 @@ class Child:
     layer: Any = None  # its session's compilation-cache layer while it runs
     marks: dict[str, float] = field(default_factory=dict)  # preparation steps (monotonic s)
     ready_memory_mb: float | None = None  # its own memory (cgroup) once ready
+    live: list[OutputChunk] = field(default_factory=list)  # output not yet streamed
+    live_bytes: int = 0
+    live_since: float | None = None  # when the oldest unstreamed output arrived
 
 
 def make_scratch(run_root: Path, token: int) -> Path:
@@ -296,6 +300,18 @@ def pick_gpu(children: Collection[Child], gpus: int) -> int:
         if c.gpu is not None and 0 <= c.gpu < gpus and c.state != "exited":
             held[c.gpu] += 1
     return min(range(gpus), key=lambda i: (held[i], i))
+
+
+def queued_run(queue: Iterable[PendingRun], run_id: int) -> PendingRun | None:
+    """The waiting run with this id, if it is still in the queue."""
+    return next((run for run in queue if run.id == run_id), None)
+
+
+def running_child(children: Collection[Child], run_id: int) -> Child | None:
+    """The child running the run with this id, while it may still be stopped: handed to a
+    child, not yet exited, not already being killed for another reason."""
+    return next((c for c in children if c.run is not None and c.run.id == run_id
+                 and c.state == "running" and c.kill_reason is None), None)
 
 
 @dataclass
