@@ -60,7 +60,9 @@ def gpu_part(runner: Runner, args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     info = wait_idle(runner)
     print(f"== accelerator figures (issue 10): platform {info.get('platform')}, "
-          f"{info.get('device_count')} x {info.get('device_kind')}")
+          f"{info.get('device_count')} x {info.get('device_kind')}, zygote threads "
+          f"{info.get('zygote_threads')} (1: fork-safe), session cache "
+          f"{(info.get('session_cache') or {}).get('state')}")
     for key, value in (info.get("policy") or {}).items():
         print(f"   policy: {key}: {value}")
     spaced, s_statuses = _latencies(runner, args.gpu_runs, args.spacing)
