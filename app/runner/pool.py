@@ -9,7 +9,7 @@ Sizing: `prefork` children always wait; while runs come in bursts, more do. The 
 runs that arrived within one preparation time of each other in the last DEMAND_WINDOW_S (each of
 them needed a child of its own: a replacement forked when one run starts is not ready before the
 next arrives). The waiting children's own memory is capped by PLAYGROUND_POOL_MEMORY_MB, and their
-count by the runs that may run at once. Children come in kinds (app/runner/placement.py): each
+count by most_waiting. Children come in kinds (app/runner/placement.py): each
 kind is sized from its own demand; only the default kind keeps `prefork` when idle.
 """
 
@@ -32,6 +32,7 @@ from app.runner.placement import ACCELERATOR
 
 DEMAND_WINDOW_S = 20.0  # arrivals this recent size the pool; a burst's children go after it
 MIN_BURST_GAP_S = 0.1  # runs closer than this (or than twice the preparation p50) need a child each
+WAITING_PER_SLOT_CPU = 4  # see most_waiting
 SETUP_FAILURES_BEFORE_GIVING_UP = 3
 SETUP_RETRY_S = 30.0  # then try forking again
 
@@ -207,11 +208,19 @@ def burst_size(arrivals: Iterable[float], now: float, prep_s: float,
     return best
 
 
-def ready_target(base: int, burst: int, runs_at_once: int, child_mb: float,
+def most_waiting(runs_at_once: int, platform: str) -> int:
+    """How many children may wait at most. Short runs back to back need about (arrival rate x
+    preparation time) children waiting, which can be more than the runs at once: on a CPU host up
+    to four per run slot. On an accelerator one per slot: a waiting GPU child holds a CUDA
+    context, and the runs' memory shares leave room for about one context per slot."""
+    return runs_at_once * (WAITING_PER_SLOT_CPU if platform == "cpu" else 1)
+
+
+def ready_target(base: int, burst: int, most: int, child_mb: float,
                  memory_cap_mb: float) -> int:
-    """How many children of a kind should wait: `base`, or the recent burst, at most one per run
-    that may run at once and at most what the memory cap allows (never below `base`)."""
-    upper = runs_at_once
+    """How many children of a kind should wait: `base`, or the recent burst, at most `most`
+    (most_waiting) and at most what the memory cap allows (never below `base`)."""
+    upper = most
     if child_mb > 0:
         upper = min(upper, int(memory_cap_mb // child_mb))
     return max(base, min(burst, upper))

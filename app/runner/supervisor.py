@@ -297,8 +297,10 @@ class Supervisor:
         targets: dict[str, int] = {}
         for kind in kinds:
             base = self.settings.prefork if kind == placement.ACCELERATOR else 0
-            target = pool.ready_target(base, self.demand.burst(kind, now, prep),
-                                       self.max_concurrent, child_mb, budget)
+            most = pool.most_waiting(self.max_concurrent,
+                                     "cpu" if kind == placement.CPU else self.info.platform)
+            target = pool.ready_target(base, self.demand.burst(kind, now, prep), most,
+                                       child_mb, budget)
             budget = max(0.0, budget - target * child_mb)
             targets[kind] = target
         return targets

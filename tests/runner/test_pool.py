@@ -93,15 +93,26 @@ def test_a_burst_is_the_most_runs_that_came_within_a_preparation_time() -> None:
     assert pool.burst_size([], now=1.0, prep_s=0.05) == 0
 
 
-def test_the_ready_target_follows_the_burst_within_slots_and_the_memory_cap() -> None:
-    assert pool.ready_target(1, burst=0, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 1
-    assert pool.ready_target(1, burst=5, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 5
-    assert pool.ready_target(1, burst=30, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 8
+def test_the_ready_target_follows_the_burst_within_its_bound_and_the_memory_cap() -> None:
+    assert pool.ready_target(1, burst=0, most=8, child_mb=100, memory_cap_mb=1024) == 1
+    assert pool.ready_target(1, burst=5, most=8, child_mb=100, memory_cap_mb=1024) == 5
+    assert pool.ready_target(1, burst=30, most=8, child_mb=100, memory_cap_mb=1024) == 8
     # GPU children hold a CUDA context each: the memory cap allows fewer.
-    assert pool.ready_target(1, burst=30, runs_at_once=8, child_mb=600, memory_cap_mb=2048) == 3
+    assert pool.ready_target(1, burst=30, most=8, child_mb=600, memory_cap_mb=2048) == 3
     # prefork holds whatever the cap says; a kind without a base may wait for none.
-    assert pool.ready_target(2, burst=0, runs_at_once=8, child_mb=4096, memory_cap_mb=1024) == 2
-    assert pool.ready_target(0, burst=0, runs_at_once=8, child_mb=100, memory_cap_mb=1024) == 0
+    assert pool.ready_target(2, burst=0, most=8, child_mb=4096, memory_cap_mb=1024) == 2
+    assert pool.ready_target(0, burst=0, most=8, child_mb=100, memory_cap_mb=1024) == 0
+
+
+def test_short_runs_may_keep_more_children_waiting_than_slots_on_a_cpu_host_only() -> None:
+    # Back to back, 60 ms runs and 250 ms preparations need ~4 children waiting on 1 slot; a GPU
+    # child holds a CUDA context, so a GPU host keeps at most one waiting per slot.
+    assert pool.most_waiting(2, "cpu") == 2 * pool.WAITING_PER_SLOT_CPU
+    assert pool.most_waiting(8, "gpu") == 8
+    arrivals = [i * 0.06 for i in range(20)]
+    burst = pool.burst_size(arrivals, now=1.2, prep_s=0.25)
+    assert burst >= 8
+    assert pool.ready_target(1, burst, pool.most_waiting(2, "cpu"), 28, 3072) == 8
 
 
 def test_demand_is_kept_per_kind_and_forgotten_after_the_window() -> None:
