@@ -38,6 +38,7 @@ class Settings:
     prefork: int = 1  # children always forked and waiting; more while runs come in bursts
     pool_memory_mb: int = 0  # what the waiting children add to memory at most; 0 = RAM / 8
     cores_per_run: int = 0  # a run's CPU share in cores (cgroup quota); 0 = cores / runs at once
+    warm_child: bool = True  # a waiting child runs one tiny computation: a run's first op is fast
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
     # Accelerators

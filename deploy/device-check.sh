@@ -3,7 +3,7 @@
 # (no streamlit needed: the runner and worker never import it). Writes every log to $OUT.
 # Usage there: bash deploy/device-check.sh   (wheels for missing packages in .whl/, optional;
 # FULL=1 also runs the whole runner/worker/sandbox suite at the end, ~2.5 min more).
-# Steps, most important first, each with its own time limit (about 11 min at most in all):
+# Steps, most important first, each with its own time limit (about 12.5 min at most in all):
 #   env.txt          jax, devices, GPUs, cores, memory
 #   run.json         one matmul through the sandbox (platform, target, layers, policy notes)
 #   gpu-tests.txt    tests/runner/test_gpu_runs.py (policy from the GPU, session cache rerun,
@@ -14,6 +14,8 @@
 #   bench-no-preload.txt   the same pool with PLAYGROUND_GPU_PRELOAD=0: preparation p50 and
 #                    phases without the zygote's CUDA library preload, for comparison
 #   timing.txt       bench/timing_accuracy.py --sandbox (failed on CPU time before issue 10)
+#   warm-child.txt   bench/warm_child.py: runs with and without the waiting child's first tiny
+#                    computation, side by side
 set -uo pipefail
 OUT=${OUT:-/tmp/device-check}; mkdir -p "$OUT"
 if ls .whl/*.whl >/dev/null 2>&1; then
@@ -46,6 +48,9 @@ PLAYGROUND_GPU_PRELOAD=0 timeout 120 python3 -m app bench --runs 5 --baseline-ru
 step 'timing accuracy through the sandbox'
 timeout 150 python3 bench/timing_accuracy.py --sandbox --rounds 3 --size 8192 2>&1 \
   | tee "$OUT/timing.txt" | tail -8
+
+step 'the first computation of a waiting child, with and without'
+timeout 90 python3 bench/warm_child.py --pairs 8 2>&1 | tee "$OUT/warm-child.txt" | tail -3
 
 if [ "${FULL:-0}" = 1 ]; then
   step 'pytest runner/worker/sandbox'

@@ -258,7 +258,7 @@ def run_child(
             set_parent_death_signal()  # a uid change clears it: set it again
         marks["sandboxed"] = time.monotonic()
         if preinit:
-            _start_backend(trusted, marks, warm=True)
+            _start_backend(trusted, marks, warm=settings.warm_child)
         # "Ready": the layers line, written before any user code, so the run cannot forge it.
         ready = {"layers": layers, "marks": marks}
         _write_all(RESULT_FD, json.dumps(ready).encode() + b"\n")
