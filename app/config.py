@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from functools import cache
+from urllib.parse import urlsplit, urlunsplit
 
 
 def _cores() -> int:
@@ -47,6 +48,9 @@ class Settings:
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)
+    # Past one machine (README "Worker hosts")
+    runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
+    host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
 
     @property
     def effective_rate_per_minute(self) -> int:
@@ -56,6 +60,7 @@ class Settings:
 
 
 _PREFIX = "PLAYGROUND_"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _parse(kind: type, name: str, raw: str) -> object:
@@ -82,12 +87,38 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    if settings.runner_url and urlsplit(settings.runner_url).scheme not in REDIS_SCHEMES:
+        raise ValueError(f"{_PREFIX}RUNNER_URL must be redis://HOST:PORT/DB (or rediss://, "
+                         "unix://), or empty for this host's own runner")
+    if settings.host_ttl_s < 1:
+        raise ValueError(f"{_PREFIX}HOST_TTL_S >= 1 (heartbeats go every quarter of it)")
     return settings
 
 
 @cache
 def settings() -> Settings:
     return load()
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password (for the System page and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{parts.username or ''}:***@{host}", parts.path,
+                       parts.query, ""))
+
+
+def shown_value(config: Settings, name: str) -> object:
+    """A setting's value as the System page may show it: the runner's URL without its password
+    (and not at all in hosted mode: the deployment's layout is not the public's business)."""
+    value = getattr(config, name)
+    if name == "runner_url" and value:
+        return "set" if config.hosted else redact_url(value)
+    return value
 
 
 def describe() -> list[tuple[str, str, str]]:

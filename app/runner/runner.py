@@ -268,15 +268,22 @@ class Runner:
         return info
 
 
-_runner: Runner | None = None
+_runner: Any = None  # a RunnerInterface: Runner, or RemoteRunner
 _runner_lock = threading.Lock()
 
 
-def get_runner() -> Runner:
-    """The process-wide Runner, started on first use and closed at interpreter exit."""
+def get_runner() -> Any:
+    """The process-wide runner, started on first use and closed at interpreter exit: this
+    host's own Runner, or the RemoteRunner when PLAYGROUND_RUNNER_URL names a Redis."""
     global _runner
     with _runner_lock:
         if _runner is None or _runner._closed:
-            _runner = Runner(warm_snippets=True)
+            config = load_settings()
+            if config.runner_url:
+                from app.runner.remote.client import RemoteRunner  # redis only where it is used
+
+                _runner = RemoteRunner(config)
+            else:
+                _runner = Runner(warm_snippets=True)
             atexit.register(_runner.close)
         return _runner
