@@ -35,6 +35,7 @@ from app.config import settings as load_settings
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
 from app.runner.admission import rejection
 from app.runner.interface import OnUpdate
+from app.runner.outcome import UNQUEUED_MESSAGE
 from app.runner.remote import keys, status
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.queue import RedisQueue
@@ -50,7 +51,6 @@ RATE_WINDOW_S = 60.0
 HOST_LOST = ("The worker host running this run stopped answering (no heartbeat), so the run "
              "was ended; it may have been cut short. Run it again.")
 NO_ANSWER = "The worker host did not answer in time, so the run was ended. Run it again."
-STOPPED_BEFORE_START = "Stopped before it started."
 
 
 @dataclass
@@ -107,7 +107,8 @@ class RemoteRunner:
             if self._closed:
                 return RunResult(status="crashed", message="The runner shut down.")
             if run_id in self._waiters:
-                return RunResult(status="rejected", message="This run is already on its way.")
+                return RunResult(status="rejected",
+                                 message="A run with this id is already on its way.")
             self._waiters[run_id] = waiter
         try:
             try:
@@ -122,7 +123,8 @@ class RemoteRunner:
                     f"The server is busy: {submitted.running} runs are executing and "
                     f"{submitted.waiting} are waiting. Try again in a moment."))
             if submitted.kind == "exists":
-                return RunResult(status="rejected", message="This run is already on its way.")
+                return RunResult(status="rejected",
+                                 message="A run with this id is already on its way.")
             waiter.position = submitted.position
             waiter.member = submitted.member
             if on_update is not None:
@@ -137,7 +139,7 @@ class RemoteRunner:
         wherever it is; only the session that started it may, when session_id is given."""
         if not keys.valid_run_id(run_id):
             return False
-        stopped = RunResult(status="cancelled", message=STOPPED_BEFORE_START)
+        stopped = RunResult(status="cancelled", message=UNQUEUED_MESSAGE)
         try:
             return self.queue.cancel(run_id, self._private(session_id), stopped)
         except redis.RedisError:
@@ -186,7 +188,8 @@ class RemoteRunner:
                 f"The code is {size / 1024:.0f} KiB; the limit is "
                 f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."))
         if request.run_id is not None and not keys.valid_run_id(request.run_id):
-            return RunResult(status="rejected", message="The run id is not valid.")
+            return RunResult(status="rejected",
+                             message="The run's id is not valid (1-64 letters, digits, - or _).")
         per_minute = self.settings.effective_rate_per_minute
         if per_minute <= 0 or not request.session_id:
             return None
@@ -287,7 +290,7 @@ class RemoteRunner:
             self._abandon.popleft()
         requeued, crashed, self.live_hosts = self.queue.reap(
             RunResult(status="crashed", message=HOST_LOST),
-            RunResult(status="cancelled", message=STOPPED_BEFORE_START))
+            RunResult(status="cancelled", message=UNQUEUED_MESSAGE))
         self.counters["hosts_lost_runs"] += crashed
         self.counters["requeued"] += requeued
         with self._lock:

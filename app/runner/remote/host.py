@@ -37,6 +37,7 @@ from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner.admission import Admission
+from app.runner.outcome import UNQUEUED_MESSAGE
 from app.runner.remote import keys
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.outbox import Outbox
@@ -53,7 +54,6 @@ BACKOFF_MAX_S = 2.0
 DRAIN_MARGIN_S = 30.0  # on SIGTERM, the longest a run in flight is waited for, beyond its limit
 
 LOST = "The worker host lost track of this run, so it was ended. Run it again."
-STOPPED_BEFORE_START = "Stopped before it started."
 
 
 @dataclass
@@ -227,7 +227,7 @@ class WorkerHost:
                 request = protocol.from_json(RunRequest, request_json)
             except (ValueError, TypeError, KeyError):
                 request = None
-            stopped = RunResult(status="cancelled", message=STOPPED_BEFORE_START)
+            stopped = RunResult(status="cancelled", message=UNQUEUED_MESSAGE)
             if not self.queue.start(run_id, held.lease, stopped):
                 return  # no longer ours (this host was declared lost), or stopped meanwhile
             held.started = True

@@ -4,13 +4,12 @@ ids that go into keys (checked: a key is built only from ids we made or validate
 from __future__ import annotations
 
 import hashlib
-import re
+
+from app.runner.runner import RUN_ID  # the local Runner's rule for run ids: the same here
 
 PREFIX = "pg:"
 WAKE = PREFIX + "wake"  # one token per submitted run: idle hosts block on it
 QUEUE = PREFIX + "queue"
-
-RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def inbox(replica: str) -> str:
