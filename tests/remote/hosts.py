@@ -125,6 +125,15 @@ def replica(url: str, **changes: object) -> Iterator[RemoteRunner]:
 
 
 @dataclass
+class Cluster:
+    """A private Redis, worker hosts serving it, and one app replica's RemoteRunner."""
+
+    url: str
+    hosts: list[HostProcess]
+    runner: RemoteRunner
+
+
+@dataclass
 class InFlight:
     """What Redis holds for runs still on their way (should be nothing between tests)."""
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import pytest
 
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner.fairness import FairShare, fair_order
@@ -20,29 +17,9 @@ from app.runner.outcome import UNQUEUED_MESSAGE
 from app.runner.remote import keys
 from app.runner.remote.client import RemoteRunner
 from app.runner.remote.connection import connect
-from tests.remote.hosts import HostProcess, in_flight, replica, start_hosts, wait_gone
+from tests.remote.hosts import Cluster, in_flight, replica
 
 HOLD = "import time\ntime.sleep({s})\n"
-
-
-@dataclass
-class Cluster:
-    url: str
-    hosts: list[HostProcess]
-    runner: RemoteRunner
-
-
-@pytest.fixture(scope="module")
-def cluster(redis_server, tmp_path_factory) -> Iterator[Cluster]:  # type: ignore[no-untyped-def]
-    url = redis_server.url(0)
-    hosts = start_hosts(url, tmp_path_factory.mktemp("hosts"), count=2)
-    with replica(url) as runner:
-        yield Cluster(url, hosts, runner)
-    trees = [process for host in hosts for process in host.tree()]
-    for host in hosts:
-        host.stop()
-    assert [host.process.returncode for host in hosts] == [0, 0], [h.log() for h in hosts]
-    assert not wait_gone(trees), "a worker host left processes behind"
 
 
 class Background:

@@ -10,39 +10,15 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import pytest
 
 from app.runner.platform import state_dir
 from app.runner.remote import keys
-from app.runner.remote.client import RemoteRunner
 from app.runner.remote.connection import connect
 from app.runner.remote.queue import RedisQueue
-from tests.remote.hosts import TTL_S, HostProcess, replica, start_hosts, wait_gone
+from tests.remote.hosts import TTL_S, Cluster, HostProcess, wait_gone
 from tests.remote.test_cluster import HOLD, Background, assert_nothing_in_flight, request
 
 HEADROOM_S = 2.0
-
-
-@dataclass
-class Cluster:
-    url: str
-    hosts: list[HostProcess]
-    runner: RemoteRunner
-
-
-@pytest.fixture(scope="module")
-def cluster(redis_server, tmp_path_factory) -> Iterator[Cluster]:  # type: ignore[no-untyped-def]
-    url = redis_server.url(0)
-    hosts = start_hosts(url, tmp_path_factory.mktemp("hosts"), count=2)
-    with replica(url) as runner:
-        yield Cluster(url, hosts, runner)
-    trees = [process for host in hosts for process in host.tree()]
-    for host in hosts:
-        host.stop()
-    assert not wait_gone(trees), "a worker host left processes behind"
 
 
 def holder(cluster: Cluster, run: Background) -> HostProcess:

@@ -94,20 +94,14 @@ local function requeue(id, run)
   redis.call('HINCRBY', STATS, 'requeued', 1)
 end
 
-local function running_count()
-  local n = 0
+-- -> live hosts, runs they hold (claimed or running)
+local function tally()
+  local live, held = 0, 0
   for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
-    n = n + redis.call('SCARD', host_runs(host))
+    live = live + redis.call('EXISTS', host_key(host))
+    held = held + redis.call('SCARD', host_runs(host))
   end
-  return n
-end
-
-local function live_hosts()
-  local n = 0
-  for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
-    n = n + redis.call('EXISTS', host_key(host))
-  end
-  return n
+  return live, held
 end
 
 -- fairness.FairShare.started: the clock moves to the started run's tag; sessions with nothing
@@ -143,7 +137,8 @@ local function submit(_, args)
   local waiting = redis.call('ZCARD', QUEUE)
   if waiting >= queue_size then
     redis.call('HINCRBY', STATS, 'busy', 1)
-    return {'busy', waiting, running_count()}
+    local _, held = tally()
+    return {'busy', waiting, held}
   end
   local tag = tonumber(redis.call('GET', VIRTUAL) or '0')
   if fair and session ~= '' then -- fairness.FairShare.tag
@@ -337,7 +332,8 @@ end
 
 -- snapshot() -> {now_us, queued, live hosts, [host, status_json, pttl_ms, runs]...}
 local function snapshot(_, _)
-  local out = {int(now_us()), redis.call('ZCARD', QUEUE), live_hosts()}
+  local live = tally()
+  local out = {int(now_us()), redis.call('ZCARD', QUEUE), live}
   for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
     local status = redis.call('GET', host_key(host))
     if status then
