@@ -7,6 +7,8 @@ need=()
 # redis-server: the engine between app replicas and worker hosts (PLAYGROUND_RUNNER_URL); the
 # tests start their own private server from this binary.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# haproxy: deploy/haproxy.cfg (the compose deployment's sticky proxy) is checked with `haproxy -c`.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; install them with your package manager" >&2

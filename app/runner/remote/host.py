@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -38,6 +39,7 @@ from app.config import settings as load_settings
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner.admission import Admission
 from app.runner.outcome import UNQUEUED_MESSAGE
+from app.runner.platform import state_dir
 from app.runner.remote import keys
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.outbox import Outbox
@@ -53,6 +55,7 @@ RECONCILE_AFTER_S = 10.0  # a run Redis gives this host but the host does not kn
 BACKOFF_MAX_S = 2.0
 DRAIN_MARGIN_S = 30.0  # on SIGTERM, the longest a run in flight is waited for, beyond its limit
 
+HEARTBEAT_FILE = "worker-host.beat"  # touched at each heartbeat Redis took (container probes)
 LOST = "The worker host lost track of this run, so it was ended. Run it again."
 
 
@@ -278,6 +281,8 @@ class WorkerHost:
             leases = {run_id: held.lease for run_id, held in self._held.items()}
         lost = self.queue.heartbeat(self.host_id, self.status(), self.ttl_s, RECONCILE_AFTER_S,
                                     RunResult(status="crashed", message=LOST), leases)
+        with contextlib.suppress(OSError):
+            heartbeat_file(self.settings).touch()
         for run_id in lost:  # ended elsewhere (declared lost, abandoned): stop it here too
             log.warning("worker host: run %s is no longer this host's; stopping it", run_id)
             self._want_stop(run_id)
@@ -317,6 +322,20 @@ class WorkerHost:
             "stopping": self._stopping.is_set(),
             "started_at": self.started_at,
         }
+
+
+def heartbeat_file(config: Settings) -> Path:
+    return state_dir(config) / HEARTBEAT_FILE
+
+
+def alive(config: Settings, now: float | None = None) -> bool:
+    """For a container's health probe: this machine's worker host had a heartbeat taken by
+    Redis within three TTLs (false while Redis is away: the host cannot serve then either)."""
+    try:
+        age = (time.time() if now is None else now) - heartbeat_file(config).stat().st_mtime
+    except OSError:
+        return False
+    return age <= 3 * config.host_ttl_s
 
 
 def worker_host_command(args: argparse.Namespace) -> int:
