@@ -1,6 +1,6 @@
 """Worker hosts as the deployment starts them: `python -m app worker-host --redis URL --slots N`,
 each in its own process group (so a test can SIGKILL or SIGSTOP the group, as a machine dies or
-hangs), with its log kept for the failure message."""
+hangs), with its log kept for the failure message. bench/remote.py uses them too."""
 
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ READY_TIMEOUT_S = 180.0  # a cold host imports jax twice and runs its warm-up
 
 
 class HostProcess:
-    def __init__(self, url: str, log_dir: Path, slots: int = 1) -> None:
+    def __init__(self, url: str, log_dir: Path, slots: int = 1, ttl_s: float = TTL_S) -> None:
         self.url = url
         self.log_path = log_dir / f"host-{time.monotonic_ns()}.log"
-        env = dict(os.environ, PLAYGROUND_HOST_TTL_S=str(TTL_S))
+        env = dict(os.environ, PLAYGROUND_HOST_TTL_S=str(ttl_s))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app", "worker-host", "--redis", url,
@@ -85,8 +85,9 @@ class HostProcess:
                 self.process.wait(10)
 
 
-def start_hosts(url: str, log_dir: Path, count: int, slots: int = 1) -> list[HostProcess]:
-    hosts = [HostProcess(url, log_dir, slots) for _ in range(count)]
+def start_hosts(url: str, log_dir: Path, count: int, slots: int = 1,
+                ttl_s: float = TTL_S) -> list[HostProcess]:
+    hosts = [HostProcess(url, log_dir, slots, ttl_s) for _ in range(count)]
     for host in hosts:  # started together: their imports overlap
         host.wait_ready()
     return hosts
