@@ -166,6 +166,17 @@ def test_streamed_chunks_arrive_in_order_before_the_result(cluster: Cluster) -> 
     assert merged == [(c.stream, line) for c in result.output for line in c.text.splitlines()]
 
 
+def test_streaming_keeps_the_output_cap(cluster: Cluster) -> None:
+    flood = "import sys\nfor _ in range(600):\n    sys.stdout.write('x' * 4096 + '\\n')\n"
+    run = Background(cluster.runner, request(flood, "flooder"))
+    result = run.wait()
+    assert result.status == "output_limit", result.message
+    streamed = "".join(value.text for kind, value in run.updates if kind == "output")
+    assert streamed == result.stdout  # the same text as the local runner gives, mark included
+    printed, mark, _ = streamed.partition("\n[output truncated")
+    assert mark and 0 < len(printed.encode()) <= cluster.runner.settings.output_bytes
+
+
 def test_cancel_a_queued_and_a_running_run(cluster: Cluster) -> None:
     hold = Background(cluster.runner, request(HOLD.format(s=3), "other"))
     running = Background(cluster.runner, request(HOLD.format(s=25), "owner"))

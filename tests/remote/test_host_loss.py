@@ -96,6 +96,22 @@ def test_sigkill_of_a_host_s_process_group_ends_its_run_and_leaves_nothing(
     assert victim.host_id not in [row["host"] for row in cluster.runner.status()["hosts"]]
 
 
+def test_a_redis_that_lost_the_queue_unnoticed_ends_the_waiting_runs(cluster: Cluster) -> None:
+    """A restart the client rode over (it reconnects without an error), or a flush: the queue's
+    epoch changed, so the runs waiting here were lost and end at once, not after minutes."""
+    running = Background(cluster.runner, request(HOLD.format(s=2)))
+    assert running.running.wait(60)
+    queued = Background(cluster.runner, request("print('queued')"))
+    assert queued.queued.wait(30)
+    client = connect(cluster.url)
+    client.flushall()
+    client.close()
+    for result in (running.wait(10), queued.wait(10)):
+        assert result.status == "crashed" and "restarted and lost this run" in result.message
+    back = cluster.runner.run(request("print('back')"))  # the host registers again by itself
+    assert (back.status, back.stdout) == ("ok", "back\n"), back.message
+
+
 def test_redis_killed_and_started_again(cluster: Cluster, redis_server) -> None:  # type: ignore[no-untyped-def]
     running = Background(cluster.runner, request(HOLD.format(s=3)))
     assert running.running.wait(60)

@@ -51,6 +51,8 @@ RATE_WINDOW_S = 60.0
 HOST_LOST = ("The worker host running this run stopped answering (no heartbeat), so the run "
              "was ended; it may have been cut short. Run it again.")
 NO_ANSWER = "The worker host did not answer in time, so the run was ended. Run it again."
+RESTARTED = ("The run queue (Redis) restarted and lost this run, so it was ended. Runs work "
+             "again now: run it again.")
 
 
 @dataclass
@@ -60,6 +62,7 @@ class _Waiter:
     final_deadline: float
     events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
     member: str = ""  # its entry in the Redis queue, once submitted
+    epoch: str = ""  # the Redis lifetime it was submitted in
     position: int | None = None
     running: bool = False
     done: bool = False
@@ -125,7 +128,7 @@ class RemoteRunner:
             if submitted.kind == "exists":
                 return RunResult(status="rejected",
                                  message="A run with this id is already on its way.")
-            waiter.position = submitted.position
+            waiter.position, waiter.epoch = submitted.position, submitted.epoch
             waiter.member = submitted.member
             if on_update is not None:
                 on_update("queued", submitted.position)
@@ -288,13 +291,17 @@ class RemoteRunner:
             self.queue.abandon(self._abandon[0], RunResult(
                 status="crashed", message="The run was ended while the run queue was away."))
             self._abandon.popleft()
-        requeued, crashed, self.live_hosts = self.queue.reap(
+        requeued, crashed, self.live_hosts, epoch = self.queue.reap(
             RunResult(status="crashed", message=HOST_LOST),
             RunResult(status="cancelled", message=UNQUEUED_MESSAGE))
         self.counters["hosts_lost_runs"] += crashed
         self.counters["requeued"] += requeued
         with self._lock:
             waiters = [w for w in self._waiters.values() if w.member and not w.done]
+        for waiter in [w for w in waiters if w.epoch != epoch]:  # Redis restarted meanwhile
+            self.counters["lost_with_redis"] += 1
+            self._end_here(waiter, RESTARTED)
+        waiters = [w for w in waiters if not w.done]
         queued = [w for w in waiters if not w.running]
         for waiter, position in zip(queued, self.queue.positions([w.member for w in queued]),
                                     strict=True):

@@ -24,6 +24,7 @@ Keys (standalone Redis; a DB number keeps deployments apart):
   pg:inbox:<replica>     LIST  JSON events for the runs a replica waits for
   pg:rate:<session key>  ZSET  start times in the rate window
   pg:stats               HASH  counters
+  pg:epoch               set once per Redis lifetime: a new value means the queue was lost
 The Python side (app/runner/remote/keys.py) names the same keys.
 ]]
 
@@ -36,6 +37,7 @@ local NEXT = P .. 'fair:next'
 local WAKE = P .. 'wake'
 local HOSTS = P .. 'hosts'
 local STATS = P .. 'stats'
+local EPOCH = P .. 'epoch'
 local DONE_KEEP_MS = 60000 -- a finished run's marker: late results find "done"
 local INBOX_KEEP_MS = 600000 -- an inbox nobody reads (its replica died) goes after this
 
@@ -51,6 +53,18 @@ local function num(x) return string.format('%.17g', x) end
 local function now_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- Redis's lifetime, as the queue knows it: a replica that sees it change knows that the runs
+-- it waits for were lost with a restarted (or flushed) server, even if its client reconnected
+-- without an error.
+local function epoch()
+  local value = redis.call('GET', EPOCH)
+  if not value then
+    value = int(now_us())
+    redis.call('SET', EPOCH, value)
+  end
+  return value
 end
 
 local function load_run(id)
@@ -121,7 +135,7 @@ local function fair_started(tag, max_sessions)
 end
 
 -- submit(id, owner, session, client, request_json, queue_size, fair, ttl_ms)
--- -> {"queued", position, member} | {"busy", waiting, running} | {"exists"}
+-- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"exists"}
 local function submit(_, args)
   local id, owner, session, client, request = args[1], args[2], args[3], args[4], args[5]
   local queue_size, fair, ttl_ms = tonumber(args[6]), args[7] == '1', tonumber(args[8])
@@ -130,7 +144,7 @@ local function submit(_, args)
     -- The same replica again (its call was retried after a lost reply): already taken.
     if run.owner == owner and run.state ~= 'done' then
       local rank = redis.call('ZRANK', QUEUE, run.member)
-      return {'queued', rank and rank + 1 or 0, run.member}
+      return {'queued', rank and rank + 1 or 0, run.member, epoch()}
     end
     return {'exists'}
   end
@@ -155,7 +169,7 @@ local function submit(_, args)
   redis.call('RPUSH', WAKE, '1')
   redis.call('LTRIM', WAKE, -(waiting + 1), -1) -- no more tokens than queued runs
   redis.call('HINCRBY', STATS, 'submitted', 1)
-  return {'queued', redis.call('ZRANK', QUEUE, member) + 1, member}
+  return {'queued', redis.call('ZRANK', QUEUE, member) + 1, member, epoch()}
 end
 
 -- claim(host, lease, max_sessions) -> {id, request_json, queued_us} | nil
@@ -251,7 +265,7 @@ local function abandon(_, args)
   return 1
 end
 
--- reap(crashed_json, cancelled_json) -> {requeued, crashed, live hosts}
+-- reap(crashed_json, cancelled_json) -> {requeued, crashed, live hosts, epoch}
 -- A host whose heartbeat key expired is lost: what it claimed but never started is queued
 -- again; what it was running ends crashed.
 local function reap(_, args)
@@ -278,7 +292,7 @@ local function reap(_, args)
       redis.call('HINCRBY', STATS, 'hosts_lost', 1)
     end
   end
-  return {requeued, crashed, live}
+  return {requeued, crashed, live, epoch()}
 end
 
 -- heartbeat(host, status_json, ttl_ms, stale_us, lost_json, [id, lease]...) -> ids lost

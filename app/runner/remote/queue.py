@@ -28,6 +28,7 @@ class Submitted:
     kind: str  # "queued", "busy" or "exists"
     position: int = 0  # queued: 1 = next
     member: str = ""  # queued: its entry in the queue (for positions)
+    epoch: str = ""  # queued: the Redis lifetime it was queued in
     waiting: int = 0  # busy: runs queued
     running: int = 0  # busy: runs on hosts
 
@@ -101,7 +102,8 @@ class RedisQueue:
         reply = self._call("pg_submit", run_id, owner, session, client, request_json,
                            queue_size, "1" if fair else "0", int(ttl_s * 1000))
         if reply[0] == "queued":
-            return Submitted("queued", position=int(reply[1]), member=str(reply[2]))
+            return Submitted("queued", position=int(reply[1]), member=str(reply[2]),
+                             epoch=str(reply[3]))
         if reply[0] == "busy":
             return Submitted("busy", waiting=int(reply[1]), running=int(reply[2]))
         return Submitted("exists")
@@ -120,11 +122,11 @@ class RedisQueue:
     def abandon(self, run_id: str, result: RunResult) -> bool:
         return bool(self._call("pg_abandon", run_id, result_json(result)))
 
-    def reap(self, crashed: RunResult, cancelled: RunResult) -> tuple[int, int, int]:
-        """(runs queued again, runs ended crashed, live hosts)."""
-        requeued, crashed_count, live = self._call(
+    def reap(self, crashed: RunResult, cancelled: RunResult) -> tuple[int, int, int, str]:
+        """(runs queued again, runs ended crashed, live hosts, Redis's epoch)."""
+        requeued, crashed_count, live, epoch = self._call(
             "pg_reap", result_json(crashed), result_json(cancelled))
-        return int(requeued), int(crashed_count), int(live)
+        return int(requeued), int(crashed_count), int(live), str(epoch)
 
     def positions(self, members: list[str]) -> list[int | None]:
         """1-based places in the fair order; None for runs no longer queued."""
