@@ -243,8 +243,13 @@ class WorkerHost:
                     if kind == "output" and isinstance(value, OutputChunk):
                         self.outbox.output(run_id, held.lease, value.stream, value.text)
 
-                result = self.local.run(request, on_update=forward)
-                result.queue_s = round(queued_s + result.queue_s, 3)
+                try:
+                    result = self.local.run(request, on_update=forward)
+                    result.queue_s = round(queued_s + result.queue_s, 3)
+                except Exception:  # a started run still gets its one result
+                    log.exception("worker host: run %s", run_id)
+                    result = RunResult(status="crashed",
+                                       message="The worker host failed while running this run.")
             # The slot and the run's record go when Redis has the result (the outbox), so
             # the heartbeat never sees a run that is finished here but not yet there.
             self.outbox.finish(run_id, held.lease, result, done)
