@@ -44,7 +44,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed(runner, code: str) -> float:  # type: ignore[no-untyped-def]
+def timed(runner, code: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(request -> result, the same less the run's own duration: what the way there costs)."""
     from app.protocol import RunRequest
 
     start = time.perf_counter()
@@ -52,14 +53,14 @@ def timed(runner, code: str) -> float:  # type: ignore[no-untyped-def]
     elapsed = time.perf_counter() - start
     if result.status != "ok":
         raise RuntimeError(f"{result.status}: {result.message}")
-    return elapsed
+    return elapsed, elapsed - result.duration_s
 
 
-def latency(local, remote, runs: int) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+def latency(local, remote, runs: int) -> dict[str, list[tuple[float, float]]]:  # type: ignore[no-untyped-def]
     for runner in (local, remote):  # warm: pools ready, compilation cache read
         for _ in range(3):
             timed(runner, TRIVIAL)
-    times: dict[str, list[float]] = {"local": [], "remote": []}
+    times: dict[str, list[tuple[float, float]]] = {"local": [], "remote": []}
     block = 10
     for index in range(0, runs, block):
         order = [("local", local), ("remote", remote)]
@@ -153,11 +154,16 @@ def main() -> int:
             print(f"load average {os.getloadavg()[0]:.1f}; redis-server {url}; worker hosts: "
                   f"1 slot each, heartbeat TTL {config.host_ttl_s:g} s; local Runner: 1 slot")
             times = latency(local, remote, args.runs)
-            p50 = {name: statistics.median(values) * 1000 for name, values in times.items()}
-            for name, values in times.items():
+            p50, way = {}, {}
+            for name, pairs in times.items():
+                total = [t for t, _ in pairs]
+                p50[name] = statistics.median(total) * 1000
+                way[name] = statistics.median(w for _, w in pairs) * 1000
                 print(f"{name:>6}: p50 {p50[name]:.1f} ms, p95 "
-                      f"{percentile(values, 0.95) * 1000:.1f} ms ({len(values)} runs)")
-            print(f"remote - local, p50: {p50['remote'] - p50['local']:+.1f} ms")
+                      f"{percentile(total, 0.95) * 1000:.1f} ms; less the run's own duration: "
+                      f"p50 {way[name]:.1f} ms ({len(total)} runs)")
+            print(f"remote - local, p50: {p50['remote'] - p50['local']:+.1f} ms; less the runs' "
+                  f"own durations: {way['remote'] - way['local']:+.1f} ms")
             local.close()
             for count in range(1, args.max_hosts + 1):
                 if len(hosts) < count:
