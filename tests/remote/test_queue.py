@@ -39,8 +39,8 @@ def live(q: RedisQueue, host: str, ttl_s: float = 60.0, leases: dict[str, str] |
 
 def submit(q: RedisQueue, run_id: str, session: str = "", queue_size: int = 10_000,
            fair: bool = True, owner: str = INBOX):  # type: ignore[no-untyped-def]
-    return q.submit(run_id, owner, session, "", json.dumps({"code": run_id}), queue_size, fair,
-                    ttl_s=600)
+    return q.submit(run_id, owner, session, session, json.dumps({"code": run_id}), queue_size,
+                    fair, ttl_s=600)
 
 
 def inbox_events(q: RedisQueue, owner: str = INBOX) -> list[dict]:

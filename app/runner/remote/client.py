@@ -117,7 +117,7 @@ class RemoteRunner:
             try:
                 submitted = self.queue.submit(
                     run_id, self.inbox, self._private(request.session_id),
-                    self._private(request.client_id), protocol.to_json(request), s.queue_size,
+                    self._limit_key(request), protocol.to_json(request), s.queue_size,
                     s.fair_queue, ttl_s=s.queue_wait_s + s.max_timeout_s + 2 * ANSWER_MARGIN_S)
             except redis.RedisError as exc:
                 return RunResult(status="crashed", message=self._unreachable_message(exc))
@@ -197,7 +197,7 @@ class RemoteRunner:
         if per_minute <= 0 or not request.session_id:
             return None
         try:
-            wait = self.queue.rate(self._private(request.session_id), per_minute, RATE_WINDOW_S)
+            wait = self.queue.rate(self._limit_key(request), per_minute, RATE_WINDOW_S)
         except redis.RedisError as exc:
             return RunResult(status="crashed", message=self._unreachable_message(exc))
         return rejection(wait, per_minute, RATE_WINDOW_S) if wait > 0 else None
@@ -205,6 +205,11 @@ class RemoteRunner:
     @staticmethod
     def _private(value: str | None) -> str:
         return keys.private_key(value) if value else ""
+
+    def _limit_key(self, request: RunRequest) -> str:
+        """Whom a run counts against, for its fair turns and the rate limit: the session, as
+        the local runner keys them. (Per-client keys and limits of the hosted demo go here.)"""
+        return self._private(request.session_id)
 
     # -- waiting -------------------------------------------------------------------------------
 

@@ -15,14 +15,15 @@ Keys (standalone Redis; a DB number keeps deployments apart):
                                ZRANGE order is app/runner/fairness.py's fair_order
   pg:seq                 the arrival counter (ties between equal tags: arrival order)
   pg:fair:virtual        the tag of the run started (claimed) last
-  pg:fair:next           ZSET  session key -> the tag its next run gets at least
-  pg:run:<id>            HASH  state, owner (the replica's inbox), session, client, request,
-                               member, tag, lease, host, cancel, *_us times
+  pg:fair:next           ZSET  limit key -> the tag its next run gets at least
+  pg:run:<id>            HASH  state, owner (the replica's inbox), session (who may stop it),
+                               key (whom it counts against: fair turns), request, member, tag,
+                               lease, host, cancel, *_us times
   pg:wake                LIST  one token per submitted run: idle hosts block on it
   pg:hosts               SET   host ids; pg:host:<h> (status JSON, expires: the heartbeat),
                                pg:host:<h>:runs (SET of run ids), pg:host:<h>:ctl (LIST)
   pg:inbox:<replica>     LIST  JSON events for the runs a replica waits for
-  pg:rate:<session key>  ZSET  start times in the rate window
+  pg:rate:<limit key>    ZSET  start times in the rate window
   pg:stats               HASH  counters
   pg:epoch               set once per Redis lifetime: a new value means the queue was lost
 The Python side (app/runner/remote/keys.py) names the same keys.
@@ -134,10 +135,11 @@ local function fair_started(tag, max_sessions)
   end
 end
 
--- submit(id, owner, session, client, request_json, queue_size, fair, ttl_ms)
+-- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms)
+-- session: who may stop the run; key: whom it counts against (its fair turns), both hashed ids
 -- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"exists"}
 local function submit(_, args)
-  local id, owner, session, client, request = args[1], args[2], args[3], args[4], args[5]
+  local id, owner, session, key, request = args[1], args[2], args[3], args[4], args[5]
   local queue_size, fair, ttl_ms = tonumber(args[6]), args[7] == '1', tonumber(args[8])
   local run = load_run(id)
   if run then
@@ -155,14 +157,14 @@ local function submit(_, args)
     return {'busy', waiting, held}
   end
   local tag = tonumber(redis.call('GET', VIRTUAL) or '0')
-  if fair and session ~= '' then -- fairness.FairShare.tag
-    local due = tonumber(redis.call('ZSCORE', NEXT, session) or '0')
+  if fair and key ~= '' then -- fairness.FairShare.tag
+    local due = tonumber(redis.call('ZSCORE', NEXT, key) or '0')
     if due > tag then tag = due end
-    redis.call('ZADD', NEXT, num(tag + 1), session)
+    redis.call('ZADD', NEXT, num(tag + 1), key)
   end
   local member = string.format('%016d', redis.call('INCR', SEQ)) .. ':' .. id
   redis.call('HSET', run_key(id), 'state', 'queued', 'owner', owner, 'session', session,
-    'client', client, 'request', request, 'member', member, 'tag', num(tag),
+    'key', key, 'request', request, 'member', member, 'tag', num(tag),
     'enqueued_us', int(now_us()))
   redis.call('PEXPIRE', run_key(id), ttl_ms)
   redis.call('ZADD', QUEUE, num(tag), member)

@@ -97,9 +97,10 @@ class RedisQueue:
 
     # -- the replica's side --------------------------------------------------------------------
 
-    def submit(self, run_id: str, owner: str, session: str, client: str, request_json: str,
+    def submit(self, run_id: str, owner: str, session: str, key: str, request_json: str,
                queue_size: int, fair: bool, ttl_s: float) -> Submitted:
-        reply = self._call("pg_submit", run_id, owner, session, client, request_json,
+        """session: who may stop the run; key: whom it counts against (fair turns)."""
+        reply = self._call("pg_submit", run_id, owner, session, key, request_json,
                            queue_size, "1" if fair else "0", int(ttl_s * 1000))
         if reply[0] == "queued":
             return Submitted("queued", position=int(reply[1]), member=str(reply[2]),
