@@ -13,15 +13,16 @@ from app.runner.remote.client import RemoteRunner
 from app.runner.remote.connection import connect
 from app.runner.remote.queue import RedisQueue
 
-GPU_HOST = {"platform": "gpu", "device_kind": "NVIDIA H200", "device_count": 1, "slots": 2,
-            "queued": 0, "runs_total": 41, "ttl_s": 5.0, "pid": 1,
+GPU_HOST = {"platform": "gpu", "jax": "0.10.2", "device_kind": "NVIDIA H200", "device_count": 1,
+            "slots": 2, "queued": 0, "runs_total": 41, "ttl_s": 5.0, "pid": 1,
             "layers": {"net_ns": True, "seccomp": True}, "notes": [], "limits": {}}
 
 
 def _show(status: dict) -> None:  # type: ignore[type-arg]
-    from app.ui.pages.system import _show_runner
+    from app.ui.pages.system import _show_runner, show_hosts
 
     _show_runner(status)
+    show_hosts(status)
 
 
 def _status_with_hosts(url: str, hosts: dict[str, dict]) -> dict:  # type: ignore[type-arg]
@@ -43,10 +44,11 @@ def test_every_worker_host_has_a_row(redis_server) -> None:  # type: ignore[no-u
         "gpu-box-1": GPU_HOST, "gpu-box-2": {**GPU_HOST, "runs_total": 7}})
     at = AppTest.from_function(_show, args=(status,)).run()
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "heartbeat age (s)" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "last heartbeat (s ago)" in d.value.columns)
     assert sorted(table["host"]) == ["gpu-box-1", "gpu-box-2"]
     assert list(table["slots"]) == [2, 2] and sorted(table["runs"]) == [7, 41]
-    assert all(0 <= age < 5 for age in table["heartbeat age (s)"])
+    assert all(0 <= age < 5 for age in table["last heartbeat (s ago)"])
+    assert list(table["JAX"]) == ["0.10.2", "0.10.2"]
     assert "GPU" in " ".join(m.value for m in at.markdown)
     assert any(m.label == "idle" and m.value == "4" for m in at.metric)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.metadata
 import json
 import logging
 import os
@@ -315,6 +316,7 @@ class WorkerHost:
             "runs_total": self.runs_total,
             "late_results_ignored": self.outbox.late_results,
             "reports_dropped": self.outbox.dropped,
+            "jax": _version("jax"),
             "platform": local.get("platform"),
             "device_kind": local.get("device_kind"),
             "device_count": local.get("device_count"),
@@ -327,6 +329,13 @@ class WorkerHost:
             "stopping": self._stopping.is_set(),
             "started_at": self.started_at,
         }
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
 
 def heartbeat_file(config: Settings) -> Path:

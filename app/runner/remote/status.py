@@ -19,6 +19,7 @@ def host_row(entry: HostEntry) -> dict[str, Any]:
     return {
         "host": entry.host,
         "platform": str(s.get("platform") or "?"),
+        "jax": str(s.get("jax") or "?"),
         "device_kind": s.get("device_kind"),
         "device_count": s.get("device_count"),
         "slots": slots,

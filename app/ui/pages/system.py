@@ -63,8 +63,6 @@ def _show_runner(status: dict[str, Any]) -> None:
     if status.get("error"):
         st.error(str(status["error"]))
     hosts = status.get("hosts")
-    if isinstance(hosts, list):
-        _show_hosts(hosts)
     layers = status.get("layers")
     if isinstance(layers, dict):
         where = "every worker host" if isinstance(hosts, list) else "this host"
@@ -80,9 +78,13 @@ def _show_runner(status: dict[str, Any]) -> None:
             _table(rest, "field")
 
 
-def _show_hosts(hosts: list[dict[str, Any]]) -> None:
-    """The worker hosts behind the remote runner, one row each (names only for the operator)."""
-    st.markdown(f"**Worker hosts** ({len(hosts)})")
+def show_hosts(status: dict[str, Any]) -> None:
+    """The worker hosts behind the remote runner, one row each (names only for the operator);
+    nothing for the local runner."""
+    hosts = status.get("hosts")
+    if not isinstance(hosts, list):
+        return
+    st.subheader(f"Worker hosts ({len(hosts)})")
     if not hosts:
         st.warning("No worker host is connected to the run queue: runs wait until one is.")
         return
@@ -91,11 +93,12 @@ def _show_hosts(hosts: list[dict[str, Any]]) -> None:
         "host": [f"host {n}" if hosted else str(h.get("host")) for n, h in
                  enumerate(hosts, start=1)],
         "platform": [f"{h.get('platform')} × {h.get('device_count') or '?'}" for h in hosts],
+        "JAX": [h.get("jax") for h in hosts],
         "slots": [h.get("slots") for h in hosts],
         "running": [h.get("running") for h in hosts],
         "queue": [h.get("queue") for h in hosts],
         "runs": [h.get("runs_total") for h in hosts],
-        "heartbeat age (s)": [h.get("heartbeat_age_s") for h in hosts],
+        "last heartbeat (s ago)": [h.get("heartbeat_age_s") for h in hosts],
     }, hide_index=True, width="stretch")
 
 
@@ -123,6 +126,8 @@ def render_system() -> None:
             st.error(status)
         else:
             _show_runner(status)
+    if isinstance(status, dict):
+        show_hosts(status)
     st.subheader("Limits in force")
     current = settings()
     rows = describe()
