@@ -15,7 +15,6 @@ same way until it is back; nothing needs restarting.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import queue
@@ -95,12 +94,14 @@ class RemoteRunner:
 
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
         """Run one request on some worker host; blocks until its one result. on_update gets
-        ("queued", position), ("running", None) and ("output", OutputChunk) in this thread."""
+        ("queued", position), ("running", None) and ("output", OutputChunk) in this thread. A
+        request without a run_id is given one (uuid4 hex)."""
         refused = self._refuse(request)
         if refused is not None:
             return refused
-        request = dataclasses.replace(request, run_id=request.run_id or uuid.uuid4().hex)
-        run_id = str(request.run_id)
+        if request.run_id is None:  # as the local Runner: the caller can read it back
+            request.run_id = uuid.uuid4().hex
+        run_id = request.run_id
         s = self.settings
         timeout = min(request.timeout_s or s.timeout_s, s.max_timeout_s)
         now = time.monotonic()

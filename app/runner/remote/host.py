@@ -38,7 +38,6 @@ from app import protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import OutputChunk, RunRequest, RunResult
-from app.runner.admission import Admission
 from app.runner.outcome import UNQUEUED_MESSAGE
 from app.runner.platform import state_dir
 from app.runner.remote import keys
@@ -74,8 +73,11 @@ class WorkerHost:
                  warm_snippets: bool = True) -> None:
         base = config or load_settings()
         self.slots = max(1, slots or base.max_concurrent)
+        # Admission (rate limits, busy, per-client rules) is the replicas' business, applied
+        # across the cluster in Redis: this host's own runner admits whatever it claimed.
         self.settings = dataclasses.replace(
-            base, max_concurrent=self.slots, queue_size=max(base.queue_size, self.slots))
+            base, max_concurrent=self.slots, queue_size=max(base.queue_size, self.slots),
+            rate_per_minute=0, hosted=False)
         self.url = url
         self.ttl_s = base.host_ttl_s
         self.redis = connect(url)
@@ -83,9 +85,6 @@ class WorkerHost:
         self.host_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.control_key = keys.host_control(self.host_id)
         self.local = Runner(self.settings, warm_snippets=warm_snippets)
-        # Admission (rate limits, busy) is the replicas' business, in Redis: a run that reached
-        # this host was admitted already.
-        self.local.admission = Admission(None)
         self.outbox = Outbox(self.queue, retry_for_s=max(10.0, 2 * self.ttl_s))
         self.runs_total = 0
         self.started_at = time.time()
