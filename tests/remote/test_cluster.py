@@ -161,9 +161,19 @@ def test_streamed_chunks_arrive_in_order_before_the_result(cluster: Cluster) -> 
     assert "".join(c.text for c in chunks if c.stream == "stdout") == result.stdout
     assert "".join(c.text for c in chunks if c.stream == "stderr") == result.stderr
     assert len(chunks) > 2  # streamed while it ran, not in one piece at the end
-    # Both streams, interleaved as the run printed them.
-    merged = [(c.stream, line) for c in chunks for line in c.text.splitlines()]
-    assert merged == [(c.stream, line) for c in result.output for line in c.text.splitlines()]
+    # Both streams, interleaved as the run printed them (a chunk may end mid-line).
+    assert joined(chunks) == joined(result.output)
+
+
+def joined(chunks: list[OutputChunk]) -> list[tuple[str, str]]:
+    """Chunks with adjacent pieces of one stream joined: the text in order, however it was cut."""
+    out: list[tuple[str, str]] = []
+    for chunk in chunks:
+        if out and out[-1][0] == chunk.stream:
+            out[-1] = (chunk.stream, out[-1][1] + chunk.text)
+        else:
+            out.append((chunk.stream, chunk.text))
+    return out
 
 
 def test_streaming_keeps_the_output_cap(cluster: Cluster) -> None:
