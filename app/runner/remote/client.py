@@ -119,7 +119,8 @@ class RemoteRunner:
                 submitted = self.queue.submit(
                     run_id, self.inbox, self._private(request.session_id),
                     self._limit_key(request), protocol.to_json(request), s.queue_size,
-                    s.fair_queue, ttl_s=s.queue_wait_s + s.max_timeout_s + 2 * ANSWER_MARGIN_S)
+                    s.fair_queue, ttl_s=s.queue_wait_s + s.max_timeout_s + 2 * ANSWER_MARGIN_S,
+                    stream=on_update is not None)
             except redis.RedisError as exc:
                 return RunResult(status="crashed", message=self._unreachable_message(exc))
             if submitted.kind == "busy":

@@ -43,7 +43,7 @@ from app.runner.platform import state_dir
 from app.runner.remote import keys
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.outbox import Outbox
-from app.runner.remote.queue import RedisQueue
+from app.runner.remote.queue import Claimed, RedisQueue
 from app.runner.runner import Runner
 
 log = logging.getLogger("app.worker_host")
@@ -185,9 +185,8 @@ class WorkerHost:
             held = _Held(lease)
             with self._lock:
                 self._held[claimed.run_id] = held
-            threading.Thread(target=self._serve_run, args=(claimed.run_id, claimed.request,
-                                                           claimed.queued_s, held),
-                             name="host-run", daemon=True).start()
+            threading.Thread(target=self._serve_run, args=(claimed, held), name="host-run",
+                             daemon=True).start()
 
     def _on_control(self, raw: str) -> None:
         try:
@@ -219,7 +218,8 @@ class WorkerHost:
 
     # -- one run -------------------------------------------------------------------------------
 
-    def _serve_run(self, run_id: str, request_json: str, queued_s: float, held: _Held) -> None:
+    def _serve_run(self, claimed: Claimed, held: _Held) -> None:
+        run_id = claimed.run_id
         released = False
 
         def done(_accepted: bool) -> None:
@@ -227,7 +227,7 @@ class WorkerHost:
 
         try:
             try:
-                request = protocol.from_json(RunRequest, request_json)
+                request = protocol.from_json(RunRequest, claimed.request)
             except (ValueError, TypeError, KeyError):
                 request = None
             stopped = RunResult(status="cancelled", message=UNQUEUED_MESSAGE)
@@ -243,9 +243,9 @@ class WorkerHost:
                     if kind == "output" and isinstance(value, OutputChunk):
                         self.outbox.output(run_id, held.lease, value.stream, value.text)
 
-                try:
-                    result = self.local.run(request, on_update=forward)
-                    result.queue_s = round(queued_s + result.queue_s, 3)
+                try:  # streamed only when the replica asked for it, as the local Runner
+                    result = self.local.run(request, forward if claimed.stream else None)
+                    result.queue_s = round(claimed.queued_s + result.queue_s, 3)
                 except Exception:  # a started run still gets its one result
                     log.exception("worker host: run %s", run_id)
                     result = RunResult(status="crashed",

@@ -135,12 +135,14 @@ local function fair_started(tag, max_sessions)
   end
 end
 
--- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms)
--- session: who may stop the run; key: whom it counts against (its fair turns), both hashed ids
+-- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms, stream)
+-- session: who may stop the run; key: whom it counts against (its fair turns), both hashed ids;
+-- stream: '1' when its owner wants the output as it comes
 -- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"exists"}
 local function submit(_, args)
   local id, owner, session, key, request = args[1], args[2], args[3], args[4], args[5]
   local queue_size, fair, ttl_ms = tonumber(args[6]), args[7] == '1', tonumber(args[8])
+  local stream = args[9] or '0'
   local run = load_run(id)
   if run then
     -- The same replica again (its call was retried after a lost reply): already taken.
@@ -164,7 +166,7 @@ local function submit(_, args)
   end
   local member = string.format('%016d', redis.call('INCR', SEQ)) .. ':' .. id
   redis.call('HSET', run_key(id), 'state', 'queued', 'owner', owner, 'session', session,
-    'key', key, 'request', request, 'member', member, 'tag', num(tag),
+    'key', key, 'stream', stream, 'request', request, 'member', member, 'tag', num(tag),
     'enqueued_us', int(now_us()))
   redis.call('PEXPIRE', run_key(id), ttl_ms)
   redis.call('ZADD', QUEUE, num(tag), member)
@@ -174,7 +176,7 @@ local function submit(_, args)
   return {'queued', redis.call('ZRANK', QUEUE, member) + 1, member, epoch()}
 end
 
--- claim(host, lease, max_sessions) -> {id, request_json, queued_us} | nil
+-- claim(host, lease, max_sessions) -> {id, request_json, queued_us, stream} | nil
 -- Only a live host claims, and it asks only when it has a free slot.
 local function claim(_, args)
   local host, lease, max_sessions = args[1], args[2], tonumber(args[3])
@@ -192,7 +194,7 @@ local function claim(_, args)
       redis.call('HSET', run_key(id), 'state', 'claimed', 'host', host, 'lease', lease,
         'claimed_us', int(now))
       redis.call('SADD', host_runs(host), id)
-      return {id, run.request, int(now - tonumber(run.enqueued_us))}
+      return {id, run.request, int(now - tonumber(run.enqueued_us)), run.stream or '0'}
     end
   end
 end

@@ -38,6 +38,7 @@ class Claimed:
     run_id: str
     request: str  # the RunRequest as JSON, as the replica sent it
     queued_s: float  # time in the Redis queue
+    stream: bool = False  # its replica wants the output as it comes
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,12 @@ class RedisQueue:
     # -- the replica's side --------------------------------------------------------------------
 
     def submit(self, run_id: str, owner: str, session: str, key: str, request_json: str,
-               queue_size: int, fair: bool, ttl_s: float) -> Submitted:
-        """session: who may stop the run; key: whom it counts against (fair turns)."""
+               queue_size: int, fair: bool, ttl_s: float, stream: bool = False) -> Submitted:
+        """session: who may stop the run; key: whom it counts against (fair turns); stream:
+        its output is wanted as it comes."""
         reply = self._call("pg_submit", run_id, owner, session, key, request_json,
-                           queue_size, "1" if fair else "0", int(ttl_s * 1000))
+                           queue_size, "1" if fair else "0", int(ttl_s * 1000),
+                           "1" if stream else "0")
         if reply[0] == "queued":
             return Submitted("queued", position=int(reply[1]), member=str(reply[2]),
                              epoch=str(reply[3]))
@@ -154,7 +157,8 @@ class RedisQueue:
         reply = self._call("pg_claim", host, lease, MAX_SESSIONS)
         if not reply:
             return None
-        return Claimed(str(reply[0]), str(reply[1]), int(reply[2]) / 1_000_000)
+        return Claimed(str(reply[0]), str(reply[1]), int(reply[2]) / 1_000_000,
+                       stream=str(reply[3]) == "1")
 
     def start(self, run_id: str, lease: str, cancelled: RunResult) -> bool:
         return bool(self._call("pg_start", run_id, lease, result_json(cancelled)))
