@@ -7,8 +7,10 @@ In one run, on this machine, with a private redis-server (unix socket) and real 
 (`python -m app worker-host`, one slot each, every sandbox layer as configured):
   1. latency, request -> result, of `import jax.numpy as jnp; print(jnp.arange(3).sum())`, one
      run at a time, through a local Runner (one slot) and through a RemoteRunner with one host,
-     alternating in blocks of 10 so both see the same load; p50 / p95 and the p50 difference
-     (target: remote adds <= 5 ms p50);
+     alternating in blocks of 10 so both see the same load; p50 / p95 of each, and what the
+     remote path itself adds (target: <= 5 ms p50): per remote run, request -> result at the
+     replica less the host's own call of its local Runner for that run (that host runs in this
+     process for the measurement, so both clocks are one);
   2. throughput of `time.sleep(0.5)` runs with 1, 2, ... --max-hosts hosts: --batch runs per
      slot sent at once, runs/s from the first send to the last result, against the ideal
      hosts x slots / 0.5 s (target: within 10%), and against a local Runner with as many slots
@@ -67,6 +69,40 @@ def latency(local, remote, runs: int) -> dict[str, list[tuple[float, float]]]:  
         for name, runner in order if index // block % 2 == 0 else reversed(order):
             times[name] += [timed(runner, TRIVIAL) for _ in range(min(block, runs - index))]
     return times
+
+
+class TimedHost:
+    """A worker host in this process, whose calls of its local Runner are timed per run."""
+
+    def __init__(self, url: str, config) -> None:  # type: ignore[no-untyped-def]
+        from app.runner.remote.host import WorkerHost
+
+        self.host = WorkerHost(url, slots=1, config=config, warm_snippets=False)
+        self.local_s: list[float] = []
+        call = self.host.local.run
+
+        def timed_call(request, on_update=None):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return call(request, on_update)
+            finally:
+                self.local_s.append(time.perf_counter() - start)
+
+        self.host.local.run = timed_call  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.host.serve, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 300
+        while not self._registered():
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the worker host in this process did not start")
+            time.sleep(0.1)
+
+    def _registered(self) -> bool:
+        return any(e.status.get("pid") == os.getpid() for e in self.host.queue.snapshot().hosts)
+
+    def stop(self) -> None:
+        self.host.stop()
+        self.thread.join(60)
 
 
 def throughput(remote, runs: int, seconds: float) -> float:  # type: ignore[no-untyped-def]
@@ -150,20 +186,23 @@ def main() -> int:
                                       queue_wait_s=120.0, rate_per_minute=0))
         try:
             local.start()
-            hosts += start_hosts(url, logs, 1, ttl_s=config.host_ttl_s)
             print(f"load average {os.getloadavg()[0]:.1f}; redis-server {url}; worker hosts: "
                   f"1 slot each, heartbeat TTL {config.host_ttl_s:g} s; local Runner: 1 slot")
-            times = latency(local, remote, args.runs)
-            p50, way = {}, {}
+            timed_host = TimedHost(url, config)
+            try:
+                timed_host.local_s.clear()
+                times = latency(local, remote, args.runs)
+                host_calls = timed_host.local_s[-len(times["remote"]):]
+            finally:
+                timed_host.stop()
             for name, pairs in times.items():
                 total = [t for t, _ in pairs]
-                p50[name] = statistics.median(total) * 1000
-                way[name] = statistics.median(w for _, w in pairs) * 1000
-                print(f"{name:>6}: p50 {p50[name]:.1f} ms, p95 "
-                      f"{percentile(total, 0.95) * 1000:.1f} ms; less the run's own duration: "
-                      f"p50 {way[name]:.1f} ms ({len(total)} runs)")
-            print(f"remote - local, p50: {p50['remote'] - p50['local']:+.1f} ms; less the runs' "
-                  f"own durations: {way['remote'] - way['local']:+.1f} ms")
+                print(f"{name:>6}: p50 {statistics.median(total) * 1000:.1f} ms, p95 "
+                      f"{percentile(total, 0.95) * 1000:.1f} ms ({len(total)} runs)")
+            added = [t - call for (t, _), call in zip(times["remote"], host_calls, strict=True)]
+            print(f"the remote path itself (request -> result less the host's local Runner "
+                  f"call): p50 {statistics.median(added) * 1000:.2f} ms, p95 "
+                  f"{percentile(added, 0.95) * 1000:.2f} ms")
             local.close()
             for count in range(1, args.max_hosts + 1):
                 if len(hosts) < count:
