@@ -195,6 +195,8 @@ class Runner:
         """Run one request; blocks until its result. on_update gets ("queued", position) while
         it waits for a slot and ("running", None) when it starts, in the calling thread."""
         size = len(request.code.encode("utf-8", "surrogatepass"))
+        if request.check is not None:  # an exercise's check travels with the code
+            size += len(request.check.encode("utf-8", "surrogatepass"))
         if size > self.settings.code_bytes:
             return RunResult(
                 status="rejected",
