@@ -69,7 +69,7 @@ class _Supervisor:
             target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
         )
         self.reader.start()
-        self.send({"op": "init", "settings": dataclasses.asdict(config),
+        self.send({"op": "init", "settings": dataclasses.asdict(config.for_runs()),
                    "warm_snippets": warm_snippets})
 
     def send(self, message: dict[str, Any]) -> None:
