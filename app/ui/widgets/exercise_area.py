@@ -79,31 +79,37 @@ def show_check(check: CheckResult | None, result: RunResult) -> None:
             st.text("\n".join(check.passed_cases))
 
 
+def _reveal_hint(db: Store | None, who: Learner | None, exercise: Exercise, count: int) -> None:
+    """Button callback: runs before the next draw, which then shows the new hint."""
+    st.session_state[f"hints::{exercise.id}"] = count + 1
+    if db is not None and who is not None:
+        learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+
+
+def _reveal_solution(db: Store | None, who: Learner | None, exercise: Exercise) -> None:
+    st.session_state[f"solution::{exercise.id}"] = True
+    if db is not None and who is not None:
+        learners.reveal_solution(db, who, exercise.id)
+
+
 def _hints(db: Store | None, who: Learner | None, exercise: Exercise, shown: int) -> None:
-    key = f"hints::{exercise.id}"
-    count = max(shown, int(st.session_state.get(key, 0)))
+    count = max(shown, int(st.session_state.get(f"hints::{exercise.id}", 0)))
     for number, hint in enumerate(exercise.hints[:count], start=1):
         st.info(f"**Hint {number}.** {hint}", icon=icons.ADVICE)
-    if count < len(exercise.hints) and st.button(
-            f"Show hint {count + 1} of {len(exercise.hints)}", key=f"hint-btn::{exercise.id}"):
-        st.session_state[key] = count + 1
-        if db is not None and who is not None:
-            learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
-        st.rerun(scope="fragment")
+    if count < len(exercise.hints):
+        st.button(f"Show hint {count + 1} of {len(exercise.hints)}",
+                  key=f"hint-btn::{exercise.id}", on_click=_reveal_hint,
+                  args=(db, who, exercise, count))
 
 
 def _solution(db: Store | None, who: Learner | None, exercise: Exercise, shown: bool) -> None:
-    key = f"solution::{exercise.id}"
-    if shown or st.session_state.get(key):
+    if shown or st.session_state.get(f"solution::{exercise.id}"):
         st.caption("Solution")
         st.code(exercise.solution, language="python")
         return
-    if st.button("Show the solution", key=f"solution-btn::{exercise.id}",
-                 help="Recorded: your progress shows that you saw it."):
-        st.session_state[key] = True
-        if db is not None and who is not None:
-            learners.reveal_solution(db, who, exercise.id)
-        st.rerun(scope="fragment")
+    st.button("Show the solution", key=f"solution-btn::{exercise.id}",
+              help="Recorded: your progress shows that you saw it.",
+              on_click=_reveal_solution, args=(db, who, exercise))
 
 
 @st.fragment
