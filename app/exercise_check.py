@@ -14,15 +14,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from app.exercises import DEFAULT_ROOT, Exercise, ExerciseError, load_exercises_fresh
-from app.protocol import RunRequest, RunResult
+from app.protocol import RunResult
+from app.snippet_check import RunsRequests
 from app.snippets import SnippetError
-
-
-class RunsRequests(Protocol):
-    def run(self, request: RunRequest) -> RunResult: ...
 
 
 @dataclass(frozen=True)

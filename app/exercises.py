@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from app.protocol import RunRequest
-from app.snippets import Library, load_library
+from app.snippets import Library, SnippetError, load_library
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exercises"
 MAX_HINTS = 3
@@ -26,14 +26,8 @@ _OPTIONAL = {"hints": list, "order": int, "x64": bool}
 _CODE_FIELDS = ("starter", "solution", "check")
 
 
-class ExerciseError(ValueError):
-    """A malformed exercise; the message names the file and the field."""
-
-    def __init__(self, path: Path, field_name: str | None, problem: str) -> None:
-        self.path = path
-        self.field = field_name
-        where = f"{path}" + (f": field '{field_name}'" if field_name else "")
-        super().__init__(f"{where}: {problem}")
+class ExerciseError(SnippetError):
+    """A malformed exercise; the message names the file and the field (as for snippets)."""
 
 
 @dataclass(frozen=True)

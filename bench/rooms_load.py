@@ -31,18 +31,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from app.config import Settings  # noqa: E402
-from app.exercises import load_exercises  # noqa: E402
-from app.rooms import learners, rooms  # noqa: E402
-from app.rooms.attempts import NOT_ATTEMPTED, new_attempt_key, submit_attempt  # noqa: E402
-from app.rooms.catalogue import Item, catalogue  # noqa: E402
-from app.rooms.dashboard import dashboard  # noqa: E402
-from app.rooms.learners import record_attempt  # noqa: E402
-from app.rooms.schema import attempts  # noqa: E402
-from app.rooms.store import Store  # noqa: E402
-from app.runner.runner import Runner  # noqa: E402
+from app.config import Settings
+from app.exercises import load_exercises
+from app.rooms import learners, rooms
+from app.rooms.attempts import NOT_ATTEMPTED, new_attempt_key, submit_attempt
+from app.rooms.catalogue import Item, catalogue
+from app.rooms.dashboard import dashboard
+from app.rooms.learners import record_attempt
+from app.rooms.schema import attempts
+from app.rooms.store import Store
+from app.runner.runner import Runner
 
 EXERCISES = ("sharp-bits/jit-nansum", "pytrees/count-parameters",
              "jax-vs-numpy/functional-update", "gotchas-quick-reference/list-inputs")
