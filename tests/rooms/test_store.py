@@ -276,3 +276,30 @@ def test_a_participant_cannot_reach_another_room_or_person(db: Store, cat: Catal
 def test_a_database_in_a_system_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="folder of its own"):
         Store("sqlite:////var/playground.db")
+
+
+def test_a_process_killed_mid_write_loses_only_that_write(tmp_path: Path, cat: Catalogue) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'crash' / 'playground.db'}"
+    store = Store(url)
+    room, _ = make_room(store, cat)
+    learners.join_room(store, SETTINGS, room.code, "Kept", now=T0)
+    store.close()
+    crash = (
+        "import os\nfrom app.rooms.store import Store\nfrom app.rooms.schema import participants\n"
+        f"store = Store({url!r})\n"
+        "with store.write() as conn:\n"
+        f"    conn.execute(participants.insert().values(room_id={room.id}, token_hash='h' * 64,"
+        " name='Lost', joined_at=0.0, last_seen_at=0.0))\n"
+        "    os._exit(9)  # the process dies before the commit\n")
+    done = subprocess.run([sys.executable, "-c", crash], cwd=Path(__file__).parents[2],
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 9, done.stderr.decode()
+    reopened = Store(url)
+    with reopened.read() as conn:
+        names = conn.execute(select(participants.c.name)).scalars().all()
+        integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar_one()
+    reopened.close()
+    assert names == ["Kept"] and integrity == "ok"

@@ -34,6 +34,11 @@ def mark_label(exercise: Exercise, progress: dict[str, learners.Progress]) -> st
     return f"{MARKS[state]} {exercise.title}"
 
 
+def _done_in(found: ExerciseSet, slug: str, progress: dict[str, learners.Progress]) -> int:
+    return sum(progress.get(e.id) is not None and progress[e.id].mark == "done"
+               for e in found.for_section(slug))
+
+
 def render_exercises() -> None:
     page_header("Exercises", INTRO)
     found = exercise_set()
@@ -48,7 +53,8 @@ def render_exercises() -> None:
                + ("" if who else " · your progress is saved from your first Check on, under "
                   "this page's link"))
     sections = found.sections()
-    titles = {slug: title for slug, title in sections}
+    titles = {slug: f"{title} ({_done_in(found, slug, progress)}/{len(found.for_section(slug))})"
+              for slug, title in sections}
     wanted = learner.param(EXERCISE_PARAM)
     chosen = found.by_id(wanted) if wanted else None
     slug = st.selectbox("Section", [s for s, _ in sections], format_func=titles.__getitem__,

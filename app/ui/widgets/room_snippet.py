@@ -17,10 +17,11 @@ from app.ui.widgets.snippet_area import build_request
 @st.fragment
 def room_snippet_area(snippet: Snippet, db: Store | None, who: Learner | None) -> None:
     key = f"room-snippet::{snippet.id}"
-    load_draft(db, who, snippet.id, key, snippet.code)
+    item_id = f"snippet:{snippet.id}"  # drafts of snippets apart from exercises' of the same id
+    load_draft(db, who, item_id, key, snippet.code)
     st.markdown(snippet.explanation)  # shipped text
     event = editor(key, snippet.code)
-    save_draft(db, who, snippet.id, key, snippet.code, event.code)
+    save_draft(db, who, item_id, key, snippet.code, event.code)
     if st.button("Run", key=f"run::{key}", type="primary") or event.submitted:
         submit(key, [build_request(snippet, event.code, inspect=False)], event.code)
     stored = latest_result(key)
