@@ -39,3 +39,9 @@ def test_the_guard_names_what_was_replaced(runner) -> None:
     result = runner.run(RunRequest(WRONG + TAMPERING["numpy.allclose replaced"],
                                    check=NANSUM.check))
     assert result.check is not None and "numpy.allclose" in result.check.message
+
+
+def test_the_check_counts_against_the_code_size_limit(runner) -> None:
+    limit = runner.settings.code_bytes
+    result = runner.run(RunRequest("x = 1", check="#" * limit))
+    assert result.status == "rejected" and "limit" in result.message
