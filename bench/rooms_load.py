@@ -5,7 +5,8 @@ nothing on time.
 
     .venv/bin/python bench/rooms_load.py                       # 50 participants, 2 attempts each
     .venv/bin/python bench/rooms_load.py --participants 10 --attempts 1 --window 20   # quick
-    .venv/bin/python bench/rooms_load.py --database-url postgresql+psycopg://...      # PostgreSQL
+    .venv/bin/python bench/rooms_load.py --private-postgres    # a private PostgreSQL, as in tests
+    .venv/bin/python bench/rooms_load.py --database-url postgresql+psycopg://...   # your server
 
 Each participant is a thread: it joins at a random moment of the first few seconds, then
 submits --attempts attempts at random moments spread over --window seconds (the first one often
@@ -117,7 +118,19 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=55.0, help="seconds the attempts span")
     parser.add_argument("--poll", type=float, default=0.5, help="dashboard polling interval, s")
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--private-postgres", action="store_true",
+                        help="start a private PostgreSQL server (tests/rooms/postgres.py)")
     args = parser.parse_args()
+    if args.private_postgres:
+        from tests.rooms.postgres import postgres_server
+
+        with postgres_server() as url:
+            args.database_url = url
+            return load(args)
+    return load(args)
+
+
+def load(args: argparse.Namespace) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="rooms-load-"))
     url = args.database_url or f"sqlite:///{scratch / 'data' / 'playground.db'}"
