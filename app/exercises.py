@@ -83,9 +83,9 @@ def parse_exercise(path: Path, section_slug: str, section_title: str) -> Exercis
             continue
         if name not in _OPTIONAL:
             raise ExerciseError(path, name, "is not a known field")
-        if not isinstance(value, _OPTIONAL[name]) or isinstance(value, bool) != (
-            _OPTIONAL[name] is bool
-        ):
+        kind = _OPTIONAL[name]
+        # bool is an int in Python: `order = true` must not pass as a number.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ExerciseError(path, name, f"has the wrong type {type(value).__name__}")
     hints = data.get("hints", [])
     if len(hints) > MAX_HINTS:
