@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.config import load
 from app.protocol import OutputChunk
 from app.ui.messages import progress_message
 from app.ui.widgets.live import output_tail
@@ -66,3 +68,10 @@ def test_the_panel_keeps_the_end_of_a_long_output_in_order() -> None:
     assert cut and tail == [OutputChunk("stderr", "b" * 5), OutputChunk("stdout", "c" * 10)]
     tail, cut = output_tail(chunks, limit=10)
     assert cut and tail == [OutputChunk("stdout", "c" * 10)]
+
+
+def test_the_redraw_interval_is_a_setting_with_bounds() -> None:
+    assert load({"PLAYGROUND_LIVE_UPDATE_S": "1.5"}).live_update_s == 1.5
+    for bad in ("0", "-1", "60"):  # 0 would never redraw: the panel would hang
+        with pytest.raises(ValueError, match="PLAYGROUND_LIVE_UPDATE_S"):
+            load({"PLAYGROUND_LIVE_UPDATE_S": bad})
