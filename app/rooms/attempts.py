@@ -28,7 +28,7 @@ def new_attempt_key() -> str:
 def check_request(exercise: Exercise, code: str, attempt_key: str,
                   session_id: str | None = None) -> RunRequest:
     request = exercise.request(code)
-    request.run_id = attempt_key  # the run's name doubles as the attempt's: one row per run
+    request.run_id = attempt_key  # one fresh id per submission (the pages name runs their own)
     request.session_id = session_id
     return request
 

@@ -21,8 +21,8 @@ from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
 
 KillReason = Literal["timeout", "output", "result", "shutdown", "zygote", "cancelled"]
-STOPPED_MESSAGE = "Stopped: you stopped the run after {seconds:.1f} s; what it printed is kept."
-UNQUEUED_MESSAGE = "Stopped before it started: the run was taken out of the queue."
+STOPPED_MESSAGE = "You stopped the run after {seconds:.1f} s; what it printed is kept."
+UNQUEUED_MESSAGE = "You stopped the run while it waited in the queue; none of it ran."
 
 
 @dataclass
