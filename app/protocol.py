@@ -137,6 +137,7 @@ class InspectResult:
 CHECK_CASE_CHARS = 200
 CHECK_MESSAGE_CHARS = 2000
 CHECK_MAX_CASES = 50
+CHECK_ERROR_TYPE_CHARS = 100
 
 
 @dataclass
@@ -147,7 +148,7 @@ class CheckResult:
     case: str | None = None  # the failing case's name (<= CHECK_CASE_CHARS); None when passed
     message: str = ""  # what went wrong, in words that teach (<= CHECK_MESSAGE_CHARS)
     passed_cases: list[str] = field(default_factory=list)  # <= CHECK_MAX_CASES names, in order
-    error_type: str | None = None  # the exception class that ended the case, if one did
+    error_type: str | None = None  # the exception class that ended the case (<= 100 chars)
 
 
 @dataclass

@@ -38,6 +38,7 @@ import numpy as np
 
 from app.protocol import (
     CHECK_CASE_CHARS,
+    CHECK_ERROR_TYPE_CHARS,
     CHECK_MAX_CASES,
     CHECK_MESSAGE_CHARS,
     CheckResult,
@@ -352,7 +353,7 @@ def _failure(exc: BaseException) -> tuple[str, str | None]:
     """The message for an exception that ended a case, and its type when it is not ours."""
     if _isinstance(exc, CheckFailed):
         return str(exc), None
-    kind = type(exc).__name__
+    kind = type(exc).__name__[:CHECK_ERROR_TYPE_CHARS]
     first = " ".join(str(exc).split())
     first = first if _len(first) <= 300 else first[:297] + "..."
     where = ""
@@ -368,7 +369,8 @@ def code_error_result(error: ErrorInfo) -> CheckResult:
     """The person's code itself raised: the check could not start."""
     where = f" on line {error.line}" if error.line else ""
     return CheckResult(
-        passed=False, case="your code runs to the end", error_type=error.type,
+        passed=False, case="your code runs to the end",
+        error_type=error.type[:CHECK_ERROR_TYPE_CHARS],
         message=_cap(f"Your code raised {error.type}{where} before the check could run: "
                      f"{error.message}"),
     )
