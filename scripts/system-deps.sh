@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/lib/x86_64-linux-gnu/libseccomp.so.2 ] || [ -e /usr/lib/aarch64-linux-gnu/libseccomp.so.2 ] || need+=(libseccomp2)
+# PostgreSQL server binaries for the store tests (they start a private server in a temp dir).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 # redis-server: the engine between app replicas and worker hosts (PLAYGROUND_RUNNER_URL); the
 # tests start their own private server from this binary.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

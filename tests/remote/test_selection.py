@@ -29,6 +29,13 @@ def test_the_system_page_never_shows_the_password() -> None:
     assert shown_value(config, "runner_url") == "redis://:***@redis:6379/0"
     assert shown_value(replace(config, hosted=True), "runner_url") == "set"
     assert shown_value(config, "timeout_s") == config.timeout_s
+    database = load({"PLAYGROUND_DATABASE_URL": "postgresql+psycopg://app:pw@db:5432/rooms"})
+    assert shown_value(database, "database_url") == "postgresql+psycopg://app:***@db:5432/rooms"
+
+
+def test_the_sandbox_side_never_gets_the_redis_url() -> None:
+    config = load({"PLAYGROUND_RUNNER_URL": "redis://:s3cret@redis:6379/0"})
+    assert config.for_runs().runner_url == ""
 
 
 def test_get_runner_picks_the_remote_runner_by_url(redis_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
