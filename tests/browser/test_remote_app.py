@@ -1,6 +1,7 @@
 """The served app with PLAYGROUND_RUNNER_URL: a run typed in the browser goes through Redis to a
 worker host (a `python -m app worker-host` process) and its result comes back to the page; the
-app server itself starts no sandbox; the System page lists the host."""
+app server itself starts no sandbox; the System page lists the host; a run's output shows while
+it runs and Stop ends it, through Redis as well."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.runner.remote.queue import RedisQueue
 from tests.browser.conftest import ROOT, stop_and_check_nothing_left
 from tests.browser.serving import free_port, wait_healthy
 from tests.browser.test_app import open_app, set_code, wait_text
+from tests.browser.test_control import STOPPED, stop_button
 from tests.remote.hosts import HostProcess, start_hosts
 
 pytestmark = pytest.mark.browser
@@ -70,3 +72,17 @@ def test_a_run_from_the_browser_is_served_by_a_worker_host(remote_app: RemoteApp
     assert not any("app.runner.supervisor" in " ".join(p.cmdline()) for p in replica)
     open_app(page, remote_app.url, "system", editors=False)
     wait_text(page, "Worker hosts (1)")
+
+
+def test_live_output_and_stop_through_redis(remote_app: RemoteApp, new_page: Any) -> None:
+    page = new_page(width=1400, height=1150)
+    open_app(page, remote_app.url, "playground")
+    set_code(page, "import time\nfor i in range(60):\n    print(f'tick {i} from the host', "
+                   "flush=True)\n    time.sleep(0.3)\n")
+    page.keyboard.press("Control+Enter")
+    wait_text(page, "tick 2 from the host")
+    assert not page.get_by_text("Ran in").count()  # still running: the lines came live
+    stop_button(page).click()
+    wait_text(page, STOPPED)
+    assert page.get_by_text("tick 2 from the host").count()  # what it printed is kept
+
