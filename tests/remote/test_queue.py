@@ -17,7 +17,7 @@ from app.protocol import RunResult
 from app.runner.fairness import FairShare, fair_order
 from app.runner.remote import keys
 from app.runner.remote.connection import connect
-from app.runner.remote.queue import RedisQueue
+from app.runner.remote.queue import LIBRARY, VERSION, RedisQueue
 
 INBOX = keys.inbox("test-replica")
 CRASHED = RunResult(status="crashed", message="host lost")
@@ -230,6 +230,18 @@ def test_the_library_comes_back_after_redis_lost_it(q: RedisQueue) -> None:
     assert submit(q, "r2").kind == "queued"
     with pytest.raises(redis.ResponseError):
         q.redis.fcall("pg_no_such_function", 0)
+
+
+def test_another_version_of_the_library_is_replaced_on_first_use(redis_server) -> None:  # type: ignore[no-untyped-def]
+    client = connect(redis_server.url(0))
+    try:
+        client.flushdb()
+        client.function_load(LIBRARY.replace(VERSION, "an-older-one"), replace=True)
+        assert client.fcall("pg_version", 0) == "an-older-one"
+        assert submit(RedisQueue(client), "r1").kind == "queued"
+        assert client.fcall("pg_version", 0) == VERSION
+    finally:
+        client.close()
 
 
 def test_the_epoch_changes_only_when_redis_loses_the_queue(q: RedisQueue) -> None:

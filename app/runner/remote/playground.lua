@@ -29,7 +29,7 @@ Keys (standalone Redis; a DB number keeps deployments apart):
 The Python side (app/runner/remote/keys.py) names the same keys.
 ]]
 
-local VERSION = '1'
+local VERSION = '@VERSION@' -- queue.py puts the hash of this file here
 local P = 'pg:'
 local QUEUE = P .. 'queue'
 local SEQ = P .. 'seq'

@@ -8,6 +8,7 @@ persistence has lost it along with everything else).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ from app import protocol
 from app.protocol import RunResult
 from app.runner.remote import keys
 
-LIBRARY = (Path(__file__).with_name("playground.lua")).read_text()
+_SOURCE = (Path(__file__).with_name("playground.lua")).read_text()
+# The library names its own version: a Redis holding another one (an older deployment) gets
+# this one instead, on first use.
+VERSION = hashlib.sha256(_SOURCE.encode()).hexdigest()[:16]
+LIBRARY = _SOURCE.replace("@VERSION@", VERSION)
 MAX_SESSIONS = 10_000  # as fairness.FairShare: the fair table's bound
 
 
@@ -64,13 +69,25 @@ def result_json(result: RunResult) -> str:
 class RedisQueue:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._checked = False  # the loaded library is ours (its version), checked once
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def load(self) -> None:
         self.redis.function_load(LIBRARY, replace=True)
 
+    def _ensure(self) -> None:
+        try:
+            loaded = self.redis.fcall("pg_version", 0)
+        except redis.ResponseError:  # none loaded yet
+            loaded = None
+        if loaded != VERSION:
+            self.load()
+        self._checked = True
+
     def _call(self, name: str, *args: Any) -> Any:
+        if not self._checked:
+            self._ensure()
         try:
             return self.redis.fcall(name, 0, *args)
         except redis.ResponseError as exc:
