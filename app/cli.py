@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     host.add_argument("--redis", required=True, metavar="URL",
                       help="the run queue: redis://HOST:PORT/DB (as the app's "
                            "PLAYGROUND_RUNNER_URL)")
-    host.add_argument("--slots", type=_positive_int, default=None,
+    host.add_argument("--slots", type=_positive_int, default=None, metavar="N",
                       help="runs executing at once on this host (default: "
                            "PLAYGROUND_MAX_CONCURRENT, i.e. the CPU cores)")
     host.add_argument("--no-snippet-warmup", action="store_true",
