@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 import html
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
 
 import streamlit as st
 
@@ -28,6 +28,7 @@ STYLESHEET = (
 )
 
 Tag = Literal["equal", "delete", "insert"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,10 +41,12 @@ class Row:
 
 @dataclass
 class Diff:
-    rows: list[Row]
+    rows: list[Row]  # unified order: each change's removed lines, then its added lines
     added: int
     removed: int
     too_large: bool = False
+    # side by side: (left, right) per row; a replaced block pairs its lines up
+    pairs: list[tuple[Row | None, Row | None]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -56,29 +59,35 @@ def compute(a: str, b: str) -> Diff:
         changed = a != b
         return Diff([], int(changed), int(changed), too_large=True)
     rows: list[Row] = []
+    pairs: list[tuple[Row | None, Row | None]] = []
     matcher = difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            rows += [Row("equal", i1 + k + 1, j1 + k + 1, a_lines[i1 + k]) for k in range(i2 - i1)]
+            same = [Row("equal", i1 + k + 1, j1 + k + 1, a_lines[i1 + k]) for k in range(i2 - i1)]
+            rows += same
+            pairs += [(row, row) for row in same]
             continue
-        rows += [Row("delete", i + 1, None, a_lines[i]) for i in range(i1, i2)]
-        rows += [Row("insert", None, j + 1, b_lines[j]) for j in range(j1, j2)]
-    added = sum(1 for r in rows if r.tag == "insert")
-    removed = sum(1 for r in rows if r.tag == "delete")
-    return Diff(rows, added, removed)
+        removed = [Row("delete", i + 1, None, a_lines[i]) for i in range(i1, i2)]
+        added = [Row("insert", None, j + 1, b_lines[j]) for j in range(j1, j2)]
+        rows += removed + added
+        for k in range(max(len(removed), len(added))):
+            pairs.append((removed[k] if k < len(removed) else None,
+                          added[k] if k < len(added) else None))
+    return Diff(rows, sum(1 for r in rows if r.tag == "insert"),
+                sum(1 for r in rows if r.tag == "delete"), pairs=pairs)
 
 
-def _folded(rows: list[Row], context: int) -> list[Row | None]:
-    """Rows with long unchanged runs folded to `context` lines around changes (None: a gap)."""
-    keep = [False] * len(rows)
-    for index, row in enumerate(rows):
-        if row.tag != "equal":
-            for k in range(max(0, index - context), min(len(rows), index + context + 1)):
+def _folded(items: list[T], changed: list[bool], context: int) -> list[T | None]:
+    """Items with long unchanged runs folded to `context` items around changes (None: a gap)."""
+    keep = [False] * len(items)
+    for index, is_changed in enumerate(changed):
+        if is_changed:
+            for k in range(max(0, index - context), min(len(items), index + context + 1)):
                 keep[k] = True
-    out: list[Row | None] = []
-    for index, row in enumerate(rows):
+    out: list[T | None] = []
+    for index, item in enumerate(items):
         if keep[index]:
-            out.append(row)
+            out.append(item)
         elif not out or out[-1] is not None:
             out.append(None)
     return out
@@ -93,7 +102,7 @@ _MARKS = {"equal": ("", " "), "delete": ("pgd-del", "-"), "insert": ("pgd-add", 
 
 def unified_html(diff: Diff, context: int = 3) -> str:
     out = []
-    for row in _folded(diff.rows, context):
+    for row in _folded(diff.rows, [r.tag != "equal" for r in diff.rows], context):
         if row is None:
             out.append('<span class="pgd-row pgd-gap">  … unchanged lines …</span>')
             continue
@@ -104,29 +113,28 @@ def unified_html(diff: Diff, context: int = 3) -> str:
     return f'<div class="{CSS_CLASS} pgd"><pre><code>{"".join(out)}</code></pre></div>'
 
 
+def _side_row(row: Row, number: int | None) -> str:
+    css, mark = _MARKS[row.tag]
+    return (f'<span class="pgd-row {css}" data-tag="{row.tag}">{_no(number)}'
+            f'<span class="pgd-mark">{mark}</span>{html.escape(row.text) or " "}</span>')
+
+
 def side_by_side_html(diff: Diff, context: int = 3) -> str:
     left, right = [], []
-    for row in _folded(diff.rows, context):
-        if row is None:
+    blank = '<span class="pgd-row"> </span>'
+    changed = [a is None or b is None or a.tag != "equal" for a, b in diff.pairs]
+    for pair in _folded(diff.pairs, changed, context):
+        if pair is None:
             gap = '<span class="pgd-row pgd-gap"> … </span>'
             left.append(gap)
             right.append(gap)
             continue
-        css, mark = _MARKS[row.tag]
-        line = (f'<span class="pgd-row {css}" data-tag="{row.tag}">{{no}}'
-                f'<span class="pgd-mark">{mark}</span>{html.escape(row.text) or " "}</span>')
-        blank = '<span class="pgd-row"> </span>'
-        if row.tag in ("equal", "delete"):
-            left.append(line.format(no=_no(row.a_no)))
-        if row.tag in ("equal", "insert"):
-            right.append(line.format(no=_no(row.b_no)))
-        if row.tag == "delete":
-            right.append(blank)
-        elif row.tag == "insert":
-            left.append(blank)
-    pane = '<div class="{c}"><pre><code>{body}</code></pre></div>'
-    return ('<div class="pgd pgd-sbs">' + pane.format(c=CSS_CLASS, body="".join(left))
-            + pane.format(c=CSS_CLASS, body="".join(right)) + "</div>")
+        a, b = pair
+        left.append(_side_row(a, a.a_no) if a else blank)
+        right.append(_side_row(b, b.b_no) if b else blank)
+    panes = "".join(f'<div class="{CSS_CLASS}"><pre><code>{"".join(side)}</code></pre></div>'
+                    for side in (left, right))
+    return f'<div class="pgd pgd-sbs">{panes}</div>'
 
 
 def summary(diff: Diff) -> str:
