@@ -10,20 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages import open_page, texts  # tests/app is on sys.path (rootdir-less import)
 
+from tests.insight_sample import CODE as SAMPLE
+
 AREA = "playground/blank"
-CODE = (
-    "import jax\n"
-    "import jax.numpy as jnp\n"
-    "\n"
-    "\n"
-    "def f(x):\n"
-    "    y = jnp.sin(x) * 2.0\n"
-    "    return jnp.sum(jnp.tanh(y) ** 2)\n"
-    "\n"
-    "\n"
-    "x = jnp.linspace(0.0, 1.0, 5)\n"
-    "{'x': x, 'fx': f(x)}\n"
-)
+CODE = SAMPLE + "{'x': x, 'fx': f(x)}\n"
 EDITED = CODE.replace("jnp.sin(x) * 2.0", "jnp.cos(x) * 2.0")
 _IR_LINE = re.compile(r'<span class="pgx-l([^"]*)"(?: data-src="(\d+)")?')
 

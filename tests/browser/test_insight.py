@@ -13,22 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_app import OUTPUT, ROOT, open_app, set_code, wait_idle, wait_text
+from tests.insight_sample import CODE as SAMPLE
 
 pytestmark = pytest.mark.browser
 
-CODE = (
-    "import jax\n"
-    "import jax.numpy as jnp\n"
-    "\n"
-    "\n"
-    "def f(x):\n"
-    "    y = jnp.sin(x) * 2.0\n"
-    "    return jnp.sum(jnp.tanh(y) ** 2)\n"
-    "\n"
-    "\n"
-    "x = jnp.linspace(0.0, 1.0, 5)\n"
-    "print('f(x) =', f(x))\n"
-)
+CODE = SAMPLE + "print('f(x) =', f(x))\n"
 PANEL = '[data-testid="stTabPanel"]:visible'
 
 
