@@ -232,7 +232,7 @@ class _Inspection:
                 self._set_text("stablehlo", text, lines, source_map.stablehlo_ops(text))
             if compiled is not None:
                 if "hlo" in wanted:
-                    text = compiled.as_text()
+                    text = source_map.scrub_foreign_files(compiled.as_text())
                     self._set_text("hlo", text, source_map.hlo_source_lines(text),
                                    source_map.hlo_ops(text))
                 if "cost" in wanted:

@@ -30,6 +30,7 @@ from app.protocol import (
     MAX_PASS_TOTAL_CHARS,
     PassDump,
 )
+from app.worker.source_map import scrub_foreign_files
 
 MAX_DUMPS = MAX_PASS_DUMPS
 MAX_DUMP_CHARS = MAX_PASS_DUMP_CHARS
@@ -130,6 +131,7 @@ def _collect(files: list[_File], caps: Caps) -> tuple[list[PassDump], list[str]]
         files = files[: caps.dumps - 1] + files[-1:]  # keep the final module
     for index, item in enumerate(files):
         text, cut = _read(item.path, caps.dump_chars)
+        text = scrub_foreign_files(text)
         if cut:
             text += f"\n... [cut at {caps.dump_chars} characters]"
             notes.append(f"{item.name}: cut at {caps.dump_chars} characters")

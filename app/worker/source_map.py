@@ -324,6 +324,64 @@ def hlo_source_lines(text: str) -> list[int | None]:
     return out
 
 
+_FILE_ROW = re.compile(r'^(\d+\s+)"((?:[^"\\]|\\.)*)"$')
+OTHER_FILE = "<not your code>"
+
+
+def _foreign_ids(lines: list[str]) -> tuple[set[int], set[int]]:
+    """Ids of FileNames rows that are not the snippet, and of FunctionNames rows used only by
+    locations in such files."""
+    files, section = {}, None
+    uses: dict[int, set[int]] = {}  # function id -> file ids of its locations
+    for line in lines:
+        stripped = line.strip()
+        if stripped in _TABLES:
+            section = stripped
+            continue
+        row = _TABLE_ROW.match(stripped)
+        if row is None:
+            if stripped:  # the tables are over: the computations begin
+                section = None
+            continue
+        if section == "FileNames":
+            match = _FILE_ROW.match(stripped)
+            if match:
+                files[int(match[1])] = match[2]
+        elif section == "FileLocations":
+            fields = {k: int(v) for k, v in _FIELD.findall(row[2])}
+            if {"file_name_id", "function_name_id"} <= fields.keys():
+                uses.setdefault(fields["function_name_id"], set()).add(fields["file_name_id"])
+    foreign_files = {key for key, name in files.items() if name != SNIPPET_FILENAME}
+    foreign_functions = {key for key, ids in uses.items() if ids <= foreign_files}
+    return foreign_files, foreign_functions
+
+
+def scrub_foreign_files(text: str) -> str:
+    """Name no file (or function of one) but the snippet's in an HLO module's tables and in
+    old-style metadata.
+
+    With only_user_frames in place there is none to scrub; this keeps the playground's own
+    files out of the listing where a JAX version lacks that hook.
+    """
+    if "FileNames" not in text and "source_file=" not in text:
+        return text
+    lines = text.split("\n")
+    foreign = dict(zip(("FileNames", "FunctionNames"), _foreign_ids(lines), strict=True))
+    section = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped in _TABLES:
+            section = stripped
+            continue
+        row = _FILE_ROW.match(stripped)
+        if section in foreign and row and int(row[1]) in foreign[section]:
+            lines[index] = line.replace(f'"{row[2]}"', f'"{OTHER_FILE}"', 1)
+        elif not row and not _TABLE_ROW.match(stripped):
+            section = None
+    return _OLD_SOURCE.sub(lambda m: m[0] if m[1] == SNIPPET_FILENAME else
+                           m[0].replace(f'"{m[1]}"', f'"{OTHER_FILE}"', 1), "\n".join(lines))
+
+
 _HLO_OP = re.compile(r"^\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*.*?\s([a-z][a-z0-9\-]*)\(")
 
 

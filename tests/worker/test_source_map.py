@@ -150,3 +150,17 @@ def test_old_hlo_metadata_form_is_read_too() -> None:
     text = ('HloModule m\n\nENTRY %main {\n  ROOT %s = f32[] sine(%p), metadata={op_name="x" '
             'source_file="<snippet>" source_line=12}\n}')
     assert source_map.hlo_source_lines(text) == [None, None, None, 12, None]
+
+
+def test_foreign_files_are_scrubbed_where_jax_kept_them() -> None:
+    text = ('HloModule m\n\nFileNames\n1 "/srv/app/runner/zygote.py"\n2 "<snippet>"\n\n'
+            'FunctionNames\n1 "Zygote._fork"\n2 "f"\n\nFileLocations\n'
+            '1 {file_name_id=1 function_name_id=1 line=80 end_line=80 column=1 end_column=2}\n'
+            '2 {file_name_id=2 function_name_id=2 line=5 end_line=5 column=1 end_column=2}\n\n'
+            'ENTRY %main {\n  %a = f32[] sine(%p), metadata={'
+            'op_name="x" source_file="/srv/app/worker/inspection.py" source_line=3}\n}')
+    scrubbed = source_map.scrub_foreign_files(text)
+    assert "zygote" not in scrubbed and "inspection" not in scrubbed and "_fork" not in scrubbed
+    assert '2 "f"' in scrubbed
+    assert '1 "<not your code>"' in scrubbed and '2 "<snippet>"' in scrubbed
+    assert source_map.hlo_source_lines(scrubbed)[-2] is None
