@@ -143,3 +143,12 @@ def test_transform_lab_diffs_stack_a_against_stack_b() -> None:
     hlo.set_value("hlo").run()
     assert re.search(r"`jax\.jit\(jax\.grad\(f\)\)` → `jax\.grad\(jax\.jit\(f\)\)`: "
                      r"(\+\d+ / −\d+ lines|identical)", texts(at))
+
+
+def test_transform_lab_share_link_keeps_the_passes_toggle() -> None:
+    from app.ui.share import SharedState, encode
+
+    token = encode(SharedState("playground/blank", CODE, {"function": "f", "args": "(x,)",
+                                                          "passes": True}))
+    at = open_page("transform_lab.py", query={"share": token})
+    assert at.toggle(key="lab::passes::playground/blank").value is True

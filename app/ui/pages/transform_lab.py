@@ -62,6 +62,7 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             preset_stack(f"lab::{stack}::{snippet.id}", names, texts)
     state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
+    state.preset(f"lab::passes::{snippet.id}", bool(extra.get("passes", False)))
     st.info("Opened from a share link: the code and stacks below are the shared ones.",
             icon=icons.LINK)
 
@@ -135,7 +136,7 @@ def lab_body(snippet: Any) -> None:
     passes = state.widget(passes_col.toggle, "XLA passes (slower)",
                           f"lab::passes::{snippet.id}", False, help=TOGGLE_HELP)
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
-        "function": function, "args": args, "compare": compare,
+        "function": function, "args": args, "compare": compare, "passes": passes,
         "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
         "a_options": option_texts(f"lab::a::{snippet.id}"),
         "b_options": option_texts(f"lab::b::{snippet.id}"),

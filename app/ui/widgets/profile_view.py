@@ -3,6 +3,8 @@ bar per event (op name, start, duration), as jax.profiler recorded them in the r
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -27,8 +29,13 @@ def rows(profile: Profile) -> list[str]:
     return out
 
 
+def _text(name: str) -> str:
+    """Plotly reads a few HTML tags in names (links among them): names from the run are text."""
+    return html.escape(name, quote=False)
+
+
 def figure(profile: Profile) -> go.Figure:
-    row_of = rows(profile)
+    row_of = [_text(row) for row in rows(profile)]
     lanes = list(dict.fromkeys(row_of))
     lanes.sort(key=lambda row: (row.split(" ▸")[0], row))
     by_name: dict[str, list[int]] = {}
@@ -40,8 +47,8 @@ def figure(profile: Profile) -> go.Figure:
         events = [profile.events[i] for i in indexes]
         fig.add_trace(go.Bar(
             base=[e.start_us for e in events], x=[e.duration_us for e in events],
-            y=[row_of[i] for i in indexes], orientation="h", name=name[:40],
-            customdata=[[e.name, e.duration_us, e.start_us] for e in events],
+            y=[row_of[i] for i in indexes], orientation="h", name=_text(name[:40]),
+            customdata=[[_text(e.name), e.duration_us, e.start_us] for e in events],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]:.1f} µs at %{customdata[2]:.1f} µs"
                           "<extra></extra>",
         ))

@@ -42,7 +42,8 @@ def node_html(node: ValueNode, parent_path: str = "", depth: int = 0) -> str:
 
 
 def show_tree(node: ValueNode | None, label: str) -> None:
-    if node is None:
+    """An expander with the tree; nothing for a lone scalar or string (the repr says it all)."""
+    if node is None or (not node.children and node.kind != "array"):
         return
     with st.expander(label, expanded=bool(node.children)):
         st.html(f'<div class="pgv">{node_html(node)}</div>')
