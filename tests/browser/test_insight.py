@@ -89,7 +89,8 @@ def test_stack_diff_passes_and_profile_timeline(app_url: str, new_page: Any) -> 
     wait_idle(page)
     page.get_by_text("XLA passes (slower)").click()
     wait_idle(page)
-    page.get_by_role("button", name="Run").first.click()
+    set_code(page, CODE)
+    page.keyboard.press("Control+Enter")
     wait_text(page, "A against B")
     diff = page.locator(".pgd-sbs").first
     expect(diff).to_be_visible()
