@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_app import OUTPUT, ROOT, open_app, set_code, wait_idle, wait_text
+from tests.browser.test_app import (
+    OUTPUT,
+    RESULT_TIMEOUT_MS,
+    ROOT,
+    open_app,
+    set_code,
+    wait_idle,
+    wait_text,
+)
 from tests.insight_sample import CODE as SAMPLE
 
 pytestmark = pytest.mark.browser
@@ -91,6 +99,17 @@ def test_stack_diff_passes_and_profile_timeline(app_url: str, new_page: Any) -> 
     wait_idle(page)
     set_code(page, CODE)
     page.keyboard.press("Control+Enter")
+    # Both stacks run at once under the served app's 12 s limit; on the shared 2-core test host
+    # at load ~13 both were seen to hit it. Such a try says "Time limit reached": run again.
+    for _attempt in range(3):
+        done = page.get_by_text("A against B").or_(page.get_by_text("Time limit reached"))
+        done.first.wait_for(timeout=RESULT_TIMEOUT_MS)
+        wait_idle(page)
+        if page.get_by_text("A against B").count():
+            break
+        page.get_by_role("button", name="Run").first.click()
+        page.get_by_text("Time limit reached").first.wait_for(state="detached",
+                                                               timeout=RESULT_TIMEOUT_MS)
     wait_text(page, "A against B")
     diff = page.locator(".pgd-sbs").first
     expect(diff).to_be_visible()
