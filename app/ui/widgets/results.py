@@ -154,9 +154,10 @@ def show_result(result: RunResult, code: str | None, context: IrContext | None =
     draws one) and show what changed since the area's previous run.
     """
     inspect = result.inspect
+    # Without a context (e.g. a gotcha pair's two sides) there is no area history to diff with.
+    previous = (changes.previous_inspect(context.history or context.scope, result)
+                if inspect and context else None)
     context = context or IrContext(scope="result", draw_picker=False)
-    history = context.history or context.scope
-    previous = changes.previous_inspect(history, result) if inspect else None
     if inspect and context.draw_picker and code:
         context.picked = ir_view.line_picker(f"pick::{context.scope}", code,
                                              ir_view.mapped_lines(inspect))
