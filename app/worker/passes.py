@@ -36,6 +36,7 @@ MAX_DUMPS = MAX_PASS_DUMPS
 MAX_DUMP_CHARS = MAX_PASS_DUMP_CHARS
 MAX_TOTAL_CHARS = MAX_PASS_TOTAL_CHARS
 MAX_DISK_BYTES = MAX_PASS_DISK_BYTES
+NOTE_LIMIT = 2000
 # XLA's CPU pipeline wrote ~20-40 HLO files (+ LLVM IR) for small programs here: a generous
 # multiple of the module's size estimates what the dump needs on disk.
 _DISK_FACTOR = 80
@@ -167,6 +168,6 @@ def dump_passes(lowered: Any, module_chars: int, caps: Caps | None = None,
         if not files:
             return [], "XLA wrote no pass dumps for this compile."
         dumps, notes = _collect(files, caps)
-        return dumps, "; ".join(notes)
+        return dumps, "; ".join(notes)[:NOTE_LIMIT]
     finally:
         shutil.rmtree(folder, ignore_errors=True)

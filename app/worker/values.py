@@ -17,6 +17,7 @@ MAX_NODES = MAX_VALUE_NODES
 MAX_DEPTH = MAX_VALUE_DEPTH
 MAX_CHILDREN = 50
 SUMMARY_LIMIT = 240
+PATH_LIMIT = 200  # a path built from long dict keys is cut (the tree's shape stays)
 STATS_MAX_ELEMENTS = 10_000_000
 SHOW_VALUES_UP_TO = 8  # arrays this small show their values too
 
@@ -140,7 +141,7 @@ def _node(value: Any, path: str, depth: int, budget: _Budget) -> ValueNode:
     for suffix, child in children[:MAX_CHILDREN]:
         if not budget.take():
             break
-        node.children.append(_node(child, path + suffix, depth + 1, budget))
+        node.children.append(_node(child, (path + suffix)[:PATH_LIMIT], depth + 1, budget))
     node.more = len(children) - len(node.children)
     return node
 

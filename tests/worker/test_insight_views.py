@@ -148,6 +148,8 @@ def test_value_trees_are_bounded() -> None:
     while node.children:
         node, depth = node.children[0], depth + 1
     assert depth <= 8 and len(node.summary) <= 240
+    long_keys = value_tree({"k" * 150: {"q" * 150: 1}})
+    assert len(long_keys.children[0].children[0].path) <= 200
 
 
 def test_a_broken_repr_does_not_lose_the_tree() -> None:
