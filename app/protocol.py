@@ -127,6 +127,9 @@ class InspectResult:
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     truncated_views: list[str] = field(default_factory=list)
+    # Why Inspect looked at another function than asked, or at none: about its own settings
+    # (function, arguments, stack), never an error of the code, which keeps its own status.
+    notice: str | None = None
 
 
 @dataclass

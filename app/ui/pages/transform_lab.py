@@ -9,12 +9,14 @@ import streamlit as st
 
 from app.protocol import InspectRequest, RunRequest, TransformStep
 from app.ui import icons, library, state
+from app.ui.compare import steady_comparison
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.widgets import sharing
+from app.ui.widgets.charts import time_span_ms
 from app.ui.widgets.chrome import page_header
-from app.ui.widgets.editor import editor
-from app.ui.widgets.results import show_result
+from app.ui.widgets.editor import editor, mark_for, redraw_if_changed
+from app.ui.widgets.results import View, show_result
 from app.ui.widgets.transforms import expression, option_texts, preset_stack, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
@@ -94,11 +96,38 @@ def render_transform_lab() -> None:
     lab_body(choices[label])
 
 
+def _mark(area: str, code: str) -> Any:
+    """The failing line of the last run's code (both stacks run the same code)."""
+    stored = state.result(area)
+    if not stored:
+        return None
+    shown, ran_code = stored
+    failed = [result for _, result in shown if result.error]
+    return mark_for(failed[0], ran_code, code) if failed else None
+
+
+def show_results(area: str, shown: list[tuple[str, Any]], ran_code: str) -> None:
+    """Each stack's result in its column, on one time axis; a line comparing their speed."""
+    results = [result for _, result in shown]
+    if len(results) == 2:
+        st.info(steady_comparison(*results), icon=":material/speed:")
+    span = time_span_ms([r.inspect.timings if r.inspect else None for r in results])
+    for index, (column, (label, result)) in enumerate(
+        zip(st.columns(len(shown), gap="medium"), shown, strict=True)
+    ):
+        with column:
+            st.markdown(f"**Stack {'AB'[index]}**")
+            st.code(label, language="python")
+            show_result(result, ran_code, View(editor_id=area, wrap_listings=len(shown) > 1,
+                                               time_range_ms=span, key=f"{area}-{index}"))
+
+
 @st.fragment
 def lab_body(snippet: Any) -> None:
     area = _area_id(snippet)
+    drawn = _mark(area, state.code(area, snippet.code))
     with st.expander("Code (edit it; Ctrl+Enter runs)", expanded=True):
-        event = editor(area, snippet.code)
+        event = editor(area, snippet.code, drawn)
         st.button("Reset code", key=f"reset::{area}", disabled=event.code == snippet.code,
                   on_click=state.reset, args=(area,))
     fn_col, args_col = st.columns([1, 2])
@@ -143,11 +172,7 @@ def lab_body(snippet: Any) -> None:
     if done:
         results, (labels, ran_code) = done
         state.set_result(area, ([*zip(labels, results, strict=True)], ran_code))
+    redraw_if_changed(drawn, _mark(area, event.code))
     stored = state.result(area)
     if stored:
-        shown, ran_code = stored
-        for column, (label, result) in zip(st.columns(len(shown), gap="medium"), shown,
-                                           strict=True):
-            with column:
-                st.markdown(f"**`{label}`**")
-                show_result(result, ran_code)
+        show_results(area, *stored)
