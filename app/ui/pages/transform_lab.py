@@ -152,7 +152,8 @@ def lab_body(snippet: Any) -> None:
             steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
-    run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
+    run_col, unjit_col, share_col, download_col = st.columns([1, 3, 1, 1.5],
+                                                             vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
@@ -163,6 +164,7 @@ def lab_body(snippet: Any) -> None:
         "a_options": option_texts(f"lab::a::{snippet.id}"),
         "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
+    sharing.download_button(download_col, event.code, area)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
         requests = [_request(event.code, function, args, steps, snippet, compare_unjitted)
