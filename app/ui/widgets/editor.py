@@ -28,7 +28,7 @@ from app.ui.plain import bounded
 _MIN_LINES, _MAX_LINES = 6, 28
 MARK_CLASS = "pg-error-line"
 
-# The Copy button sits in a bar of its own under the code (the info bar), never over the code.
+# The Copy button sits in a bar of its own above the code (the info bar), never over the code.
 _BAR_HEIGHT = "1.9rem"
 _BUTTONS = [
     {
@@ -37,7 +37,7 @@ _BUTTONS = [
         "hasText": True,
         "alwaysOn": True,
         "commands": ["copyAll"],
-        "style": {"bottom": "0", "right": "0.4rem", "height": _BAR_HEIGHT},
+        "style": {"top": "0", "right": "0.4rem", "height": _BAR_HEIGHT},
     },
 ]
 _INFO_BAR = {

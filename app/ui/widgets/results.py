@@ -27,7 +27,9 @@ _TONES = {"success": st.success, "error": st.error, "warning": st.warning, "info
 
 # Listings that wrap their long lines instead of scrolling sideways (narrow side-by-side panels).
 _WRAP_CSS = (".pg-wrap .pg-hl pre { white-space: pre-wrap; overflow-wrap: anywhere; }\n"
-             ".pg-excerpt .linenos { cursor: pointer; text-decoration: underline dotted; }\n")
+             ".pg-excerpt .linenos { cursor: pointer; text-decoration: underline dotted; }\n"
+             # an element that only carries one of our scripts takes no room on the page
+             '[data-testid="stElementContainer"]:has(script) { display: none; }\n')
 
 
 @dataclass(frozen=True)
