@@ -47,6 +47,7 @@ class Settings:
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)
+    live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
 
     @property
     def effective_rate_per_minute(self) -> int:
@@ -82,6 +83,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    if not 0.1 <= settings.live_update_s <= 10:
+        raise ValueError("PLAYGROUND_LIVE_UPDATE_S must be between 0.1 and 10 (seconds)")
     return settings
 
 

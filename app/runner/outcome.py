@@ -20,7 +20,9 @@ from app import protocol
 from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
 
-KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
+KillReason = Literal["timeout", "output", "result", "shutdown", "zygote", "cancelled"]
+STOPPED_MESSAGE = "You stopped the run after {seconds:.1f} s; what it printed is kept."
+UNQUEUED_MESSAGE = "You stopped the run while it waited in the queue; none of it ran."
 
 
 @dataclass
@@ -46,6 +48,11 @@ class RunFacts:
 
 def size_text(n: int) -> str:
     return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
+
+
+def unqueued(queue_s: float) -> RunResult:
+    """The result of a run stopped while it waited in the queue: nothing of it ran."""
+    return RunResult(status="cancelled", queue_s=round(queue_s, 4), message=UNQUEUED_MESSAGE)
 
 
 def _is_memory_error(kind: str, message: str) -> bool:
@@ -91,7 +98,10 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    if c.kill_reason == "timeout":
+    if c.kill_reason == "cancelled":
+        result.status = "cancelled"
+        result.message = STOPPED_MESSAGE.format(seconds=max(0.0, c.exited_at - c.started_at))
+    elif c.kill_reason == "timeout":
         result.status = "timeout"
         result.message = f"Stopped: the run took longer than {c.timeout_s:g} s."
     elif c.kill_reason == "output":
