@@ -170,3 +170,24 @@ def test_stack_chips_wrap(narrow: str) -> None:
     at = open_page("transform_lab.py")
     group = chips(at, f"lab::a::playground/blank::{narrow}")
     assert group.proto.wrap is True
+
+
+def _reset_an_area_with_a_run_in_flight() -> None:
+    import streamlit as st
+
+    from app.ui import state
+
+    class InFlight:
+        def stop(self) -> None:
+            st.session_state["stopped"] = True
+
+    state.set_result("area", ("a result", "code"))
+    state.set_pending("area", InFlight())
+    state.reset("area")
+    st.write(state.result("area"), state.pending("area"), st.session_state.get("stopped"))
+
+
+def test_reset_stops_the_areas_run_in_flight() -> None:
+    at = AppTest.from_function(_reset_an_area_with_a_run_in_flight, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [m.value for m in at.markdown] == ["`None` `None` `True`"]
