@@ -64,8 +64,9 @@ def render_home() -> None:
     columns = st.columns(4)
     if pages:
         with columns[0]:
-            st.page_link(pages[0], label=f"Start the guide: {pages[0].title}")
-            st.caption(f"{len(pages)} sections of runnable snippets, in the guide's order.")
+            st.page_link(pages[0], label="Start the guide")
+            st.caption(f"{pages[0].title}, then {len(pages) - 1} more sections of runnable "
+                       "snippets, in the guide's order.")
     for column, page, note in zip(columns[1:], tool_pages(), TOOL_NOTES, strict=False):
         with column:
             st.page_link(page)
