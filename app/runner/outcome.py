@@ -94,6 +94,7 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
         result.inspect = report.inspect
         result.compilations = report.compilations
         result.platform = report.platform or result.platform
+        result.check = report.check
     status = c.exit_status
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0

@@ -1,41 +1,55 @@
-"""Text that a run produced (or a share link carried), made safe to show: never markdown, never
-HTML, always bounded.
+"""Text from people and from runs, shown as text only: never markdown, never HTML, bounded.
 
-Everything in a RunResult is the run's own bytes: a run can even forge its report. So the UI shows
-such text in code blocks (st.code, st.text), which render it literally; where a few words of it
-must sit inside our own markdown (an alert's headline, the verdict), md_literal escapes every
-ASCII punctuation character (CommonMark's backslash escapes), so `**`, `![x](url)`, `[a](b)`,
-`:red[...]`, `$...$` and HTML all come out as the characters they are.
+Streamlit renders markdown in titles, captions and alerts (never raw HTML unless asked), so a
+name like `[click](https://…)` or `![](https://…/pixel.png)` would become a link or an image.
+Every markdown-significant character is backslash-escaped: the text reads exactly as typed.
+
+Everything in a RunResult is the run's own bytes (a run can even forge its report): the result
+panels show such text in code blocks (st.code), which render it literally; where a few words of it
+must sit inside our own markdown (an alert's headline, a notice, the verdict), md_literal and
+md_lines escape it with text() and bound it.
 """
 
 from __future__ import annotations
 
 import re
 
-# Every ASCII punctuation character: CommonMark lets a backslash escape each of them.
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&])")
+# Bare addresses and e-mails become links even when escaped (GFM autolinks): an invisible word
+# joiner (U+2060) after ":", "www" and "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(:)(//)|((?i:www))(\.)|(@)()")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 HEADLINE_CHARS = 300
 NAME_CHARS = 80
 
 
-def bounded(text: object, limit: int) -> str:
-    """str(text), at most limit characters (an ellipsis marks the cut)."""
-    value = str(text)
+def _join(match: re.Match[str]) -> str:
+    head, tail = [part for part in match.groups() if part is not None]
+    return f"{head}\u2060{tail}"
+
+
+def text(value: str) -> str:
+    """value, safe to put inside any markdown string Streamlit renders."""
+    value = _AUTOLINK.sub(_join, value)
+    return _MARKDOWN.sub(r"\\\1", value).replace("\n", " ")
+
+
+def bounded(value: object, limit: int) -> str:
+    """str(value), at most limit characters (an ellipsis marks the cut)."""
+    value = str(value)
     return value if len(value) <= limit else value[: max(0, limit - 1)] + "…"
 
 
-def md_literal(text: object, limit: int = HEADLINE_CHARS) -> str:
-    """text as one line of markdown that renders exactly as the characters it holds."""
-    one_line = " ".join(str(text).split())
-    return _PUNCTUATION.sub(r"\\\1", bounded(one_line, limit))
+def md_literal(value: object, limit: int = HEADLINE_CHARS) -> str:
+    """value as one line of markdown that renders exactly as the characters it holds."""
+    return text(bounded(" ".join(str(value).split()), limit))
 
 
-def md_lines(text: object, limit: int = 2000) -> str:
+def md_lines(value: object, limit: int = 2000) -> str:
     """Like md_literal, keeping the line breaks (hard breaks), for a notice of a few lines."""
-    lines = bounded(text, limit).splitlines() or [""]
-    return "  \n".join(_PUNCTUATION.sub(r"\\\1", " ".join(line.split())) for line in lines)
+    lines = bounded(value, limit).splitlines() or [""]
+    return "  \n".join(text(" ".join(line.split())) for line in lines)
 
 
 def name_md(name: object, fallback: str = "an exception") -> str:
@@ -44,4 +58,4 @@ def name_md(name: object, fallback: str = "an exception") -> str:
     value = str(name)
     if len(value) > NAME_CHARS or not _IDENTIFIER.fullmatch(value):
         return fallback
-    return md_literal(value)
+    return text(value)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.ui import library
 from app.ui.glossary import COST, HLO, JAXPR, TIMINGS
-from app.ui.navigation import section_pages, system_page, tool_pages
+from app.ui.navigation import learn_pages, section_pages, system_page, tool_pages
 from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.snippet_area import snippet_area
@@ -42,6 +42,10 @@ TOOL_NOTES = (
     "Stack grad / jit / vmap / pmap around a function; compare two stacks side by side.",
     "Each NumPy habit next to its JAX counterpart; one click runs both.",
 )
+LEARN_NOTES = (
+    "Two exercises per section, checked in the sandbox; progress marks.",
+    "An onboarding room: one link for the room, a live dashboard for the facilitator.",
+)
 
 
 def render_home() -> None:
@@ -68,6 +72,11 @@ def render_home() -> None:
             st.caption(f"{pages[0].title}, then {len(pages) - 1} more sections of runnable "
                        "snippets, in the guide's order.")
     for column, page, note in zip(columns[1:], tool_pages(), TOOL_NOTES, strict=False):
+        with column:
+            st.page_link(page)
+            st.caption(note)
+    st.subheader("Learn together")
+    for column, page, note in zip(st.columns(4), learn_pages(), LEARN_NOTES, strict=False):
         with column:
             st.page_link(page)
             st.caption(note)
