@@ -91,6 +91,7 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     if report is not None:
         result.error = report.error
         result.value_repr = report.value_repr
+        result.value_tree = report.value_tree
         result.inspect = report.inspect
         result.compilations = report.compilations
         result.platform = report.platform or result.platform
