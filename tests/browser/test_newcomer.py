@@ -179,7 +179,7 @@ def test_transform_lab_one_status_per_side_and_listings_that_wrap(
     for view, count in (("jaxpr", 2), ("HLO", 4)):  # HLO: StableHLO and the optimised HLO
         for tab in page.get_by_role("tab", name=view).all():
             tab.click()
-        listings = page.locator('[data-testid="stTabPanel"]:visible .pg-wrap .pg-hl')
+        listings = page.locator('[data-testid="stTabPanel"]:visible .pg-wrap .pgx-ir')
         expect(listings).to_have_count(count)
         widths = listings.evaluate_all("els => els.map(e => [e.scrollWidth, e.clientWidth])")
         assert all(scroll <= client + 1 for scroll, client in widths), (view, widths)
