@@ -10,6 +10,13 @@ import importlib
 import sys
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -21,8 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.set_defaults(handler="app.runner.cli:run_command")
 
-    check = sub.add_parser("check", help="run every snippet through the sandbox, print a table")
-    check.add_argument("path", nargs="?", default="snippets", help="snippets folder or a file")
+    check = sub.add_parser("check", help="run every snippet (or exercise) through the sandbox")
+    check.add_argument("path", nargs="?", default="snippets",
+                       help="snippets folder or a file (with --exercises: the exercises folder)")
+    check.add_argument("--exercises", action="store_true",
+                       help="check the exercises instead: solutions pass, starters fail")
     check.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     check.add_argument("--jobs", type=int, default=None, help="runs at once (default: cores)")
     check.set_defaults(handler="app.snippet_check:check_command")
@@ -37,11 +47,24 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--gpu-runs", type=int, default=20, help="trivial runs per --gpu figure")
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
     bench.set_defaults(handler="app.runner.bench:bench_command")
+
+    host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
+    host.add_argument("--redis", required=True, metavar="URL",
+                      help="the run queue: redis://HOST:PORT/DB (as the app's "
+                           "PLAYGROUND_RUNNER_URL)")
+    host.add_argument("--slots", type=_positive_int, default=None, metavar="N",
+                      help="runs executing at once on this host (default: "
+                           "PLAYGROUND_MAX_CONCURRENT, i.e. the CPU cores)")
+    host.add_argument("--no-snippet-warmup", action="store_true",
+                      help="do not compile the shipped snippets into the cache in the background")
+    host.set_defaults(handler="app.runner.remote.host:worker_host_command")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check" and args.exercises:
+        args.handler = "app.exercise_check:check_exercises_command"
     module_name, func_name = args.handler.split(":")
     handler = getattr(importlib.import_module(module_name), func_name)
     return int(handler(args) or 0)

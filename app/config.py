@@ -7,8 +7,10 @@ PLAYGROUND_* variables. Invalid values fail loudly at start, naming the variable
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 
 def _cores() -> int:
@@ -56,6 +58,16 @@ class Settings:
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)
+    live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
+    # Rooms and exercise progress (app/rooms)
+    database_url: str = ""  # "" = SQLite in the data dir; postgresql+psycopg://... for PostgreSQL
+    data_dir: str = ""  # "" = $XDG_STATE_HOME or ~/.local/state, + jax-playground
+    room_ttl_hours: float = 0.0  # rooms expire this long after creation; 0 = never (hosted: 24)
+    rooms_per_hour: int = 0  # rooms one client may create per hour; 0 = unlimited (hosted: 5)
+    room_max_participants: int = 300  # joins beyond this are refused
+    # Past one machine (README "Worker hosts")
+    runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
+    host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
 
     @property
     def effective_rate_per_minute(self) -> int:
@@ -63,8 +75,66 @@ class Settings:
             return self.rate_per_minute
         return 30 if self.hosted else 0
 
+    @property
+    def effective_room_ttl_hours(self) -> float:
+        if self.room_ttl_hours:
+            return self.room_ttl_hours
+        return 24.0 if self.hosted else 0.0
+
+    @property
+    def effective_rooms_per_hour(self) -> int:
+        if self.rooms_per_hour:
+            return self.rooms_per_hour
+        return 5 if self.hosted else 0
+
+    def for_runs(self) -> Settings:
+        """These settings as the sandbox side may hold them: forked runs can read their
+        process's memory, so a database URL that may carry a password never goes there (a
+        SQLite URL names a file, no secret: it stays so the sandbox can hide that file)."""
+        url = self.database_url if self.database_url.startswith("sqlite") else ""
+        # The Redis URL (it may carry a password too) is no business of the sandbox side.
+        return replace(self, database_url=url, runner_url="")
+
+
+# Folders the SQLite database may not sit in directly: the sandbox cannot hide them whole.
+SYSTEM_DATA_DIRS = frozenset({"/", "/etc", "/usr", "/usr/local", "/opt", "/srv", "/var",
+                              "/var/lib", "/mnt"})
+
+
+def data_dir(settings: Settings) -> Path:
+    """Where the rooms database lives by default: outside the checkout, kept across restarts."""
+    if settings.data_dir:
+        return Path(settings.data_dir)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "jax-playground"
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or f"sqlite:///{data_dir(settings) / 'playground.db'}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    _, sep, rest = url.partition(":///")
+    path = rest.split("?", 1)[0]
+    if not sep or not path or path == ":memory:":
+        return None
+    return Path(path).absolute()
+
+
+def private_dirs(settings: Settings) -> list[Path]:
+    """Folders runs must never see: the data dir and the SQLite database's folder."""
+    folders = [data_dir(settings)]
+    database = sqlite_path(database_url(settings))
+    if database is not None:
+        folders.append(database.parent)
+    return folders
+
 
 _PREFIX = "PLAYGROUND_"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _parse(kind: type, name: str, raw: str) -> object:
@@ -95,12 +165,43 @@ def load(environ: dict[str, str] | None = None) -> Settings:
             or settings.session_cache_mb < 0 or settings.session_cache_sessions < 1):
         raise ValueError("PLAYGROUND_CORES_PER_RUN >= 0, GPU_GIB_PER_RUN > 0, "
                          "SESSION_CACHE_MB >= 0, SESSION_CACHE_SESSIONS >= 1")
+    if not 0.1 <= settings.live_update_s <= 10:
+        raise ValueError("PLAYGROUND_LIVE_UPDATE_S must be between 0.1 and 10 (seconds)")
+    if settings.runner_url and urlsplit(settings.runner_url).scheme not in REDIS_SCHEMES:
+        raise ValueError(f"{_PREFIX}RUNNER_URL must be redis://HOST:PORT/DB (or rediss://, "
+                         "unix://), or empty for this host's own runner")
+    if settings.host_ttl_s < 1:
+        raise ValueError(f"{_PREFIX}HOST_TTL_S >= 1 (heartbeats go every quarter of it)")
     return settings
 
 
 @cache
 def settings() -> Settings:
     return load()
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password (for the System page and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{parts.username or ''}:***@{host}", parts.path,
+                       parts.query, ""))
+
+
+SECRET_URLS = ("runner_url", "database_url")  # may carry a password
+
+
+def shown_value(config: Settings, name: str) -> object:
+    """A setting's value as the System page may show it: URLs without their password (and not
+    at all in hosted mode: the deployment's layout is not the public's business)."""
+    value = getattr(config, name)
+    if name in SECRET_URLS and value:
+        return "set" if config.hosted else redact_url(value)
+    return value
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -35,6 +35,17 @@ TARGETS: tuple[str, ...] = get_args(Target)
 ViewName = Literal["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes", "devices"]
 VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
 
+# Caps on what the worker reports beside the IR text (app.worker enforces them; the page says
+# them; a decoder of the report may check them).
+MAX_PASS_DUMPS = 150  # InspectResult.passes
+MAX_PASS_DUMP_CHARS = 200_000  # one PassDump.text
+MAX_PASS_TOTAL_CHARS = 2_000_000  # all PassDump.text together
+MAX_PASS_DISK_BYTES = 8 * 1024 * 1024  # scratch a dump may take (estimated before compiling)
+MAX_PROFILE_EVENTS = 1500  # Profile.events
+MAX_VALUE_NODES = 300  # nodes of one ValueNode tree
+MAX_VALUE_DEPTH = 8
+MAX_OPS_PER_VIEW = 500  # InspectResult.ops[view]
+
 
 @dataclass
 class TransformStep:
@@ -55,6 +66,8 @@ class InspectRequest:
     timings: bool = False
     compare_unjitted: bool = False  # also time the function without any jit
     numpy_function: str | None = None  # name of a NumPy version to time on the same inputs
+    passes: bool = False  # the HLO after each XLA pass that changed it (a second, dumped compile)
+    profile: bool = False  # a profiler timeline of a few steady-state calls
 
 
 @dataclass
@@ -71,6 +84,10 @@ class RunRequest:
     # Who sent it, as the app knows them (the client address in hosted mode): limits that must
     # not be dodged by opening a new browser session are keyed by this. Never shown to others.
     client_id: str | None = None
+    # An exercise's check: Python run by the worker after `code`, in the same process, with the
+    # code's namespace as `user` (app/worker/checking.py). Counted with `code` against the
+    # code-size limit. None: no check, and the result's `check` stays None.
+    check: str | None = None
     target: Target = "auto"  # where it runs; see Target
 
 
@@ -102,12 +119,19 @@ class StepTiming:
 
 @dataclass
 class Timings:
-    trace_lower_s: float | None = None
+    trace_lower_s: float | None = None  # trace_s + lower_s where JAX's events gave them
     compile_s: float | None = None
     first_call_s: float | None = None
     steady: StepTiming | None = None
     unjitted: StepTiming | None = None
     numpy: StepTiming | None = None
+    # New fields go last: older callers build Timings positionally.
+    trace_s: float | None = None  # jax.monitoring: jaxpr_trace_duration
+    lower_s: float | None = None  # jax.monitoring: jaxpr_to_mlir_module_duration
+    # "jax.monitoring" (JAX's own duration events) or "clock" (perf_counter around the stages,
+    # where this JAX sent no events)
+    split_source: str = "clock"
+    compile_cached: bool = False  # the compile was a persistent compilation cache hit
 
 
 @dataclass
@@ -115,6 +139,46 @@ class Compilation:
     function: str
     count: int
     reasons: list[str] = field(default_factory=list)  # JAX's own cache-miss explanations
+
+
+@dataclass
+class ValueNode:
+    """One node of a value's tree: a container (children) or a leaf (summary).
+
+    Bounded by the worker (app.worker.values): depth, node count and text lengths are capped;
+    `more` counts children left out.
+    """
+
+    path: str  # e.g. "['params']['w']" ('' for the root)
+    kind: str  # "dict", "list", "tuple", "array", "scalar", "none", or a type name
+    summary: str  # "f32[3,4]  mean 0.12  min -1  max 2" or the repr of a small leaf
+    children: list[ValueNode] = field(default_factory=list)
+    more: int = 0  # children not sent (over the cap)
+
+
+@dataclass
+class PassDump:
+    """The HLO module after one XLA pass that changed it (what XLA's dump wrote)."""
+
+    index: int  # XLA's order of the dumps, from 0
+    pipeline: str  # e.g. "simplification"
+    name: str  # e.g. "after algsimp" or "before optimizations"
+    text: str | None = None  # None: identical to the previous dump (collapsed)
+
+
+@dataclass
+class ProfileEvent:
+    lane: str  # "host: python" / "XLA CPU thread 1" / "/device:GPU:0 stream 7"
+    name: str  # the op or the host activity, e.g. "multiply_add_fusion"
+    start_us: float  # from the first event of the profile
+    duration_us: float
+
+
+@dataclass
+class Profile:
+    events: list[ProfileEvent] = field(default_factory=list)
+    calls: int = 0  # steady-state calls inside the profile
+    dropped: int = 0  # events left out over the cap (the shortest ones)
 
 
 @dataclass
@@ -134,6 +198,35 @@ class InspectResult:
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     truncated_views: list[str] = field(default_factory=list)
+    # view ("jaxpr", "stablehlo", "hlo") -> for each line of that view's text, the 1-based line
+    # of the user's code it came from, or None (JAX or the playground made it)
+    source_lines: dict[str, list[int | None]] = field(default_factory=dict)
+    ops: dict[str, list[str]] = field(default_factory=dict)  # view -> the ops it uses, sorted
+    output_tree: ValueNode | None = None  # the output on the example arguments, as a tree
+    passes: list[PassDump] = field(default_factory=list)  # when asked for (request.passes)
+    passes_note: str = ""  # what the pass dump left out, or why there is none
+    profile: Profile | None = None  # when asked for (request.profile)
+    # Why Inspect looked at another function than asked, or at none: about its own settings
+    # (function, arguments, stack), never an error of the code, which keeps its own status.
+    notice: str | None = None
+
+
+# Caps the worker applies to a CheckResult before it reports it (a decoder may rely on them).
+CHECK_CASE_CHARS = 200
+CHECK_MESSAGE_CHARS = 2000
+CHECK_MAX_CASES = 50
+CHECK_ERROR_TYPE_CHARS = 100
+
+
+@dataclass
+class CheckResult:
+    """How an exercise's check went: passed, or the first case that failed and why."""
+
+    passed: bool
+    case: str | None = None  # the failing case's name (<= CHECK_CASE_CHARS); None when passed
+    message: str = ""  # what went wrong, in words that teach (<= CHECK_MESSAGE_CHARS)
+    passed_cases: list[str] = field(default_factory=list)  # <= CHECK_MAX_CASES names, in order
+    error_type: str | None = None  # the exception class that ended the case (<= 100 chars)
 
 
 @dataclass
@@ -149,6 +242,8 @@ class WorkerReport:
     inspect: InspectResult | None = None
     compilations: list[Compilation] = field(default_factory=list)
     platform: str | None = None
+    value_tree: ValueNode | None = None  # the last expression's value as a tree
+    check: CheckResult | None = None
     # Compiled programs loaded from / written to the session's cache layer and the shared cache
     # ("session_hits", "shared_hits", "session_writes", "skipped_writes"); empty without a layer.
     compile_cache: dict[str, int] = field(default_factory=dict)
@@ -171,6 +266,8 @@ class RunResult:
     inspect: InspectResult | None = None
     compilations: list[Compilation] = field(default_factory=list)  # whole-run report
     platform: str | None = None  # "cpu", "gpu", "tpu"
+    value_tree: ValueNode | None = None  # the last expression's value as a tree
+    check: CheckResult | None = None  # the exercise's check, when the request had one
     target: str | None = None  # where it ran: "accelerator" or "cpu" (see RunRequest.target)
     notes: list[str] = field(default_factory=list)  # plain sentences on how it was run
     compile_cache: dict[str, int] = field(default_factory=dict)  # see WorkerReport

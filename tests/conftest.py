@@ -7,6 +7,15 @@ import os
 # 8 host devices so pmap demos work on CPU, as in the sandboxed workers (app.config.cpu_devices).
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Rooms and exercise progress of test runs go to a throwaway folder, never the real data dir.
+if "PLAYGROUND_DATA_DIR" not in os.environ and "PLAYGROUND_DATABASE_URL" not in os.environ:
+    import atexit
+    import functools
+    import shutil
+    import tempfile
+
+    os.environ["PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="playground-test-data-")
+    atexit.register(functools.partial(shutil.rmtree, os.environ["PLAYGROUND_DATA_DIR"], True))
 
 
 # --- the shared sandboxed Runner (owned by the runner engineer) -----------------------------
@@ -51,3 +60,15 @@ def _close_and_check_nothing_is_left(shared) -> None:
     left = [p for p in pids if p and alive(p)]
     if left or run_root.exists():
         pytest.fail(f"the shared runner left processes {left} or scratch {run_root}")
+
+
+# --- a private Redis (the remote runner's engine) ----------------------------------------------
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """One redis-server per test module, on a unix socket (and a free loopback port), stopped
+    at the end of the module."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"), tcp=True)
+    yield server
+    server.stop()

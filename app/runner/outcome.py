@@ -22,8 +22,8 @@ from app.protocol import OutputChunk, RunResult, WorkerReport
 from app.runner.policy import cpu_limit_s
 
 KillReason = Literal["timeout", "output", "result", "cache", "shutdown", "zygote", "cancelled"]
-STOPPED_MESSAGE = "Stopped: you stopped the run after {seconds:.1f} s; what it printed is kept."
-UNQUEUED_MESSAGE = "Stopped before it started: the run was taken out of the queue."
+STOPPED_MESSAGE = "You stopped the run after {seconds:.1f} s; what it printed is kept."
+UNQUEUED_MESSAGE = "You stopped the run while it waited in the queue; none of it ran."
 
 
 @dataclass
@@ -111,12 +111,14 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     if report is not None:
         result.error = report.error
         result.value_repr = report.value_repr
+        result.value_tree = report.value_tree
         result.inspect = report.inspect
         result.compilations = report.compilations
         result.platform = report.platform or result.platform
         counts = report.compile_cache if isinstance(report.compile_cache, dict) else {}
         result.compile_cache = {str(k)[:40]: v for k, v in list(counts.items())[:8]
                                 if isinstance(v, int) and not isinstance(v, bool)}
+        result.check = report.check
     status = c.exit_status
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0

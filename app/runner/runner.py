@@ -79,7 +79,7 @@ class _Supervisor:
             target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
         )
         self.reader.start()
-        self.send({"op": "init", "settings": dataclasses.asdict(config),
+        self.send({"op": "init", "settings": dataclasses.asdict(config.for_runs()),
                    "warm_snippets": warm_snippets})
 
     def send(self, message: dict[str, Any]) -> None:
@@ -223,6 +223,8 @@ class Runner:
         it waits for a slot, ("running", None) when it starts and ("output", OutputChunk) as it
         prints, in the calling thread. A request without a run_id is given one (uuid4 hex)."""
         size = len(request.code.encode("utf-8", "surrogatepass"))
+        if request.check is not None:  # an exercise's check travels with the code
+            size += len(request.check.encode("utf-8", "surrogatepass"))
         if size > self.settings.code_bytes:
             return _rejected(
                 f"The code is {size / 1024:.0f} KiB; the limit is "
@@ -353,15 +355,22 @@ def _report(message: dict[str, Any], on_update: OnUpdate) -> None:
                 on_update("output", OutputChunk(stream, text))
 
 
-_runner: Runner | None = None
+_runner: Any = None  # a RunnerInterface: Runner, or RemoteRunner
 _runner_lock = threading.Lock()
 
 
 def get_runner() -> RunnerInterface:
-    """The process-wide runner, started on first use and closed at interpreter exit."""
+    """The process-wide runner, started on first use and closed at interpreter exit: this
+    host's own Runner, or the RemoteRunner when PLAYGROUND_RUNNER_URL names a Redis."""
     global _runner
     with _runner_lock:
         if _runner is None or _runner._closed:
-            _runner = Runner(warm_snippets=True)
+            config = load_settings()
+            if config.runner_url:
+                from app.runner.remote.client import RemoteRunner  # redis only where it is used
+
+                _runner = RemoteRunner(config)
+            else:
+                _runner = Runner(warm_snippets=True)
             atexit.register(_runner.close)
         return _runner

@@ -17,12 +17,16 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from app.protocol import ErrorInfo, InspectRequest, InspectResult, Timings
-from app.worker import transforms, views
+from app.protocol import InspectRequest, InspectResult, Timings
+from app.worker import source_map, transforms, views
 from app.worker.advice import advise
 from app.worker.compile_log import record_compilations
 from app.worker.errors import error_info
-from app.worker.timing import steady_state, time_call
+from app.worker.passes import dump_passes
+from app.worker.phases import Phases, record_phases
+from app.worker.profile import profile_calls
+from app.worker.timing import block, steady_state, time_call
+from app.worker.values import value_tree
 
 ARGS_FILENAME = "<inspect args>"
 OUTPUT_REPR_LIMIT = 10_000
@@ -33,6 +37,11 @@ COMPILED_VIEWS = ("hlo", "cost", "memory")
 
 class _Stop(Exception):
     """The inspect step cannot go on; result.error says why."""
+
+
+class _Notice(Exception):
+    """The inspect step cannot go on because of one of its settings (function, arguments,
+    stack), not because of the code: result.notice says so, result.error stays empty."""
 
 
 @contextlib.contextmanager
@@ -66,33 +75,44 @@ def silenced() -> Iterator[None]:
                 os.close(fd)
 
 
-def _callables_in(namespace: dict[str, Any]) -> list[str]:
-    return sorted(
+def _functions_in(namespace: dict[str, Any]) -> list[str]:
+    """The functions the snippet itself defines, in the order it first defined them."""
+    return [
         name for name, value in namespace.items()
         if callable(value) and not name.startswith("_") and not isinstance(value, type)
         and getattr(value, "__module__", None) in ("__main__", None)
-    )
+    ]
 
 
-def _resolve_function(request: InspectRequest, namespace: dict[str, Any]) -> Callable[..., Any]:
+def _resolve_function(request: InspectRequest, namespace: dict[str, Any],
+                      result: InspectResult) -> tuple[str, Callable[..., Any]]:
+    """The function to inspect: the one named, else the last one the snippet defines (said in
+    result.notice). A name the code lacks is a setting to change, never an error of the code."""
     function = namespace.get(request.function)
     if callable(function):
-        return function
-    choices = ", ".join(_callables_in(namespace)) or "none"
-    raise _Stop(ErrorInfo(
-        "NameError", f"the snippet defines no function named {request.function!r}",
-        advice=f"Pick a function the snippet defines (here: {choices}).",
-    ))
+        return request.function, function
+    defined = _functions_in(namespace)
+    if not defined:
+        raise _Notice(f"Inspect found no function named {request.function!r} to look at: this "
+                      "code defines no function. The run itself is not affected.")
+    picked = defined[-1]
+    result.notice = (f"This code defines no function named {request.function!r}, so Inspect "
+                     f"looked at {picked!r}, the last function it defines"
+                     + (f" (it also defines {', '.join(defined[:-1])})." if defined[:-1] else ".")
+                     + " Set the function to inspect in the options.")
+    return picked, namespace[picked]
 
 
 def _evaluate_args(request: InspectRequest, namespace: dict[str, Any]) -> tuple[Any, ...]:
     try:
         value = eval(compile(request.args, ARGS_FILENAME, "eval"), namespace)
     except BaseException as exc:
-        info = error_info(exc)
-        info.advice = ("The arguments are one Python expression evaluated after the snippet, "
-                       "e.g. (jnp.arange(4.0),) or (params, x).")
-        raise _Stop(info) from exc
+        raise _Notice(
+            f"Inspect could not evaluate its example arguments {request.args!r} "
+            f"({type(exc).__name__}: {str(exc)[:300]}). They are one Python expression "
+            "evaluated after your code, e.g. (jnp.arange(4.0),) or (params, x). "
+            "The run itself is not affected."
+        ) from exc
     return value if isinstance(value, tuple) else (value,)
 
 
@@ -125,20 +145,21 @@ class _Inspection:
         self.request, self.namespace, self.result = request, namespace, result
         self.steps = request.transforms
         self.timings = Timings() if request.timings else None
+        self.lowered: Any = None  # the AOT lowering, kept for the pass dump
 
     def run(self) -> None:
         import jax
 
         request, result, steps = self.request, self.result, self.steps
+        name, function = _resolve_function(request, self.namespace, result)
         try:
-            result.expression = transforms.render_expression(request.function, steps)
+            result.expression = transforms.render_expression(name, steps)
         except transforms.TransformOptionError as exc:
-            raise _Stop(ErrorInfo("ValueError", str(exc), advice=None)) from exc
-        function = _resolve_function(request, self.namespace)
+            raise _Notice(f"Inspect could not build the transform stack: {exc}.") from exc
         args = _evaluate_args(request, self.namespace)
         make_args = _arg_factory(args, transforms.donated_argnums(steps))
         wrapped = transforms.build(function, steps)
-        self._notes(args)
+        self._notes(name, function, args)
 
         if self.timings:
             jax.clear_caches()  # the first call pays for tracing and compiling, as in a fresh run
@@ -155,6 +176,7 @@ class _Inspection:
             info.advice = advise(exc, steps, args, jax.device_count()) or info.advice
             raise _Stop(info) from exc
         result.output_repr = repr(output)[:OUTPUT_REPR_LIMIT]
+        result.output_tree = value_tree(output)
         self.namespace[OUTPUT_NAME] = output
         if self.timings:
             self.timings.first_call_s = first_s
@@ -164,23 +186,28 @@ class _Inspection:
             self._staged_views(wrapped, args, make_args)
             self._text_jaxpr(wrapped, make_args)
             self._steady(function, wrapped, make_args, args)
+            self._profile(wrapped, make_args)
+            self._passes()
         result.timings = self.timings
 
-    def _notes(self, args: tuple[Any, ...]) -> None:
+    def _notes(self, name: str, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         import jax
 
         steps, result = self.steps, self.result
         if transforms.has_step(steps, "pmap"):
             modern = transforms.modern_pmap_equivalent(
-                self.request.function, steps, _mapped_size(args), jax.device_count())
+                name, steps, _mapped_size(args), jax.device_count())
             result.warnings.append(
                 "jax.pmap is in maintenance mode (this JAX implements it on shard_map); the "
                 f"modern equivalent is {modern}")
-        if self.timings and not any(s.name in transforms.COMPILING_STEPS for s in steps):
-            result.warnings.append(
-                "The stack has no jit: trace+lower and compile times are for jax.jit("
-                f"{result.expression}), which the views lower; steady state times the stack "
-                "as written, op by op.")
+        compiled_already = callable(getattr(function, "lower", None))  # @jax.jit, jax.pmap
+        if (not self.timings or compiled_already
+                or any(s.name in transforms.COMPILING_STEPS for s in steps)):
+            return
+        what = "The stack has no jit" if steps else f"{name} is not jitted"
+        result.warnings.append(
+            f"{what}: trace+lower and compile times are for jax.jit({result.expression}), which "
+            f"the views lower; steady state times {result.expression} as written, op by op.")
 
     def _shapes_and_devices(self, args: tuple[Any, ...], output: Any) -> None:
         views_wanted, result = self.request.views, self.result
@@ -200,25 +227,33 @@ class _Inspection:
                       make_args: Callable[[], tuple[Any, ...]]) -> None:
         import jax
 
-        wanted = set(self.request.views)
-        if not (self.timings or wanted & {"stablehlo", *COMPILED_VIEWS}):
+        request = self.request
+        wanted = set(request.views)
+        if not (self.timings or request.passes or wanted & {"stablehlo", *COMPILED_VIEWS}):
             return
         result, timings = self.result, self.timings
         try:
             if timings:
                 jax.clear_caches()
-            start = time.perf_counter()
-            lowered = self._lowerable(wrapped).trace(*make_args()).lower()
-            lowered_at = time.perf_counter()
-            compiled = lowered.compile() if (timings or wanted & set(COMPILED_VIEWS)) else None
+            with record_phases() as phases:
+                start = time.perf_counter()
+                lowered = self._lowerable(wrapped).trace(*make_args()).lower()
+                lowered_at = time.perf_counter()
+                compiled = (lowered.compile() if (timings or wanted & set(COMPILED_VIEWS))
+                            else None)
+                compiled_at = time.perf_counter()
+            self.lowered = lowered
             if timings:
-                timings.trace_lower_s = lowered_at - start
-                timings.compile_s = time.perf_counter() - lowered_at
+                _split(timings, phases, lowered_at - start, compiled_at - lowered_at)
             if "stablehlo" in wanted:
-                self._set_text("stablehlo", lowered.as_text())
+                text, lines = source_map.stablehlo_text(lowered.as_text(debug_info=True),
+                                                        lowered.as_text())
+                self._set_text("stablehlo", text, lines, source_map.stablehlo_ops(text))
             if compiled is not None:
                 if "hlo" in wanted:
-                    self._set_text("hlo", compiled.as_text())
+                    text = source_map.scrub_foreign_files(compiled.as_text())
+                    self._set_text("hlo", text, source_map.hlo_source_lines(text),
+                                   source_map.hlo_ops(text))
                 if "cost" in wanted:
                     result.cost = views.cost_dict(compiled)
                     if "flops" not in result.cost:
@@ -238,17 +273,44 @@ class _Inspection:
             return
         try:
             static = transforms.static_argnums(self.steps)
-            jaxpr = jax.make_jaxpr(wrapped, static_argnums=static)(*make_args())
-            self._set_text("jaxpr", str(jaxpr))
+            closed = jax.make_jaxpr(wrapped, static_argnums=static)(*make_args())
+            text, lines = source_map.jaxpr_text(closed)
+            self._set_text("jaxpr", text, lines, source_map.jaxpr_primitives(closed))
         except Exception as exc:
             self.result.warnings.append(f"Could not make the jaxpr: {type(exc).__name__}: "
                                         f"{str(exc)[:500]}")
 
-    def _set_text(self, view: str, text: str) -> None:
+    def _set_text(self, view: str, text: str, lines: list[int | None] | None = None,
+                  ops: list[str] | None = None) -> None:
         text, truncated = views.capped(views.hide_server_paths(text))
         setattr(self.result, view, text)
         if truncated:
             self.result.truncated_views.append(view)
+        if lines is not None:
+            count = text.count("\n") + 1
+            self.result.source_lines[view] = (list(lines) + [None] * count)[:count]
+        if ops is not None:
+            self.result.ops[view] = ops[: views.MAX_OPS]
+
+    def _profile(self, wrapped: Callable[..., Any],
+                 make_args: Callable[[], tuple[Any, ...]]) -> None:
+        if not self.request.profile:
+            return
+        try:
+            self.result.profile = profile_calls(wrapped, make_args, block)
+        except Exception as exc:
+            self.result.warnings.append(f"Could not profile: {type(exc).__name__}: "
+                                        f"{str(exc)[:500]}")
+
+    def _passes(self) -> None:
+        if not self.request.passes or self.lowered is None:
+            return
+        try:
+            size = len(self.result.stablehlo or "") or len(self.lowered.as_text())
+            self.result.passes, self.result.passes_note = dump_passes(self.lowered, size)
+        except Exception as exc:
+            self.result.passes_note = (f"The pass dump failed: {type(exc).__name__}: "
+                                       f"{str(exc)[:500]}")
 
     def _steady(self, function: Callable[..., Any], wrapped: Callable[..., Any],
                 make_args: Callable[[], tuple[Any, ...]], args: tuple[Any, ...]) -> None:
@@ -288,6 +350,19 @@ class _Inspection:
         return self._measure("NumPy", function, lambda: numpy_args)
 
 
+def _split(timings: Timings, phases: Phases, trace_lower_clock: float,
+           compile_clock: float) -> None:
+    """Trace / lower / compile from JAX's own events; the clock where it sent none."""
+    if phases.events:
+        timings.trace_s, timings.lower_s = phases.trace_s, phases.lower_s
+        timings.trace_lower_s = phases.trace_s + phases.lower_s
+        timings.compile_s = phases.compile_s
+        timings.split_source = "jax.monitoring"
+    else:
+        timings.trace_lower_s, timings.compile_s = trace_lower_clock, compile_clock
+    timings.compile_cached = phases.cache_hit
+
+
 def inspect_function(request: InspectRequest, namespace: dict[str, Any]) -> InspectResult:
     """Everything the Transform Lab shows for one function; errors land in result.error."""
     result = InspectResult()
@@ -297,6 +372,8 @@ def inspect_function(request: InspectRequest, namespace: dict[str, Any]) -> Insp
             _Inspection(request, namespace, result).run()
         except _Stop as stop:
             result.error = stop.args[0]
+        except _Notice as notice:
+            result.notice = str(notice)
         except Exception as exc:  # a bug in a view must not lose the rest of the run's report
             result.error = error_info(exc)
     seen: set[str] = set()

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from app.config import Settings
+from app.config import Settings, private_dirs
 from app.runner import platform
 from app.runner.sandbox import (
     cgroups,
@@ -209,7 +209,8 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
     gid = privileges.SANDBOX_GID if as_root or active["user_ns"] else outer_gid
     if active["mount_ns"]:
         state_dir, cache_dir = _state_dirs(settings)
-        plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir)
+        plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir,
+                           private_dirs(settings))
         _try(active, "filesystem", lambda: mounts.apply(plan))
     if not active["filesystem"] and as_root:
         os.chown(scratch, uid, gid)  # the run's own plain directory, since no tmpfs is there

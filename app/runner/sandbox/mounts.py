@@ -1,7 +1,8 @@
 """The run's view of the filesystem, built inside its private mount namespace.
 
 Hidden (an empty read-only tmpfs on top): /root, /home, the checkout and its parent (app source,
-config, .git), the state dir (other runs' scratch, the zygote's socket). Put back read-only where
+config, .git), the state dir (other runs' scratch, the zygote's socket), the data dir and the
+rooms database's folder (people's code, names, tokens). Put back read-only where
 they were: the venv, the worker package the child imports after the sandbox, the compilation cache
 (runs read it; only the trusted warm-up writes it). Fresh, size-capped tmpfs: the run's scratch
 (its cwd and HOME), /tmp, /var/tmp, /dev/shm. Everything else (system libraries, /usr) stays
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,8 @@ class FilesystemPlan:
 
 
 def plan(
-    scratch: Path, size_mb: int, uid: int, gid: int, state_dir: Path | None, cache_dir: Path | None
+    scratch: Path, size_mb: int, uid: int, gid: int, state_dir: Path | None, cache_dir: Path | None,
+    private: Sequence[Path] = (),
 ) -> FilesystemPlan:
     result = FilesystemPlan(scratch.resolve(), size_mb, uid, gid)
     hidden = [Path(p) for p in ALWAYS_HIDDEN] + [REPO_ROOT]
@@ -49,6 +51,8 @@ def plan(
         hidden.append(REPO_ROOT.parent)
     if state_dir is not None:
         hidden.append(state_dir)
+    # A private folder that is a system dir itself cannot be hidden whole (the store refuses one).
+    hidden += [p for p in private if str(p.resolve()) not in SYSTEM_DIRS | set(PRIVATE_TMP)]
     result.hidden = [p.resolve() for p in hidden if _is(p, Path.is_dir)]
     # The interpreter may live under a hidden dir too (pyenv under /root, a venv in the checkout).
     interpreter = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
