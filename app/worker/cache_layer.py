@@ -61,14 +61,18 @@ class LayeredCache:
 
 
 def install(layer_path: str, shared_dir: str | None, max_entry_bytes: int) -> str:
-    """Make JAX read the layer then the shared cache and write to the layer; how it was done."""
+    """Make JAX read the layer then the shared cache and write to the layer; how it was done
+    ("layered", "layer only", or "none": this JAX has neither way, the run goes without)."""
     import jax
-    from jax._src import compilation_cache
 
-    # Every program this run compiles goes to its own layer, however fast it compiled.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
     try:
+        # Every program this run compiles goes to its own layer, however fast it compiled.
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    except (AttributeError, KeyError, ValueError):
+        return "none"
+    try:
+        from jax._src import compilation_cache
         from jax._src.lru_cache import LRUCache
 
         layer = LRUCache(layer_path, max_size=-1)

@@ -1,0 +1,78 @@
+"""The run's side of its session's cache layer (app/worker/cache_layer.py), in a fresh process each
+(install changes JAX's process-wide cache): what it reads from where, what it writes, what it
+skips. The end-to-end path through the sandbox is tests/runner/test_session_cache.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.runner.platform import REPO_ROOT
+
+SCRIPT = """
+import json, sys
+import jax, jax.numpy as jnp
+from app.worker import cache_layer
+how = cache_layer.install(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+f = jax.jit(lambda x: jnp.sin(x) * float(sys.argv[4]))
+f(jnp.ones(5)).block_until_ready()
+jax.clear_caches()  # the in-memory caches: the next call must come from the persistent one
+f(jnp.ones(5)).block_until_ready()
+print(json.dumps([how, cache_layer.counts()]))
+"""
+
+
+def run(layer: Path, shared: Path, max_entry: int, constant: float) -> tuple[str, dict[str, int]]:
+    # As the runner sets them for runs (app/runner/platform.py base_env): XLA's own caches off,
+    # else their path, under the cache dir, would be part of every key.
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(REPO_ROOT),
+           "JAX_COMPILATION_CACHE_DIR": str(shared),
+           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "1000000000",
+           "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(layer), str(shared), str(max_entry),
+                           str(constant)], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=str(REPO_ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    how, counts = json.loads(done.stdout.strip().splitlines()[-1])
+    return how, counts
+
+
+def test_the_run_writes_its_layer_and_reads_it_back_before_the_shared_cache(
+        tmp_path: Path) -> None:
+    layer, shared = tmp_path / "layer", tmp_path / "shared"
+    layer.mkdir()
+    shared.mkdir()
+    how, counts = run(layer, shared, 16 << 20, 1.5)
+    assert how == "layered"
+    assert counts["session_writes"] >= 1 and counts["session_hits"] >= 1
+    assert any(p.name.endswith("-cache") for p in layer.iterdir())
+    assert list(shared.iterdir()) == []  # nothing goes to the shared cache
+
+
+def test_the_shared_cache_is_read_where_the_layer_has_no_entry(tmp_path: Path) -> None:
+    layer, shared, other = tmp_path / "layer", tmp_path / "shared", tmp_path / "other"
+    for path in (layer, shared, other):
+        path.mkdir()
+    run(shared, other, 16 << 20, 2.5)  # fills "shared" as if it were the warm-up's cache
+    entries = sorted(p.name for p in shared.iterdir())
+    shared.chmod(0o555)  # and read-only, as runs see it
+    try:
+        how, counts = run(layer, shared, 16 << 20, 2.5)
+    finally:
+        shared.chmod(0o755)
+    assert how == "layered"
+    assert counts["shared_hits"] >= 1 and counts.get("session_writes", 0) == 0
+    assert sorted(p.name for p in shared.iterdir()) == entries
+
+
+def test_entries_larger_than_a_run_may_write_are_skipped_quietly(tmp_path: Path) -> None:
+    layer, shared = tmp_path / "layer", tmp_path / "shared"
+    layer.mkdir()
+    shared.mkdir()
+    how, counts = run(layer, shared, 10, 3.5)  # every entry is larger than 10 bytes
+    assert how == "layered"
+    assert counts["skipped_writes"] >= 1 and counts["session_writes"] == 0
+    assert list(layer.iterdir()) == []
