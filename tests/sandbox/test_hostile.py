@@ -56,6 +56,7 @@ def runner(state: Path) -> Iterator[Runner]:
         output_bytes=64 * 1024,
         max_concurrent=1,
         prefork=PREFORK,
+        pool_memory_mb=1,  # no room to grow the pool: every process beyond `prefork` is a leftover
         state_dir=str(state),
         compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())),
     )
@@ -117,10 +118,18 @@ def _leftovers(runner: Runner, state: Path) -> list[str]:
         problems.append(f"scratch dirs: {[p.name for p in scratch]}")
     pids_root = cgroups.CGROUP_ROOT / "pids" / cgroups.GROUP_NAME
     groups = list(pids_root.glob(f"{sup_pid}-*")) if pids_root.is_dir() else []
-    in_groups = sum(len((g / "cgroup.procs").read_text().split()) for g in groups if g.exists())
+    in_groups = sum(len(_read_or_empty(g / "cgroup.procs").split()) for g in groups)
     if len(groups) > PREFORK or in_groups > PREFORK * PROCESSES_PER_CHILD:
         problems.append(f"run cgroups: {[g.name for g in groups]} holding {in_groups} processes")
     return problems
+
+
+def _read_or_empty(path: Path) -> str:
+    """A cgroup file, or "" when its cgroup went away while we looked (not a leftover)."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def _settled(runner: Runner, state: Path) -> list[str]:
