@@ -70,7 +70,6 @@ class PlatformInfo:
     policy: policy_module.ResourcePolicy | None = None
     gpu_memory_bytes: int | None = None  # of one GPU, where known
     cpu_xla_flags: str = ""  # XLA_FLAGS of a run that asked for the CPU (forced host devices)
-    layer_fd: int | None = None  # the fixed descriptor of the cache layer, where XLA needs it
 
 
 def base_env(settings: Settings, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -141,7 +140,7 @@ def _nvidia_smi_memory() -> int | None:
 
 def layer_fd(settings: Settings) -> int:
     """The cache layer's descriptor number in a run: the highest its RLIMIT_NOFILE allows."""
-    return max(16, settings.open_files - 1)
+    return max(4, settings.open_files - 1)  # 0-3: the request, stdout, stderr, result
 
 
 def gpu_flags(settings: Settings, compile_threads: int | None) -> str:
@@ -188,7 +187,6 @@ def detect(settings: Settings, environ: dict[str, str] | None = None) -> Platfor
         settings, policy_module.HostFacts(platform, count, _host_cores(), gpu_memory))
     cpu_xla = f"{cpu_flags} {CPU_WORKAROUND_FLAG}" if with_workaround else cpu_flags
     preinit = True
-    fd: int | None = None
     if platform == "cpu":
         env["XLA_FLAGS"] = cpu_xla
         notes.append(f"CPU with {settings.cpu_devices} forced host devices (for pmap demos).")
@@ -201,7 +199,6 @@ def detect(settings: Settings, environ: dict[str, str] | None = None) -> Platfor
         flags = gpu_flags(settings, decided.compile_threads)
         if _probe({**env, "XLA_FLAGS": flags}) is not None:
             env["XLA_FLAGS"] = flags
-            fd = layer_fd(settings)
         else:
             notes.append("This jaxlib refused the GPU compile flags: XLA's autotuning results "
                          "are not cached and compilation is not capped per run.")
@@ -219,5 +216,4 @@ def detect(settings: Settings, environ: dict[str, str] | None = None) -> Platfor
         policy=decided,
         gpu_memory_bytes=gpu_memory,
         cpu_xla_flags=cpu_xla,
-        layer_fd=fd,
     )
