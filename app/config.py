@@ -38,6 +38,10 @@ class Settings:
     prefork: int = 1  # children forked and waiting for a request
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
+    # As root, each run process gets its own uid and gid from this range (not shared kernel
+    # quotas); it must hold max_concurrent + prefork + 4 at least
+    run_uid_first: int = 400_000  # first uid (and gid) of the runs' range
+    run_uid_count: int = 1024  # uids in the range
     # Accelerators
     cpu_devices: int = 8  # --xla_force_host_platform_device_count, for pmap demos on CPU
     gpu_memory_fraction: float = 0.0  # 0 = 1 / max_concurrent
@@ -82,6 +86,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    if settings.run_uid_first < 1000 or settings.run_uid_first + settings.run_uid_count > 1 << 31:
+        raise ValueError("PLAYGROUND_RUN_UID_FIRST: 1000 or more, the range below 2^31")
+    if settings.run_uid_count < settings.max_concurrent + settings.prefork + 4:
+        raise ValueError("PLAYGROUND_RUN_UID_COUNT must be at least "
+                         "PLAYGROUND_MAX_CONCURRENT + PLAYGROUND_PREFORK + 4")
     return settings
 
 

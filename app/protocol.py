@@ -29,6 +29,19 @@ TRANSFORM_NAMES: tuple[str, ...] = get_args(TransformName)
 ViewName = Literal["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes", "devices"]
 VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
 
+# Bounds on what a run's report may hold. The worker keeps within them; the runner refuses a
+# report beyond them (app/decoding.py), so no run can make the supervisor or the app do unbounded
+# work (a 300k-entry report once stalled every run for 20 s).
+MAX_ITEMS = 1000  # entries of any list or dict field, unless its metadata says fewer
+MAX_COMPILATIONS = 200  # functions listed in one compilations list
+MAX_REASONS = 50  # reasons kept per function (its count stays exact)
+MAX_OUTPUT_CHUNKS = 2000  # stdout/stderr blocks of a result; past it the streams' order is coarse
+
+
+def at_most(limit: int) -> dict[str, int]:
+    """Field metadata: this list or dict field holds at most `limit` entries."""
+    return {"max_items": limit}
+
 
 @dataclass
 class TransformStep:
@@ -107,7 +120,8 @@ class Timings:
 class Compilation:
     function: str
     count: int
-    reasons: list[str] = field(default_factory=list)  # JAX's own cache-miss explanations
+    # JAX's own cache-miss explanations, the first MAX_REASONS of them
+    reasons: list[str] = field(default_factory=list, metadata=at_most(MAX_REASONS))
 
 
 @dataclass
@@ -123,7 +137,8 @@ class InspectResult:
     in_shapes: list[str] = field(default_factory=list)
     out_shapes: list[str] = field(default_factory=list)
     timings: Timings | None = None
-    compilations: list[Compilation] = field(default_factory=list)
+    compilations: list[Compilation] = field(
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     truncated_views: list[str] = field(default_factory=list)
@@ -140,7 +155,8 @@ class WorkerReport:
     error: ErrorInfo | None = None
     value_repr: str | None = None
     inspect: InspectResult | None = None
-    compilations: list[Compilation] = field(default_factory=list)
+    compilations: list[Compilation] = field(
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None
 
 
@@ -149,7 +165,8 @@ class RunResult:
     status: Status
     stdout: str = ""
     stderr: str = ""
-    output: list[OutputChunk] = field(default_factory=list)  # both streams, in order
+    output: list[OutputChunk] = field(  # both streams, in order
+        default_factory=list, metadata=at_most(MAX_OUTPUT_CHUNKS))
     error: ErrorInfo | None = None
     message: str = ""  # one plain sentence for the status, shown to the user
     duration_s: float = 0.0  # wall time of the run itself, queue excluded
@@ -159,7 +176,8 @@ class RunResult:
     truncated: bool = False
     value_repr: str | None = None  # repr of the snippet's last expression, if any
     inspect: InspectResult | None = None
-    compilations: list[Compilation] = field(default_factory=list)  # whole-run report
+    compilations: list[Compilation] = field(  # whole-run report
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None  # "cpu", "gpu", "tpu"
 
     @property

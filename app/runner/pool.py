@@ -63,6 +63,7 @@ class Child:
     open_fds: set[int] = field(default_factory=set)
     request_buffer: bytes = b""
     output: list[OutputChunk] = field(default_factory=list)
+    last_chunk: dict[str, OutputChunk] = field(default_factory=dict)  # per stream, in output
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
     output_bytes: int = 0
@@ -73,6 +74,7 @@ class Child:
     forked_at: float = 0.0
     ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
     code_started: bool = False  # the child read its request: the run's clock runs
+    uid: int | None = None  # the run's own uid (app/runner/uids.py); None: trusted
 
 
 def make_scratch(run_root: Path, token: int) -> Path:

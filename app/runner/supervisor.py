@@ -40,8 +40,9 @@ from app import protocol
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
-from app.runner import fairness, outcome, pipes, pool, sandbox, warmup
+from app.runner import fairness, outcome, pipes, pool, report_decoder, sandbox, uids, warmup
 from app.runner import platform as platform_module
+from app.runner.outcome import Report, RunFacts
 from app.runner.pool import POOL_SHRINK_S, Child, PendingRun
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
 
@@ -61,8 +62,12 @@ class Supervisor:
         self.queue: deque[PendingRun] = deque()  # arrival order; fairness picks the next
         self.fair = fairness.FairShare()
         self.children: dict[int, Child] = {}  # token -> child
+        self.uids = uids.UidPool.from_settings(settings)
         self.by_pid: dict[int, Child] = {}
         self.pipes = pipes.Pipes(self.selector)
+        # Runs whose process ended and whose large report is being decoded in another process.
+        self.decoders = report_decoder.Decoders(self.selector, settings.result_bytes)
+        self.decoding: dict[int, tuple[PendingRun, RunFacts, bool]] = {}
         self.tokens = itertools.count(1)
         self.started = time.time()
         self.stopping = False
@@ -180,12 +185,16 @@ class Supervisor:
     def fork_child(self, trusted: bool = False) -> Child | None:
         if not self.zygote.ready:
             return None
+        uid = None if trusted else self.uids.acquire()
+        if uid is None and not trusted:
+            return None  # every run uid is taken: forked again when a child is discarded
         token = next(self.tokens)
         scratch = pool.make_scratch(self.run_root, token)
         ours, theirs = pipes.open_pipes()
         run_id = f"{os.getpid()}-{token}"
         c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
-        if not self.zygote.send_fork(token, scratch, trusted, theirs):
+        c.uid = uid
+        if not self.zygote.send_fork(token, scratch, trusted, theirs, uid):
             for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
                 os.close(fd)
             self.discard(c)
@@ -415,18 +424,42 @@ class Supervisor:
             self.warmup.snippet_done()
             c.run = None
         if c.run is not None and c.state == "exited":
-            result = outcome.classify(pool.run_facts(c), self.settings, self.info.platform)
-            if c.trusted:
-                self.warmup.finished(result)
-                self.send({"event": "warm", **self.warmup.state})
-            else:
-                self.setup.failures = 0
-            self.send_result(c.run, result)
+            self.decode_and_conclude(c.run, pool.run_facts(c), c.trusted)
+            c.run = None
         elif c.run is not None and c.trusted:
             self.warmup.dropped()
             self.send({"event": "warm", **self.warmup.state})
         self.discard(c)
         self.dispatch()
+
+    def decode_and_conclude(self, run: PendingRun, facts: RunFacts, trusted: bool) -> None:
+        """Answer a finished run; a large report is decoded in another process first (its
+        slowness delays only this run), a small one here."""
+        data = outcome.report_data(facts)
+        decoded: Report | None = None
+        if len(data) > report_decoder.INLINE_BYTES:
+            key = self.decoders.start(data)
+            if key is not None:
+                self.decoding[key] = (run, facts, trusted)
+                return
+            decoded = Report(problem="no process could be started to decode it")
+        self.conclude(run, facts, trusted, decoded)
+
+    def conclude(self, run: PendingRun, facts: RunFacts, trusted: bool,
+                 decoded: Report | None) -> None:
+        result = outcome.classify(facts, self.settings, self.info.platform, decoded)
+        if trusted:
+            self.warmup.finished(result)
+            self.send({"event": "warm", **self.warmup.state})
+        else:
+            self.setup.failures = 0
+        self.send_result(run, result)
+
+    def on_decoded(self, key: int, decoded: Report) -> None:
+        pending = self.decoding.pop(key, None)
+        if pending is not None:
+            run, facts, trusted = pending
+            self.conclude(run, facts, trusted, decoded)
 
     def discard(self, c: Child) -> None:
         self.pipes.close_reads(c)
@@ -435,7 +468,9 @@ class Supervisor:
             self.send_result(c.run, RunResult(status="crashed",
                                               message="The run's process could not be started."))
             c.run = None
-        c.cgroup.remove()
+        c.cgroup.remove()  # kills what is left of the run: its uid is free again
+        self.uids.release(c.uid)
+        c.uid = None
         shutil.rmtree(c.scratch, ignore_errors=True)
         self.children.pop(c.token, None)
         if c.pid is not None:
@@ -454,6 +489,7 @@ class Supervisor:
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         times += self.zygote.wake_times()
+        times += self.decoders.wake_times()
         busy = self.queue or any(c.state == "running" for c in self.children.values())
         if (pool.more_than_prefork_idle(self.children.values(), self.settings.prefork)
                 and not busy):  # else the run's end wakes us
@@ -473,6 +509,8 @@ class Supervisor:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
         self.shrink_pool(now)
         self.zygote.check(now)
+        for key, decoded in self.decoders.expired(now):
+            self.on_decoded(key, decoded)
         expired = False
         while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
             run = self.queue.popleft()
@@ -536,6 +574,10 @@ class Supervisor:
                     c = self.pipes.owner(key.fd)
                     if c is not None:
                         self.pipes.flush_request(c)
+                elif kind == "decode":
+                    done = self.decoders.on_readable(key.fd)
+                    if done is not None:
+                        self.on_decoded(*done)
                 if self.stopping:
                     break
             self.check_clocks()
@@ -552,6 +594,11 @@ class Supervisor:
         for run in list(self.queue):
             self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
         self.queue.clear()
+        for key in self.decoders.close():
+            run, _facts, trusted = self.decoding.pop(key)
+            if trusted:
+                self.warmup.dropped()
+            self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
         for c in list(self.children.values()):
             if c.run is not None and c.run.id is not None:
                 self.send_result(c.run, RunResult(status="crashed",

@@ -5,7 +5,8 @@ environment from platform.py. It stays single-threaded (OPENBLAS_NUM_THREADS=1),
 makes fork safe; it runs no user code itself. It talks to the supervisor over a SOCK_SEQPACKET
 unix socket (one JSON message per packet, file descriptors alongside):
 
-    supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool} + 4 fds
+    supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool,
+                           "uid": the run's own uid or null} + 4 fds
     zygote -> supervisor  {"hello": pid, "threads": n}        once, after the imports
                           {"forked": T, "pid": pid}
                           {"exited": pid, "status": wait status, "maxrss_kb": n, "cpu_s": s}
@@ -100,9 +101,11 @@ class Zygote:
     def _fork(self, message: dict[str, object], fds: list[int]) -> None:
         scratch = Path(str(message["scratch"]))
         trusted = bool(message.get("trusted"))
+        uid = message.get("uid")
         pid = os.fork()
         if pid == 0:
-            child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit)
+            child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit,
+                            uid=uid if isinstance(uid, int) else None)
         _send(self.sock, {"forked": message["token"], "pid": pid})
 
     def _reap(self) -> None:
@@ -130,6 +133,10 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=fd)
     settings = protocol.from_json(Settings, settings_json)
     _preload()
+    sandbox = sys.modules.get("app.runner.sandbox")
+    if sandbox is not None:  # work every child would repeat, done once here
+        with contextlib.suppress(OSError):
+            sandbox.prepare(settings)
     _send(sock, {"hello": os.getpid(), "threads": _thread_count()})
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         Zygote(sock, settings, preinit).serve()

@@ -127,12 +127,14 @@ class ZygoteLink:
         self.ready = True
         self.threads = int(message.get("threads", 0))
 
-    def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int]) -> bool:
-        """Ask for a child that gets these pipe ends (closed here, sent or not). False: the
-        zygote is gone."""
+    def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int],
+                  uid: int | None = None) -> bool:
+        """Ask for a child that gets these pipe ends (closed here, sent or not) and runs as uid
+        (as root; None: the sandbox's default). False: the zygote is gone."""
         assert self.sock is not None
         message = json.dumps(
-            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted}
+            {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted,
+             "uid": uid}
         ).encode()
         try:
             socket.send_fds(self.sock, [message], list(fds))
