@@ -38,6 +38,10 @@ class Settings:
     prefork: int = 1  # children forked and waiting for a request
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
+    # Hosted: limits are per client address (app/client_address.py), not per browser session
+    trusted_proxies: str = ""  # comma list of proxy addresses/networks whose X-Forwarded-For counts
+    queued_per_client: int = 0  # runs one client may have waiting; 0 = no cap (hosted: 4)
+    reserved_slots: int = 0  # slots kept for clients with no run executing; 0 = none (hosted: 1/4)
     # As root, each run process gets its own uid and gid from this range (not shared kernel
     # quotas); it must hold max_concurrent + prefork + 4 at least
     run_uid_first: int = 400_000  # first uid (and gid) of the runs' range
@@ -86,6 +90,12 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    from app.client_address import parse_networks
+
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise ValueError(f"PLAYGROUND_TRUSTED_PROXIES: {exc}") from exc
     if settings.run_uid_first < 1000 or settings.run_uid_first + settings.run_uid_count > 1 << 31:
         raise ValueError("PLAYGROUND_RUN_UID_FIRST: 1000 or more, the range below 2^31")
     if settings.run_uid_count < settings.max_concurrent + settings.prefork + 4:

@@ -20,3 +20,8 @@ echo '== bench'
 timeout 60 python3 -m app bench --runs 20 --baseline-runs 4 --seconds 5 2>&1 | tee "$OUT/bench.txt"
 echo '== snippet check'
 timeout 100 python3 -m app check snippets --markdown "$OUT/guide-health-gpu.md" 2>&1 | tail -15
+# -- issue 9, item 9: GPU memory against a driver-level hog (self-contained block) -------------
+# A run cuMemAlloc's through ctypes until the driver refuses, while a concurrent ordinary JAX
+# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: deploy/README.md).
+echo '== gpu memory probe (driver-level hog vs a concurrent run)'
+timeout 150 python3 deploy/gpu_memory_probe.py --out "$OUT/gpu-memory-probe.json" 2>&1 | tail -30

@@ -37,6 +37,7 @@ class PendingRun:
     trusted: bool = False
     background: bool = False  # a trusted run compiling a shipped snippet into the cache
     fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
+    client_key: str | None = None  # whom it counts against (app/runner/client_limits.py)
 
 
 @dataclass

@@ -32,7 +32,7 @@ import shutil
 import signal
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,17 @@ from app import protocol
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
-from app.runner import fairness, outcome, pipes, pool, report_decoder, sandbox, uids, warmup
+from app.runner import (
+    client_limits,
+    fairness,
+    outcome,
+    pipes,
+    pool,
+    report_decoder,
+    sandbox,
+    uids,
+    warmup,
+)
 from app.runner import platform as platform_module
 from app.runner.outcome import Report, RunFacts
 from app.runner.pool import POOL_SHRINK_S, Child, PendingRun
@@ -86,6 +96,8 @@ class Supervisor:
             self.layers = {}
             self.fatal = f"This server does not run code: {exc}"
         self.max_concurrent = self.info.max_concurrent
+        self.reserved_slots = client_limits.reserved_slots(settings, self.max_concurrent)
+        self.queued_per_client = client_limits.queued_per_client(settings)
         self.warmup = warmup.Progress(settings, self.info, snippets=warm_snippets)
 
     # -- protocol out -------------------------------------------------------------------------
@@ -268,8 +280,12 @@ class Supervisor:
             if idle is None:
                 break
             # The queue stays in arrival order (its wait clock reads the oldest); the run to
-            # start is the first in fair order.
-            run = fairness.fair_order(self.queue)[0]
+            # start is the first in fair order whose client may take a slot now.
+            run = client_limits.next_to_start(
+                fairness.fair_order(self.queue), self.running_by_client(),
+                self.max_concurrent - self.running_user_runs(), self.reserved_slots)
+            if run is None:
+                break
             self.queue.remove(run)
             self.fair.started(run.fair_tag)
             self.start_run(idle, run)
@@ -277,6 +293,10 @@ class Supervisor:
         self.fill_pool()
         if self.warmup.done:
             self.start_background_warmup()
+
+    def running_by_client(self) -> Counter[str | None]:
+        return Counter(c.run.client_key for c in self.children.values()
+                       if c.state == "running" and not c.trusted and c.run is not None)
 
     def start_run(self, c: Child, run: PendingRun) -> None:
         if c.ready_at is None and not c.trusted:  # this run waits for the child: a burst
@@ -309,7 +329,8 @@ class Supervisor:
     def submit(self, run_id: int, request: RunRequest) -> None:
         limit = self.settings.max_timeout_s
         timeout = max(MIN_TIMEOUT_S, min(request.timeout_s or self.settings.timeout_s, limit))
-        run = PendingRun(run_id, request, time.monotonic(), timeout)
+        run = PendingRun(run_id, request, time.monotonic(), timeout,
+                         client_key=client_limits.limit_key(request, self.settings.hosted))
         running = self.running_user_runs()
         if len(self.queue) >= self.settings.queue_size:
             self.send_result(run, RunResult(
@@ -321,7 +342,10 @@ class Supervisor:
         if self.setup.failing():
             self.send_result(run, self.setup.result())
             return
-        run.fair_tag = self.fair.tag(request.session_id if self.settings.fair_queue else None)
+        if client_limits.queue_full(run.client_key, self.queue, self.queued_per_client):
+            self.send_result(run, client_limits.queue_refusal(self.queued_per_client))
+            return
+        run.fair_tag = self.fair.tag(run.client_key if self.settings.fair_queue else None)
         self.queue.append(run)
         self.dispatch()
         if run in self.queue:

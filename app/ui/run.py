@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from app import client_address
 from app.config import settings
 from app.protocol import RunRequest, RunResult
 from app.ui import icons, state
@@ -83,6 +84,18 @@ class Pending:
     payload: Any  # what the area needs beside the results (the code that ran, labels)
 
 
+def current_client() -> str | None:
+    """This session's client address (hosted limits are keyed by it): the peer Streamlit saw,
+    or what a trusted proxy says in X-Forwarded-For (app/client_address.py)."""
+    try:
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
+        trusted = client_address.parse_networks(settings().trusted_proxies)
+    except Exception:  # no request context (a bare script run): no client to key by
+        return None
+    return client_address.client_id(peer, forwarded, trusted)
+
+
 def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> None:
     """Start requests at once for area_id (replacing any earlier pending ones there)."""
     try:
@@ -90,8 +103,10 @@ def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> Non
     except Exception as exc:  # the sandbox failed to start: every request gets that answer
         calls = [_Call(_FailingRunner(exc), request) for request in requests]
     else:
+        client = current_client()
         for request in requests:
             request.session_id = request.session_id or state.session_id()
+            request.client_id = request.client_id or client
         calls = [_Call(runner, request) for request in requests]
     state.set_pending(area_id, Pending(calls, payload))
 

@@ -64,6 +64,17 @@ def show_output(chunks: list[OutputChunk], stdout: str, stderr: str) -> None:
         st.code(text.rstrip("\n") or " ", language=None)
 
 
+# Which parts the run's own process wrote (its code could have written anything there) and which
+# the server measured; a run's report never changes its status or limits (app/runner/outcome.py).
+PROVENANCE = ("The value, error, views, timings and compilations above are reported by the run's "
+              "own process; the status, times, memory, platform and sandbox are the server's.")
+
+
+def _reported_by_the_run(result: RunResult) -> bool:
+    return bool(result.value_repr is not None or result.error or result.inspect
+                or result.compilations)
+
+
 def _footer(result: RunResult) -> str:
     parts = [f"{result.duration_s:.2f} s"]
     if result.queue_s >= 0.05:
@@ -93,6 +104,8 @@ def show_output_tab(result: RunResult, code: str | None) -> None:
     if result.inspect:
         show_inspect_summary(result.inspect)
     st.caption(_footer(result))
+    if _reported_by_the_run(result):
+        st.caption(PROVENANCE)
 
 
 def show_inspect_summary(inspect: InspectResult) -> None:
