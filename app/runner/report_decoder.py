@@ -13,6 +13,7 @@ trusts even its own helper beyond the schema.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import json
 import os
@@ -33,6 +34,7 @@ DECODE_TIMEOUT_S = 20.0  # wall clock for one decode
 DECODE_CPU_S = 15  # RLIMIT_CPU of a decoder
 DECODE_MEMORY_BYTES = 1 << 30  # address space a decoder may add to what it inherits
 READ_CHUNK = 1 << 16
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Decoders:
             os.close(write_fd)
             return None
         if pid == 0:
-            _decoder(data, self.max_bytes, read_fd, write_fd)
+            _decoder(data, self.max_bytes, write_fd)
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         job = _Job(next(self.keys), pid, read_fd, time.monotonic() + DECODE_TIMEOUT_S)
@@ -139,14 +141,20 @@ class Decoders:
         return decoded
 
 
-def _decoder(data: bytes, max_bytes: int, read_fd: int, write_fd: int) -> NoReturn:
+def _decoder(data: bytes, max_bytes: int, write_fd: int) -> NoReturn:
     """Body of the forked decoder: decode, answer, exit. Never returns."""
     try:
         with contextlib.suppress(ValueError):
             signal.set_wakeup_fd(-1)  # the supervisor's: its signals are not ours
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
-        os.close(read_fd)
+        _die_with_the_supervisor()
+        # Hold nothing of the supervisor's: a copy of a run's request pipe kept open here would
+        # keep that run waiting for its end of file until this decoder exits.
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.closerange(3, write_fd)
+        os.closerange(write_fd + 1, os.sysconf("SC_OPEN_MAX"))
         _limit_resources()
         decoded = outcome.read_report(data, max_bytes)
         if decoded.report is not None:
@@ -164,6 +172,11 @@ def _decoder(data: bytes, max_bytes: int, read_fd: int, write_fd: int) -> NoRetu
             view = view[os.write(write_fd, view):]
     finally:
         os._exit(0)
+
+
+def _die_with_the_supervisor() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _limit_resources() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import selectors
 import time
 import types
@@ -153,6 +154,41 @@ def test_the_off_loop_decoder_returns_the_checked_report() -> None:
 def test_the_off_loop_decoder_says_why_a_report_is_refused() -> None:
     assert _decode_off_loop(b"[" * 300_000) == "nested too deeply"
     assert "not JSON" in str(_decode_off_loop(b"{" + b" " * 100_000))
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a zombie's descriptor table reads empty)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_decoder_holds_no_descriptor_of_the_supervisor() -> None:
+    """A decoder holding a copy of a run's request pipe would keep that run waiting for its end
+    of file (and so its start) until the decoder exits."""
+    request_r, request_w = os.pipe()
+    selector = selectors.DefaultSelector()
+    decoders = report_decoder.Decoders(selector, 64 << 20)
+    slow = b"[" + b"0," * 12_000_000 + b"0]"  # ~24 MB: it decodes for a while
+    assert decoders.start(slow) is not None
+    [job] = decoders.jobs.values()
+    os.close(request_w)
+    try:
+        seen: set[int] | None = None  # the decoder's descriptors while it is still decoding
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(job.pid):
+            seen = {int(fd) for fd in os.listdir(f"/proc/{job.pid}/fd")}
+            if request_w not in seen:
+                break
+            time.sleep(0.005)
+        assert seen is not None and request_w not in seen and len(seen) <= 4, seen
+        os.set_blocking(request_r, False)
+        assert os.read(request_r, 1) == b""  # the run would see its end of file
+    finally:
+        decoders.close()
+        os.close(request_r)
 
 
 def test_a_decoder_past_its_clock_is_killed_and_its_run_told() -> None:

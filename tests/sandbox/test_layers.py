@@ -402,18 +402,19 @@ def test_leftover_daemons_die_with_the_namespace(settings: Settings, scratch: Pa
                 time.sleep(2)  # would outlive the run without the pid namespace
                 os._exit(0)
             os._exit(0)
-        return "left"
+        return os.readlink("/proc/self/ns/mnt")  # this run's alone (every run's cwd looks alike)
 
     outcome = run_in_child(spawn_and_leave, settings, scratch)
-    assert outcome.value == "left"
+    assert str(outcome.value).startswith("mnt:")
     # pid 1 exited: the kernel killed everything else in its namespace.
-    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _in_scratch(p, scratch)]
+    leftover = [p for p in Path("/proc").iterdir()
+                if p.name.isdigit() and _in_namespace(p, outcome.value)]
     assert not leftover and not marker.exists()
 
 
-def _in_scratch(proc: Path, scratch: Path) -> bool:
+def _in_namespace(proc: Path, mount_namespace: str) -> bool:
     try:
-        return os.readlink(proc / "cwd") in (str(scratch), str(mounts.RUN_DIR))
+        return os.readlink(proc / "ns" / "mnt") == mount_namespace
     except OSError:
         return False
 

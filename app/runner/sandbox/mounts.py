@@ -83,7 +83,8 @@ def plan(
         hidden.append(state_dir)
     result.hidden = [p.resolve() for p in hidden if _is(p, Path.is_dir)]
     fixed = [Path(p) for p in PRIVATE_TMP if _is(Path(p), Path.is_dir)]
-    walked = [p for p in writable_host_dirs(frozenset({uid, *run_uids}))
+    # The same key as the zygote's walk (sandbox.prepare), so children reuse its answer.
+    walked = [p for p in writable_host_dirs(frozenset(run_uids) or frozenset({uid}))
               if not _under_any(p, result.hidden)]
     result.private_tmp = _outermost(fixed + walked)
     # The interpreter may live under a hidden dir too (pyenv under /root, a venv in the checkout).
