@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
 
+from app.config import settings
 from app.protocol import RunRequest, RunResult
 from app.snippets import (
     DEFAULT_ROOT,
@@ -297,14 +298,14 @@ def check_command(args: argparse.Namespace) -> int:
         print(f"no snippets under {args.path}", file=sys.stderr)
         return 2
     runner = get_runner()
-    jobs = args.jobs or runner.settings.max_concurrent
+    jobs = args.jobs or settings().max_concurrent
 
     def progress(row: CheckRow) -> None:
         mark = "." if row.ok else "F"
         print(mark, end="", file=sys.stderr, flush=True)
 
     rows = run_checks(
-        snippets, runner, jobs=jobs, on_row=progress, timeout_s=runner.settings.max_timeout_s
+        snippets, runner, jobs=jobs, on_row=progress, timeout_s=settings().max_timeout_s
     )
     print(file=sys.stderr)
     print(text_table(rows))

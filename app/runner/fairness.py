@@ -23,7 +23,8 @@ T = TypeVar("T", bound=Tagged)
 
 
 class FairShare:
-    """The tags: call tag() when a run is queued, started() when it leaves the queue."""
+    """The tags: call tag() when a run is queued, started() when it leaves the queue to run,
+    withdrawn() when it leaves without running."""
 
     def __init__(self, max_sessions: int = 10_000) -> None:
         self.virtual = 0.0  # the tag of the run started last
@@ -49,6 +50,12 @@ class FairShare:
             ahead_by_one = [s for s, t in self._next.items() if t <= self.virtual + 1.0]
             for session_id in ahead_by_one[: len(self._next) - self._max_sessions]:
                 del self._next[session_id]
+
+    def withdrawn(self, session_id: str | None, tag: float) -> None:
+        """A queued run left without starting (stopped): if it was its session's latest, the
+        session gets that turn back, so stopping and re-running does not push it behind."""
+        if session_id and self._next.get(session_id) == tag + 1.0:
+            self._next[session_id] = tag
 
     def sessions(self) -> int:
         return len(self._next)

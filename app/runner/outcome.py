@@ -22,7 +22,9 @@ from app import decoding
 from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
 
-KillReason = Literal["timeout", "output", "result", "shutdown", "zygote"]
+KillReason = Literal["timeout", "output", "result", "shutdown", "zygote", "cancelled"]
+STOPPED_MESSAGE = "Stopped: you stopped the run after {seconds:.1f} s; what it printed is kept."
+UNQUEUED_MESSAGE = "Stopped before it started: the run was taken out of the queue."
 
 
 @dataclass
@@ -91,6 +93,11 @@ def size_text(n: int) -> str:
     return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
 
 
+def unqueued(queue_s: float) -> RunResult:
+    """The result of a run stopped while it waited in the queue: nothing of it ran."""
+    return RunResult(status="cancelled", queue_s=round(queue_s, 4), message=UNQUEUED_MESSAGE)
+
+
 def _is_memory_error(kind: str, message: str) -> bool:
     """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
     return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
@@ -132,7 +139,10 @@ def classify(c: RunFacts, settings: Settings, platform: str,
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    if c.kill_reason == "timeout":
+    if c.kill_reason == "cancelled":
+        result.status = "cancelled"
+        result.message = STOPPED_MESSAGE.format(seconds=max(0.0, c.exited_at - c.started_at))
+    elif c.kill_reason == "timeout":
         result.status = "timeout"
         result.message = f"Stopped: the run took longer than {c.timeout_s:g} s."
     elif c.kill_reason == "output":

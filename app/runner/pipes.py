@@ -22,6 +22,10 @@ F_SETPIPE_SZ = 1031
 PIPE_SIZE = 1 << 20
 READ_CHUNK = 1 << 16
 TRUNCATION_MARK = "\n[output truncated: the run printed more than {limit} and was stopped]\n"
+# Live output goes to the Runner in batches: at most every LIVE_BATCH_S, or at once when this
+# much waits, so a flood costs a few messages a second, not one per read.
+LIVE_BATCH_S = 0.1
+LIVE_BATCH_BYTES = 1 << 16
 
 Fds = tuple[int, int, int, int]
 
@@ -140,9 +144,31 @@ def add_result(c: Child, data: bytes, limit: int, now: float) -> bool:
     return False
 
 
-def add_output(c: Child, stream: str, data: bytes, limit: int) -> bool:
+def _append(chunks: list[OutputChunk], stream: str, text: str) -> None:
+    """Add text to a list of chunks, merging with the last one when it is the same stream."""
+    if chunks and chunks[-1].stream == stream:
+        chunks[-1].text += text
+    else:
+        chunks.append(OutputChunk(stream, text))  # type: ignore[arg-type]
+
+
+def _append_capped(c: Child, stream: str, text: str) -> None:
+    """_append for the result's blocks, at most MAX_OUTPUT_CHUNKS of them (a run alternating
+    1-byte writes made 70k, each a widget in the page): past the cap, text joins its stream's
+    last block, and the order between the streams is approximate."""
+    if c.output and c.output[-1].stream == stream:
+        c.output[-1].text += text
+    elif len(c.output) < MAX_OUTPUT_CHUNKS or stream not in c.last_chunk:
+        c.last_chunk[stream] = OutputChunk(stream, text)  # type: ignore[arg-type]
+        c.output.append(c.last_chunk[stream])
+    else:
+        c.last_chunk[stream].text += text
+
+
+def add_output(c: Child, stream: str, data: bytes, limit: int, now: float = 0.0) -> bool:
     """Take a chunk of stdout or stderr, up to `limit` bytes in all; True: this chunk was cut at
-    the limit (a mark says so), kill the run."""
+    the limit (a mark says so), kill the run. A streamed run also keeps the text for take_live
+    (what is past the cap is never kept, so never streamed)."""
     if c.truncated:
         return False
     room = limit - c.output_bytes
@@ -154,17 +180,32 @@ def add_output(c: Child, stream: str, data: bytes, limit: int) -> bool:
         text += TRUNCATION_MARK.format(limit=size_text(limit))
     if text:
         (c.stdout if stream == "stdout" else c.stderr).append(text)
-        if c.output and c.output[-1].stream == stream:
-            c.output[-1].text += text
-        elif len(c.output) < MAX_OUTPUT_CHUNKS or stream not in c.last_chunk:
-            c.last_chunk[stream] = OutputChunk(stream, text)  # type: ignore[arg-type]
-            c.output.append(c.last_chunk[stream])
-        else:
-            # Bounded blocks (a run alternating 1-byte writes made 70k of them, each a widget in
-            # the page): past the cap, text joins its stream's last block, order is approximate.
-            c.last_chunk[stream].text += text
+        _append_capped(c, stream, text)
+        if c.run is not None and c.run.stream:
+            _append(c.live, stream, text)
+            c.live_bytes += len(text)
+            if c.live_since is None:
+                c.live_since = now
     if cut:
         c.truncated = True
         if c.kill_reason is None:
             c.kill_reason = "output"
     return cut
+
+
+def live_due(c: Child, now: float) -> float | None:
+    """When the child's unstreamed output should go: now if a batch is full, else LIVE_BATCH_S
+    after the oldest of it arrived; None when nothing waits."""
+    if not c.live:
+        return None
+    if c.live_bytes >= LIVE_BATCH_BYTES:
+        return now
+    return (c.live_since or now) + LIVE_BATCH_S
+
+
+def take_live(c: Child) -> list[OutputChunk]:
+    """The output not streamed yet, in order (both streams), and forget it."""
+    chunks, c.live = c.live, []
+    c.live_bytes = 0
+    c.live_since = None
+    return chunks

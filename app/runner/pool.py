@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +38,7 @@ class PendingRun:
     background: bool = False  # a trusted run compiling a shipped snippet into the cache
     fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
     client_key: str | None = None  # whom it counts against (app/runner/client_limits.py)
+    stream: bool = False  # send its output to the Runner while it runs (see pipes.take_live)
 
 
 @dataclass
@@ -76,6 +77,9 @@ class Child:
     ready_at: float | None = None  # the child wrote its layers line: sandboxed, backend up
     code_started: bool = False  # the child read its request: the run's clock runs
     uid: int | None = None  # the run's own uid (app/runner/uids.py); None: trusted
+    live: list[OutputChunk] = field(default_factory=list)  # output not yet streamed
+    live_bytes: int = 0
+    live_since: float | None = None  # when the oldest unstreamed output arrived
 
 
 def make_scratch(run_root: Path, token: int) -> Path:
@@ -171,6 +175,18 @@ def more_than_prefork_idle(children: Collection[Child], prefork: int) -> bool:
     waiting = sum(1 for c in children
                   if c.state == "idle" and c.run is None and c.kill_reason is None)
     return waiting > prefork
+
+
+def queued_run(queue: Iterable[PendingRun], run_id: int) -> PendingRun | None:
+    """The waiting run with this id, if it is still in the queue."""
+    return next((run for run in queue if run.id == run_id), None)
+
+
+def running_child(children: Collection[Child], run_id: int) -> Child | None:
+    """The child running the run with this id, while it may still be stopped: handed to a
+    child, not yet exited, not already being killed for another reason."""
+    return next((c for c in children if c.run is not None and c.run.id == run_id
+                 and c.state == "running" and c.kill_reason is None), None)
 
 
 def next_for_queue(children: Collection[Child]) -> Child | None:

@@ -4,6 +4,10 @@ It starts the supervisor (`python -m app.runner.supervisor`) with subprocess and
 pipes, one JSON object per line; one reader thread resolves each run's events. `run` is safe to
 call from many threads (Streamlit sessions): the supervisor owns the queue and the pool. If the
 supervisor dies, the runs in flight end "crashed" and the next call starts a new one.
+
+The local implementation of app/runner/interface.py: a run in flight is known here by its
+RunRequest.run_id, with the session that started it, so that `cancel` can refuse other sessions
+and stop a run at any point of its way (before it reached the supervisor, queued, running).
 """
 
 from __future__ import annotations
@@ -15,24 +19,30 @@ import itertools
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
-from app.protocol import RunRequest, RunResult
+from app.protocol import OutputChunk, RunRequest, RunResult
+from app.runner import outcome
 from app.runner.admission import Admission, admission_from_settings
+from app.runner.interface import OnUpdate, RunnerInterface
 from app.runner.platform import REPO_ROOT
 
-OnUpdate = Callable[[str, "int | None"], None]
 START_TIMEOUT_S = 300.0  # platform detection, `import jax` in the zygote, the warm-up
 ANSWER_MARGIN_S = 60.0  # beyond queue wait + run timeout, the supervisor is considered hung
 CLOSE_TIMEOUT_S = 10.0
+CANCEL_TIMEOUT_S = 10.0  # the supervisor answers a cancel at once; this is for a hung one
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # uuid4 hex fits; anything else is refused
+STREAMS = ("stdout", "stderr")
 
 
 class SupervisorGone(RuntimeError):
@@ -135,6 +145,21 @@ class _Supervisor:
         self.reader.join(timeout)
 
 
+@dataclass
+class _Flight:
+    """One run between run() and its result, as cancel() finds it by its run_id."""
+
+    session_id: str | None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # sending vs stopping
+    supervisor: _Supervisor | None = None
+    key: int | None = None  # its id with the supervisor, once sent there
+    cancelled: bool = False  # stopped before it was sent: it is never sent
+
+
+def _rejected(message: str) -> RunResult:
+    return RunResult(status="rejected", message=message)
+
+
 class Runner:
     """Runs RunRequests in the sandbox; one per process is enough (see get_runner)."""
 
@@ -154,6 +179,8 @@ class Runner:
         self._lock = threading.Lock()
         self._supervisor: _Supervisor | None = None
         self._ids = itertools.count(1)
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
         self._closed = False
         self.restarts = 0
 
@@ -193,35 +220,56 @@ class Runner:
 
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
         """Run one request; blocks until its result. on_update gets ("queued", position) while
-        it waits for a slot and ("running", None) when it starts, in the calling thread."""
+        it waits for a slot, ("running", None) when it starts and ("output", OutputChunk) as it
+        prints, in the calling thread. A request without a run_id is given one (uuid4 hex)."""
         size = len(request.code.encode("utf-8", "surrogatepass"))
         if size > self.settings.code_bytes:
-            return RunResult(
-                status="rejected",
-                message=(
-                    f"The code is {size / 1024:.0f} KiB; the limit is "
-                    f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."
-                ),
+            return _rejected(
+                f"The code is {size / 1024:.0f} KiB; the limit is "
+                f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."
             )
-        refused = self.admission.admit(request)
-        if refused is not None:
-            return refused
+        if request.run_id is None:
+            request.run_id = uuid.uuid4().hex
+        elif not isinstance(request.run_id, str) or not RUN_ID.fullmatch(request.run_id):
+            return _rejected("The run's id is not valid (1-64 letters, digits, - or _).")
+        run_id = request.run_id
+        flight = _Flight(request.session_id)
+        with self._flights_lock:
+            if run_id in self._flights:
+                return _rejected("A run with this id is already on its way.")
+            self._flights[run_id] = flight
         try:
+            refused = self.admission.admit(request)
+            if refused is not None:
+                return refused
             supervisor = self._ensure()
             supervisor.ready.wait(START_TIMEOUT_S)
-            return self._run_on(supervisor, request, on_update)
+            return self._run_on(supervisor, request, flight, on_update)
         except SupervisorGone:
             return RunResult(
                 status="crashed", message="The sandbox supervisor stopped; it restarts now."
             )
+        finally:
+            with self._flights_lock:
+                self._flights.pop(run_id, None)
 
     def _run_on(
-        self, supervisor: _Supervisor, request: RunRequest, on_update: OnUpdate | None
+        self,
+        supervisor: _Supervisor,
+        request: RunRequest,
+        flight: _Flight,
+        on_update: OnUpdate | None,
     ) -> RunResult:
-        run_id = next(self._ids)
-        events = supervisor.subscribe(run_id)
+        key = next(self._ids)
+        events = supervisor.subscribe(key)
         try:
-            supervisor.send({"op": "run", "id": run_id, "request": protocol.to_dict(request)})
+            # A cancel from now on either stops it here or reaches the supervisor after it.
+            with flight.lock:
+                if flight.cancelled:
+                    return outcome.unqueued(0.0)
+                flight.supervisor, flight.key = supervisor, key
+                supervisor.send({"op": "run", "id": key, "request": protocol.to_dict(request),
+                                 "stream": on_update is not None})
             timeout = min(request.timeout_s or self.settings.timeout_s, self.settings.max_timeout_s)
             deadline = time.monotonic() + self.settings.queue_wait_s + timeout + ANSWER_MARGIN_S
             while True:
@@ -240,12 +288,36 @@ class Runner:
                         status="crashed",
                         message="The sandbox supervisor stopped during the run; it restarts now.",
                     )
-                if on_update is not None and event == "queued":
-                    on_update("queued", int(message["position"]))
-                elif on_update is not None and event == "running":
-                    on_update("running", None)
+                if on_update is not None:
+                    _report(message, on_update)
         finally:
-            supervisor.unsubscribe(run_id)
+            supervisor.unsubscribe(key)
+
+    def cancel(self, run_id: str, session_id: str | None = None) -> bool:
+        """Stop a run on its way: True when it is being stopped (its result is "cancelled");
+        False when no such run is in flight, it already ended, or it belongs to another session
+        (given session_id, only runs of that session are found)."""
+        with self._flights_lock:
+            flight = self._flights.get(run_id)
+        if flight is None or (session_id is not None and flight.session_id != session_id):
+            return False
+        with flight.lock:
+            if flight.key is None or flight.supervisor is None:
+                flight.cancelled = True  # run() sees it before sending and answers "cancelled"
+                return True
+            supervisor, ask = flight.supervisor, next(self._ids)
+            try:
+                answers = supervisor.subscribe(ask)
+                supervisor.send({"op": "cancel", "id": ask, "run": flight.key})
+            except SupervisorGone:
+                supervisor.unsubscribe(ask)
+                return False
+        try:
+            return bool(answers.get(timeout=CANCEL_TIMEOUT_S).get("found"))
+        except queue.Empty:
+            return False
+        finally:
+            supervisor.unsubscribe(ask)
 
     def status(self) -> dict[str, Any]:
         """Pool, queue, running, layers, platform and limits, for the System page."""
@@ -277,12 +349,25 @@ def _result(data: object) -> RunResult:
         return RunResult(status="crashed", message=f"The sandbox's answer could not be read: {exc}")
 
 
+def _report(message: dict[str, Any], on_update: OnUpdate) -> None:
+    """Pass one supervisor event of a run on to its caller."""
+    event = message.get("event")
+    if event == "queued":
+        on_update("queued", int(message["position"]))
+    elif event == "running":
+        on_update("running", None)
+    elif event == "output":
+        for stream, text in message.get("chunks", []):
+            if stream in STREAMS and isinstance(text, str):
+                on_update("output", OutputChunk(stream, text))
+
+
 _runner: Runner | None = None
 _runner_lock = threading.Lock()
 
 
-def get_runner() -> Runner:
-    """The process-wide Runner, started on first use and closed at interpreter exit."""
+def get_runner() -> RunnerInterface:
+    """The process-wide runner, started on first use and closed at interpreter exit."""
     global _runner
     with _runner_lock:
         if _runner is None or _runner._closed:

@@ -3,16 +3,23 @@
 Started by the Runner as `python -m app.runner.supervisor`; speaks JSON lines on stdin/stdout:
 
     runner -> supervisor  {"op": "init", "settings": {...}}          first line
-                          {"op": "run", "id": N, "request": {...}}
+                          {"op": "run", "id": N, "request": {...}, "stream": bool}
+                          {"op": "cancel", "id": M, "run": N}        stop run N (queued/running)
                           {"op": "status", "id": N}
                           {"op": "shutdown"}
     supervisor -> runner  {"event": "hello", ...}                     platform, layers, limits
                           {"event": "warm", "ok": bool, ...}           the warm-up finished
                           {"event": "queued", "id": N, "position": P}
                           {"event": "running", "id": N}
+                          {"event": "output", "id": N, "chunks": [[stream, text], ...]}
                           {"event": "result", "id": N, "result": {...RunResult}}
+                          {"event": "cancel", "id": M, "found": bool}  run N is being stopped
                           {"event": "status", "id": N, "status": {...}}
                           {"event": "fatal", "message": "..."}
+
+A run sent with "stream" gets its stdout/stderr in "output" events while it runs (in order,
+batched, within the output cap), all of them before its "result". A stopped run's result is
+"cancelled": from the queue at once, or, when running, after its cgroup was killed.
 
 EOF on stdin (the Runner's process died) shuts everything down. Runs are children of the zygote;
 this process is their subreaper too, so a run orphaned by a dying zygote is still reaped here.
@@ -33,6 +40,7 @@ import signal
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +107,12 @@ class Supervisor:
         self.reserved_slots = client_limits.reserved_slots(settings, self.max_concurrent)
         self.queued_per_client = client_limits.queued_per_client(settings)
         self.warmup = warmup.Progress(settings, self.info, snippets=warm_snippets)
+        self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "run": self.on_run,
+            "cancel": self.on_cancel,
+            "status": self.on_status,
+            "shutdown": self.on_shutdown,
+        }
 
     # -- protocol out -------------------------------------------------------------------------
 
@@ -315,21 +329,49 @@ class Supervisor:
     # -- runs from the Runner -----------------------------------------------------------------
 
     def on_runner_message(self, message: dict[str, Any]) -> None:
-        op = message.get("op")
-        if op == "run" and self.fatal:
+        handler = self.handlers.get(str(message.get("op")))
+        if handler is not None:
+            handler(message)
+
+    def on_run(self, message: dict[str, Any]) -> None:
+        if self.fatal:
             self.send({"event": "result", "id": message["id"], "result": protocol.to_dict(
                 RunResult(status="rejected", message=self.fatal))})
-        elif op == "run":
-            self.submit(int(message["id"]), protocol.from_dict(RunRequest, message["request"]))
-        elif op == "status":
-            self.send({"event": "status", "id": message.get("id"), "status": self.status()})
-        elif op == "shutdown":
-            self.stopping = True
+            return
+        self.submit(int(message["id"]), protocol.from_dict(RunRequest, message["request"]),
+                    stream=bool(message.get("stream")))
 
-    def submit(self, run_id: int, request: RunRequest) -> None:
+    def on_cancel(self, message: dict[str, Any]) -> None:
+        found = self.cancel(int(message["run"]))
+        self.send({"event": "cancel", "id": message.get("id"), "found": found})
+
+    def on_status(self, message: dict[str, Any]) -> None:
+        self.send({"event": "status", "id": message.get("id"), "status": self.status()})
+
+    def on_shutdown(self, _message: dict[str, Any]) -> None:
+        self.stopping = True
+
+    def cancel(self, run_id: int) -> bool:
+        """Stop a run: a queued one leaves the queue and is answered now; a running one is killed
+        through its cgroup and answered when it has exited. False: not queued or running."""
+        run = pool.queued_run(self.queue, run_id)
+        if run is not None:
+            self.queue.remove(run)
+            self.fair.withdrawn(run.client_key, run.fair_tag)
+            self.send_result(run, outcome.unqueued(time.monotonic() - run.enqueued_at))
+            self.send_positions()
+            return True
+        c = pool.running_child(self.children.values(), run_id)
+        if c is None:
+            return False
+        c.kill_reason = "cancelled"
+        pool.kill(c)
+        return True
+
+    def submit(self, run_id: int, request: RunRequest, stream: bool = False) -> None:
         limit = self.settings.max_timeout_s
         timeout = max(MIN_TIMEOUT_S, min(request.timeout_s or self.settings.timeout_s, limit))
-        run = PendingRun(run_id, request, time.monotonic(), timeout,
+        run = PendingRun(run_id, request, time.monotonic(), timeout, stream=stream,
                          client_key=client_limits.limit_key(request, self.settings.hosted))
         running = self.running_user_runs()
         if len(self.queue) >= self.settings.queue_size:
@@ -384,8 +426,19 @@ class Supervisor:
                 self.prep_times.append(c.ready_at - c.forked_at)
             if over:
                 pool.kill(c)
-        elif pipes.add_output(c, kind, data, self.settings.output_bytes):
-            pool.kill(c)
+        else:
+            now = time.monotonic()
+            if pipes.add_output(c, kind, data, self.settings.output_bytes, now):
+                pool.kill(c)
+            if pipes.live_due(c, now) == now:
+                self.send_live(c)
+
+    def send_live(self, c: Child) -> None:
+        """Stream the child's output that has not gone to the Runner yet."""
+        chunks = pipes.take_live(c)
+        if chunks and c.run is not None and c.run.id is not None:
+            self.send({"event": "output", "id": c.run.id,
+                       "chunks": [[chunk.stream, chunk.text] for chunk in chunks]})
 
     # -- exits, results ---------------------------------------------------------------------------
 
@@ -433,6 +486,7 @@ class Supervisor:
     def finish(self, c: Child) -> None:
         """Build the result, answer, and clean up after one child."""
         self.pipes.close_reads(c)
+        self.send_live(c)  # the last of its output, before its result
         if c.died_before_run and c.exit_status is not None and self.setup.died_at_setup(c):
             self.fail_queue()
         if (c.run is not None and c.run.id is not None and c.kill_reason == "zygote"
@@ -510,6 +564,9 @@ class Supervisor:
                 times.append(c.deadline)
             if c.state == "exited":
                 times.append(c.exited_at + DRAIN_S)
+            live = pipes.live_due(c, now)
+            if live is not None:
+                times.append(live)
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         times += self.zygote.wake_times()
@@ -531,6 +588,10 @@ class Supervisor:
                 pool.kill(c)
             elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
                 self.finish(c)  # an escaped process still holds a pipe: stop waiting
+                continue
+            live = pipes.live_due(c, now)
+            if live is not None and now >= live:
+                self.send_live(c)
         self.shrink_pool(now)
         self.zygote.check(now)
         for key, decoded in self.decoders.expired(now):

@@ -57,6 +57,8 @@ class _Call:
         self._thread.start()
 
     def _on_update(self, kind: str, position: int | None = None) -> None:
+        if kind not in ("queued", "running"):  # streamed output: not shown here yet
+            return
         with self._lock:
             self._update = (kind, position)
 

@@ -73,3 +73,22 @@ def test_the_table_forgets_sessions_with_nothing_due_and_stays_bounded() -> None
     waiting = queue(share, "z1")
     start_next(share, waiting)
     assert share.sessions() <= 10
+
+
+def test_a_withdrawn_run_gives_its_session_the_turn_back() -> None:
+    share = FairShare()
+    waiting = queue(share, "a1", "b1", "a2")
+    assert start_next(share, waiting).name == "a1"
+    stopped = next(r for r in waiting if r.name == "a2")
+    waiting.remove(stopped)
+    share.withdrawn("a", stopped.fair_tag)  # a stops its queued run and runs it again
+    waiting += queue(share, "a3")
+    assert [r.name for r in fair_order(waiting)] == ["b1", "a3"]
+    assert waiting[-1].fair_tag == stopped.fair_tag
+
+
+def test_withdrawing_an_older_run_leaves_the_later_turns_alone() -> None:
+    share = FairShare()
+    waiting = queue(share, "a1", "a2")
+    share.withdrawn("a", waiting[0].fair_tag)  # a2 still holds the next turn after a1's
+    assert [r.fair_tag for r in queue(share, "a3")] == [2.0]

@@ -6,8 +6,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -52,11 +53,21 @@ def small(state: Path) -> Iterator[Runner]:
     runner.close()
 
 
+def _queue_updates(updates: list) -> Callable[[str, Any], None]:
+    """An on_update that keeps the queue and start updates, not the streamed output."""
+
+    def keep(kind: str, value: Any) -> None:
+        if kind != "output":
+            updates.append((kind, value))
+
+    return keep
+
+
 def _background(runner: Runner, code: str, updates: list | None = None):  # type: ignore[no-untyped-def]
     box: dict[str, RunResult] = {}
 
     def go() -> None:
-        callback = (lambda s, p: updates.append((s, p))) if updates is not None else None
+        callback = _queue_updates(updates) if updates is not None else None
         box["result"] = runner.run(RunRequest(code=code, timeout_s=20), callback)
 
     thread = threading.Thread(target=go)
@@ -121,7 +132,7 @@ def test_a_quiet_session_goes_ahead_of_a_busy_sessions_queued_runs(state: Path,
 
         def go() -> None:
             request = RunRequest(code=code, timeout_s=20, session_id=session)
-            result = runner.run(request, lambda kind, pos: updates[name].append((kind, pos)))
+            result = runner.run(request, _queue_updates(updates[name]))
             assert result.status == "ok", result
             finished.append(name)
 

@@ -18,7 +18,7 @@ import pytest
 from app import protocol
 from app.config import Settings
 from app.protocol import ErrorInfo, OutputChunk, WorkerReport
-from app.runner.outcome import RunFacts, classify
+from app.runner.outcome import RunFacts, classify, unqueued
 
 SETTINGS = Settings(output_bytes=1 << 20, result_bytes=512 * 1024, memory_mb=700, cpu_s=7.5)
 LAYERS = b'{"seccomp": true, "netns": 1}\n'
@@ -111,6 +111,21 @@ def test_result_kill_is_output_limit_and_truncated() -> None:
     assert "larger than 512 KiB" in result.message
 
 
+def test_a_stopped_run_is_cancelled_and_keeps_what_it_printed() -> None:
+    result = classify(facts(killed(signal.SIGKILL), b"", kill_reason="cancelled"), SETTINGS,
+                      "cpu")
+    assert result.status == "cancelled"
+    assert result.message == ("Stopped: you stopped the run after 1.2 s; "
+                              "what it printed is kept.")
+    assert result.stdout == "3\n" and result.output == [OutputChunk("stdout", "3\n")]
+
+
+def test_a_run_stopped_in_the_queue_is_cancelled_with_its_wait() -> None:
+    result = unqueued(2.345678)
+    assert result.status == "cancelled" and result.queue_s == 2.3457
+    assert result.stdout == "" and "taken out of the queue" in result.message
+
+
 def test_oom_kill_is_memory() -> None:
     result = classify(facts(killed(signal.SIGKILL), b"", oom_killed=True), SETTINGS, "cpu")
     assert result.status == "memory"
@@ -189,7 +204,7 @@ def test_report_error_is_error_with_the_line() -> None:
 
 @pytest.mark.parametrize(("reason", "status"), [
     ("timeout", "timeout"), ("output", "output_limit"), ("result", "output_limit"),
-    ("shutdown", "crashed"), ("zygote", "crashed"),
+    ("shutdown", "crashed"), ("zygote", "crashed"), ("cancelled", "cancelled"),
 ])
 def test_a_forged_report_never_overrides_a_kill(reason: str, status: str) -> None:
     """A clean report and exit 0 (the run finished just as it was killed) stay a kill; a

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.protocol import RunRequest
 from app.runner import pipes, pool
+from app.runner.outcome import size_text
 from app.runner.pool import Child, PendingRun
 
 
@@ -26,8 +27,8 @@ def child(token: int = 1, **fields: Any) -> Child:
     return c
 
 
-def run(timeout_s: float = 5.0) -> PendingRun:
-    return PendingRun(7, RunRequest(code="pass"), 0.0, timeout_s)
+def run(timeout_s: float = 5.0, stream: bool = False) -> PendingRun:
+    return PendingRun(7, RunRequest(code="pass"), 0.0, timeout_s, stream=stream)
 
 
 def test_output_is_cut_at_the_limit_with_a_mark_and_the_run_killed_once() -> None:
@@ -105,3 +106,51 @@ def test_setup_failures_count_only_unexpected_exits_before_a_run() -> None:
     assert health.failing()
     assert health.result().message.endswith("OSError: x")
 
+
+
+def test_a_streamed_runs_output_waits_one_batch_interval_then_goes_in_order() -> None:
+    c = child(state="running", run=run(stream=True))
+    assert pipes.live_due(c, now=5.0) is None
+    pipes.add_output(c, "stdout", b"a\n", limit=1000, now=5.0)
+    pipes.add_output(c, "stdout", b"b\n", limit=1000, now=5.05)
+    pipes.add_output(c, "stderr", b"e\n", limit=1000, now=5.06)
+    assert pipes.live_due(c, now=5.06) == 5.0 + pipes.LIVE_BATCH_S  # from the oldest
+    chunks = pipes.take_live(c)
+    assert [(o.stream, o.text) for o in chunks] == [("stdout", "a\nb\n"), ("stderr", "e\n")]
+    assert pipes.live_due(c, now=6.0) is None and pipes.take_live(c) == []
+    assert [(o.stream, o.text) for o in c.output] == [("stdout", "a\nb\n"), ("stderr", "e\n")]
+
+
+def test_a_full_batch_is_due_at_once_and_nothing_past_the_cap_is_streamed() -> None:
+    c = child(state="running", run=run(stream=True))
+    limit = pipes.LIVE_BATCH_BYTES + 10
+    pipes.add_output(c, "stdout", b"x" * pipes.LIVE_BATCH_BYTES, limit=limit, now=1.0)
+    assert pipes.live_due(c, now=1.0) == 1.0
+    pipes.take_live(c)
+    assert pipes.add_output(c, "stdout", b"y" * 100, limit=limit, now=1.5)
+    (last,) = pipes.take_live(c)
+    assert last.text == "y" * 10 + pipes.TRUNCATION_MARK.format(limit=size_text(limit))
+    pipes.add_output(c, "stdout", b"z", limit=limit, now=2.0)
+    assert pipes.take_live(c) == []
+
+
+def test_output_of_a_run_not_streamed_is_kept_only_for_its_result() -> None:
+    c = child(state="running", run=run(stream=False))
+    pipes.add_output(c, "stdout", b"a", limit=100, now=1.0)
+    assert pipes.live_due(c, now=1.0) is None and c.live == []
+    assert c.stdout == ["a"]
+
+
+def test_a_run_is_found_to_stop_while_queued_or_running_not_after() -> None:
+    waiting = [PendingRun(3, RunRequest(code="pass"), 0.0, 1.0),
+               PendingRun(4, RunRequest(code="pass"), 0.0, 1.0)]
+    assert pool.queued_run(waiting, 4) is waiting[1]
+    assert pool.queued_run(waiting, 7) is None
+    running = child(1, state="running", run=run())  # run id 7
+    exited = child(2, state="exited", run=PendingRun(8, RunRequest(code="pass"), 0.0, 1.0))
+    timing_out = child(3, state="running", kill_reason="timeout",
+                       run=PendingRun(9, RunRequest(code="pass"), 0.0, 1.0))
+    children = [running, exited, timing_out]
+    assert pool.running_child(children, 7) is running
+    assert pool.running_child(children, 8) is None  # it ended: its own status stands
+    assert pool.running_child(children, 9) is None  # already being killed for its time
