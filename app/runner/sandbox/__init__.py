@@ -105,10 +105,11 @@ with contextlib.suppress(ImportError, OSError, RuntimeError, ValueError):
 def prepare(settings: Settings) -> None:
     """In the zygote, once: find the host's writable places (a walk of ~20 ms to ~2 s), so its
     children inherit the answer instead of walking again."""
-    mounts.writable_host_dirs(_run_uids(settings))
+    mounts.writable_host_dirs(run_uids(settings))
 
 
-def _run_uids(settings: Settings) -> frozenset[int]:
+def run_uids(settings: Settings) -> frozenset[int]:
+    """Every uid a run may have: the configured range, and nobody (in a user namespace)."""
     first = settings.run_uid_first
     return frozenset(range(first, first + settings.run_uid_count)) | {privileges.SANDBOX_UID}
 
@@ -234,7 +235,7 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
     if active["mount_ns"]:
         state_dir, cache_dir = _state_dirs(settings)
         plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir,
-                           _run_uids(settings))
+                           run_uids(settings))
         if _try(active, "filesystem", lambda: mounts.apply(plan)):
             workdir = plan.run_dir
     if not active["filesystem"] and as_root:

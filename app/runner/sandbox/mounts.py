@@ -238,13 +238,15 @@ def _unescape(path: str) -> str:
 
 
 def _detach_hidden_mounts(hidden: list[Path], kept: list[Path]) -> None:
-    """Unmount the host's mounts at or below a hidden path (deepest first), so they leave the
-    run's mount table, unless something kept lives in them. Best effort: in a user namespace
-    the kernel locks mounts inherited from the host together (EINVAL); the hiding tmpfs still
-    covers them."""
-    for point in sorted((Path(p) for p, _, _ in mount_points()), key=lambda p: -len(p.parts)):
-        if not _under_any(point, hidden) or any(_under_any(k, [point]) for k in kept):
-            continue
+    """Unmount the host's mounts at or below a hidden path, so they leave the run's mount table,
+    unless something kept lives in them: the outermost ones only (a lazy unmount takes the
+    mounts below along, and each unmount waits for an RCU grace period). Best effort: in a user
+    namespace the kernel locks mounts inherited from the host together (EINVAL); the hiding
+    tmpfs still covers them."""
+    points = [Path(p) for p, _, _ in mount_points()]
+    candidates = [p for p in points
+                  if _under_any(p, hidden) and not any(_under_any(k, [p]) for k in kept)]
+    for point in _outermost(candidates):
         with contextlib.suppress(OSError):
             libc.umount(str(point))
 
