@@ -115,7 +115,7 @@ HOLD = "import time\nprint('holding', flush=True)\ntime.sleep(30)\n"
 def hosted_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     config = replace(load({"PLAYGROUND_HOSTED": "1"}), max_concurrent=2, prefork=1,
                      queue_size=8, queued_per_client=2, reserved_slots=1, rate_per_minute=1000,
-                     timeout_s=8, max_timeout_s=8,
+                     timeout_s=6, max_timeout_s=6,
                      state_dir=str(tmp_path_factory.mktemp("hosted-state")))
     runner = Runner(config)
     runner.start()
