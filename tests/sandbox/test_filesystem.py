@@ -109,6 +109,38 @@ def test_every_writable_place_is_a_tmpfs_of_the_run(tmp_path: Path) -> None:
 
 
 @needs_namespaces
+def test_a_writable_bind_is_the_one_named_exception(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extension point for one more writable mount (e.g. a per-session cache layer): a
+    plan's writable_binds are read-write in the run, and the walk flags them unless named."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(mode=0o700)
+    layer = tmp_path / "layer"
+    layer.mkdir(mode=0o777)
+    os.chmod(layer, 0o777)
+    target = Path("/tmp/session-layer")
+    original = mounts.plan
+
+    def plan_with_a_layer(*args: object, **kwargs: object) -> mounts.FilesystemPlan:
+        planned = original(*args, **kwargs)  # type: ignore[arg-type]
+        planned.writable_binds.append((layer, target))
+        return planned
+
+    monkeypatch.setattr(mounts, "plan", plan_with_a_layer)
+    host_devices = _host_devices()
+
+    def look() -> dict[str, object]:
+        (target / "written-by-the-run").write_text("x")
+        return _look_around(host_devices)
+
+    outcome = run_in_child(look, Settings(), scratch, run_uid=RUN_UID)
+    assert outcome.error is None, outcome.error
+    assert (layer / "written-by-the-run").read_text() == "x"
+    problems = outcome.value["problems"]
+    assert problems and all(str(target) in problem for problem in problems), problems
+
+
+@needs_namespaces
 def test_host_paths_other_runs_and_the_supervisor_stay_out_of_sight(tmp_path: Path) -> None:
     """Item 8: /proc/self/cgroup shows "/" (a cgroup namespace), /sys/fs/cgroup is empty (no
     other run's cgroup), and the mount table names neither the state dir's runs nor cgroups."""

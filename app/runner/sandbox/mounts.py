@@ -17,9 +17,10 @@ only writable places are fresh tmpfs of this run alone, each `size_mb` at most:
                package the child imports after the sandbox, the compilation cache (runs read it;
                only the trusted warm-up writes it)
 
-Another writable mount (e.g. a per-session cache layer) is one more entry of `writable_binds`,
-applied last; tests/sandbox/test_filesystem.py walks the run's whole view and names every
-writable place it allows.
+Another writable mount (e.g. a per-session cache layer) is one more entry of `writable_binds`
+(host source, target): its source is opened before anything is hidden, bound after the run's
+tmpfs and made read-write again (the bind copies the read-only flag). tests/sandbox/
+test_filesystem.py walks the run's whole view; ALLOWED_WRITABLE_BINDS there names such a mount.
 """
 
 from __future__ import annotations
@@ -193,6 +194,9 @@ def apply(fs: FilesystemPlan) -> Path:
     libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE, None)
     # Open what we keep before hiding its parents; bind it back through /proc/self/fd.
     kept = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC), p.is_dir()) for p in fs.kept_read_only]
+    # The same for a writable bind's source, which a fresh /tmp or a hidden dir may cover.
+    layers = [(os.open(source, os.O_PATH | os.O_CLOEXEC), target)
+              for source, target in fs.writable_binds]
     try:
         _detach_hidden_mounts(fs.hidden, fs.kept_read_only)
         _read_only_everywhere()
@@ -210,13 +214,16 @@ def apply(fs: FilesystemPlan) -> Path:
             libc.mount("none", str(path), None, _read_only_remount(path), None)
         fs.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _tmpfs(fs.run_dir, f"{size},mode=0700,uid={fs.uid},gid={fs.gid}")
+        for fd, target in layers:
+            _make_mountpoint(target, True)
+            libc.mount(f"/proc/self/fd/{fd}", str(target), None, libc.MS_BIND, None)
+            # The bind copies the source mount's flags, read-only since _read_only_everywhere.
+            libc.mount("none", str(target), None,
+                       libc.MS_REMOUNT | libc.MS_BIND | _NOSUID_NODEV, None)
         for target in hidden:
             libc.mount("none", str(target), None, _read_only_remount(target), None)
-        for source, target in fs.writable_binds:
-            _make_mountpoint(target, True)
-            libc.mount(str(source), str(target), None, libc.MS_BIND | _NOSUID_NODEV, None)
     finally:
-        for _, fd, _ in kept:
+        for fd in [fd for _, fd, _ in kept] + [fd for fd, _ in layers]:
             with contextlib.suppress(OSError):
                 os.close(fd)
     return fs.run_dir
