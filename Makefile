@@ -16,7 +16,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-# Debian packages: chromium for the browser tests, libseccomp2 for the sandbox's seccomp filter.
+# Debian packages: chromium for the browser tests, libseccomp2 for the sandbox's seccomp filter,
+# postgresql for the store tests.
 system-deps:
 	@bash scripts/system-deps.sh
 

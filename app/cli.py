@@ -21,8 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.set_defaults(handler="app.runner.cli:run_command")
 
-    check = sub.add_parser("check", help="run every snippet through the sandbox, print a table")
-    check.add_argument("path", nargs="?", default="snippets", help="snippets folder or a file")
+    check = sub.add_parser("check", help="run every snippet (or exercise) through the sandbox")
+    check.add_argument("path", nargs="?", default="snippets",
+                       help="snippets folder or a file (with --exercises: the exercises folder)")
+    check.add_argument("--exercises", action="store_true",
+                       help="check the exercises instead: solutions pass, starters fail")
     check.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     check.add_argument("--jobs", type=int, default=None, help="runs at once (default: cores)")
     check.set_defaults(handler="app.snippet_check:check_command")
@@ -38,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check" and args.exercises:
+        args.handler = "app.exercise_check:check_exercises_command"
     module_name, func_name = args.handler.split(":")
     handler = getattr(importlib.import_module(module_name), func_name)
     return int(handler(args) or 0)

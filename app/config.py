@@ -7,8 +7,9 @@ PLAYGROUND_* variables. Invalid values fail loudly at start, naming the variable
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
+from pathlib import Path
 
 
 def _cores() -> int:
@@ -55,12 +56,75 @@ class Settings:
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)
+    live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
+    # Rooms and exercise progress (app/rooms)
+    database_url: str = ""  # "" = SQLite in the data dir; postgresql+psycopg://... for PostgreSQL
+    data_dir: str = ""  # "" = $XDG_STATE_HOME or ~/.local/state, + jax-playground
+    room_ttl_hours: float = 0.0  # rooms expire this long after creation; 0 = never (hosted: 24)
+    rooms_per_hour: int = 0  # rooms one client may create per hour; 0 = unlimited (hosted: 5)
+    room_max_participants: int = 300  # joins beyond this are refused
 
     @property
     def effective_rate_per_minute(self) -> int:
         if self.rate_per_minute:
             return self.rate_per_minute
         return 30 if self.hosted else 0
+
+    @property
+    def effective_room_ttl_hours(self) -> float:
+        if self.room_ttl_hours:
+            return self.room_ttl_hours
+        return 24.0 if self.hosted else 0.0
+
+    @property
+    def effective_rooms_per_hour(self) -> int:
+        if self.rooms_per_hour:
+            return self.rooms_per_hour
+        return 5 if self.hosted else 0
+
+    def for_runs(self) -> Settings:
+        """These settings as the sandbox side may hold them: forked runs can read their
+        process's memory, so a database URL that may carry a password never goes there (a
+        SQLite URL names a file, no secret: it stays so the sandbox can hide that file)."""
+        url = self.database_url if self.database_url.startswith("sqlite") else ""
+        return replace(self, database_url=url)
+
+
+# Folders the SQLite database may not sit in directly: the sandbox cannot hide them whole.
+SYSTEM_DATA_DIRS = frozenset({"/", "/etc", "/usr", "/usr/local", "/opt", "/srv", "/var",
+                              "/var/lib", "/mnt"})
+
+
+def data_dir(settings: Settings) -> Path:
+    """Where the rooms database lives by default: outside the checkout, kept across restarts."""
+    if settings.data_dir:
+        return Path(settings.data_dir)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "jax-playground"
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or f"sqlite:///{data_dir(settings) / 'playground.db'}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    _, sep, rest = url.partition(":///")
+    path = rest.split("?", 1)[0]
+    if not sep or not path or path == ":memory:":
+        return None
+    return Path(path).absolute()
+
+
+def private_dirs(settings: Settings) -> list[Path]:
+    """Folders runs must never see: the data dir and the SQLite database's folder."""
+    folders = [data_dir(settings)]
+    database = sqlite_path(database_url(settings))
+    if database is not None:
+        folders.append(database.parent)
+    return folders
 
 
 _PREFIX = "PLAYGROUND_"
@@ -90,6 +154,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.timeout_s <= 0 or settings.memory_mb < 256 or settings.max_concurrent < 1:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
+    if not 0.1 <= settings.live_update_s <= 10:
+        raise ValueError("PLAYGROUND_LIVE_UPDATE_S must be between 0.1 and 10 (seconds)")
     from app.client_address import parse_networks
 
     try:

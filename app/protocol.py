@@ -78,6 +78,10 @@ class RunRequest:
     # Who sent it, as the app knows them (the client address in hosted mode): limits that must
     # not be dodged by opening a new browser session are keyed by this. Never shown to others.
     client_id: str | None = None
+    # An exercise's check: Python run by the worker after `code`, in the same process, with the
+    # code's namespace as `user` (app/worker/checking.py). Counted with `code` against the
+    # code-size limit. None: no check, and the result's `check` stays None.
+    check: str | None = None
 
 
 @dataclass
@@ -144,6 +148,24 @@ class InspectResult:
     truncated_views: list[str] = field(default_factory=list)
 
 
+# Caps the worker applies to a CheckResult before it reports it (a decoder may rely on them).
+CHECK_CASE_CHARS = 200
+CHECK_MESSAGE_CHARS = 2000
+CHECK_MAX_CASES = 50
+CHECK_ERROR_TYPE_CHARS = 100
+
+
+@dataclass
+class CheckResult:
+    """How an exercise's check went: passed, or the first case that failed and why."""
+
+    passed: bool
+    case: str | None = None  # the failing case's name (<= CHECK_CASE_CHARS); None when passed
+    message: str = ""  # what went wrong, in words that teach (<= CHECK_MESSAGE_CHARS)
+    passed_cases: list[str] = field(default_factory=list)  # <= CHECK_MAX_CASES names, in order
+    error_type: str | None = None  # the exception class that ended the case (<= 100 chars)
+
+
 @dataclass
 class WorkerReport:
     """What the sandboxed child writes on its result pipe; the supervisor adds status and the rest.
@@ -158,6 +180,7 @@ class WorkerReport:
     compilations: list[Compilation] = field(
         default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None
+    check: CheckResult | None = None
 
 
 @dataclass
@@ -179,6 +202,7 @@ class RunResult:
     compilations: list[Compilation] = field(  # whole-run report
         default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None  # "cpu", "gpu", "tpu"
+    check: CheckResult | None = None  # the exercise's check, when the request had one
 
     @property
     def ok(self) -> bool:

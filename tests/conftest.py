@@ -7,6 +7,15 @@ import os
 # 8 host devices so pmap demos work on CPU, as in the sandboxed workers (app.config.cpu_devices).
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Rooms and exercise progress of test runs go to a throwaway folder, never the real data dir.
+if "PLAYGROUND_DATA_DIR" not in os.environ and "PLAYGROUND_DATABASE_URL" not in os.environ:
+    import atexit
+    import functools
+    import shutil
+    import tempfile
+
+    os.environ["PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="playground-test-data-")
+    atexit.register(functools.partial(shutil.rmtree, os.environ["PLAYGROUND_DATA_DIR"], True))
 
 
 # --- the shared sandboxed Runner (owned by the runner engineer) -----------------------------

@@ -41,6 +41,17 @@ def test_sandbox_side_never_imports_the_web_app(module: str) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+# Room and exercise logic and the store: usable from the CLI, the bench and the pages alike.
+NO_WEB_APP = ["app.exercises", "app.exercise_check", "app.rooms.store", "app.rooms.rooms",
+              "app.rooms.learners", "app.rooms.dashboard", "app.rooms.attempts",
+              "app.worker.checking"]
+
+
+@pytest.mark.parametrize("module", NO_WEB_APP)
+def test_rooms_and_exercises_never_import_the_web_app(module: str) -> None:
+    test_sandbox_side_never_imports_the_web_app(module)
+
+
 def _imports(path: Path) -> set[str]:
     """Every module a file imports; `from a import b` names both a and a.b (b may be a module)."""
     imported = set()

@@ -23,8 +23,8 @@ from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
 
 KillReason = Literal["timeout", "output", "result", "shutdown", "zygote", "cancelled"]
-STOPPED_MESSAGE = "Stopped: you stopped the run after {seconds:.1f} s; what it printed is kept."
-UNQUEUED_MESSAGE = "Stopped before it started: the run was taken out of the queue."
+STOPPED_MESSAGE = "You stopped the run after {seconds:.1f} s; what it printed is kept."
+UNQUEUED_MESSAGE = "You stopped the run while it waited in the queue; none of it ran."
 
 
 @dataclass
@@ -135,6 +135,7 @@ def classify(c: RunFacts, settings: Settings, platform: str,
         result.value_repr = report.value_repr
         result.inspect = report.inspect
         result.compilations = report.compilations
+        result.check = report.check
     status = c.exit_status
     signalled = os.WIFSIGNALED(status)
     sig = os.WTERMSIG(status) if signalled else 0

@@ -79,7 +79,7 @@ class _Supervisor:
             target=self._read, args=(self.process.stdout,), name="runner-reader", daemon=True
         )
         self.reader.start()
-        self.send({"op": "init", "settings": dataclasses.asdict(config),
+        self.send({"op": "init", "settings": dataclasses.asdict(config.for_runs()),
                    "warm_snippets": warm_snippets})
 
     def send(self, message: dict[str, Any]) -> None:
@@ -223,6 +223,8 @@ class Runner:
         it waits for a slot, ("running", None) when it starts and ("output", OutputChunk) as it
         prints, in the calling thread. A request without a run_id is given one (uuid4 hex)."""
         size = len(request.code.encode("utf-8", "surrogatepass"))
+        if request.check is not None:  # an exercise's check travels with the code
+            size += len(request.check.encode("utf-8", "surrogatepass"))
         if size > self.settings.code_bytes:
             return _rejected(
                 f"The code is {size / 1024:.0f} KiB; the limit is "

@@ -73,12 +73,17 @@ def status_message(result: RunResult) -> StatusMessage:
     return StatusMessage(tone=tone, headline=headline, detail=result.message or fallback)
 
 
-def progress_message(kind: str, position: int | None) -> str:
-    """The line shown while a run waits or runs."""
+def progress_message(kind: str, position: int | None, elapsed_s: float | None = None,
+                     limit_s: float | None = None) -> str:
+    """The line shown while a run waits or runs; a running one counts its seconds against
+    its time limit."""
     if kind == "queued":
         ahead = "" if position is None else f" (position {position})"
         return f"Queued{ahead}: waiting for a free sandbox…"
     if kind == "running":
-        return "Running in the sandbox…"
+        if elapsed_s is None:
+            return "Running in the sandbox…"
+        limit = f" of {limit_s:g} s" if limit_s else ""
+        return f"Running in the sandbox… {elapsed_s:.1f} s{limit}"
     return "Sending to the sandbox…"
 

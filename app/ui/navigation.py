@@ -18,6 +18,10 @@ TOOLS = (
     ("transform_lab.py", "Transform Lab", ":material/science:", "transform-lab"),
     ("gotchas.py", "Gotchas: NumPy vs JAX", ":material/compare_arrows:", "gotchas"),
 )
+LEARN = (
+    ("exercises.py", "Exercises", ":material/school:", "exercises"),
+    ("rooms.py", "Rooms", ":material/groups:", "rooms"),
+)
 SYSTEM = ("system.py", "System", ":material/memory:", "system")
 HOME = ("home.py", "Start here", ":material/home:", "")
 
@@ -49,6 +53,14 @@ def tool_pages() -> list[st.Page]:
     return [_page(*spec) for spec in TOOLS]
 
 
+def learn_pages() -> list[st.Page]:
+    return [_page(*spec) for spec in LEARN]
+
+
+def exercises_page() -> st.Page:
+    return _page(*LEARN[0])
+
+
 def system_page() -> st.Page:
     return _page(*SYSTEM)
 
@@ -56,4 +68,4 @@ def system_page() -> st.Page:
 def build_pages() -> dict[str, list[st.Page]]:
     home = st.Page(PAGES_DIR / HOME[0], title=HOME[1], icon=HOME[2], default=True)
     return {"": [home], "Guide": section_pages(), "Try it": tool_pages(),
-            "Server": [system_page()]}
+            "Learn together": learn_pages(), "Server": [system_page()]}

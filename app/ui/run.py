@@ -1,9 +1,21 @@
-"""Send RunRequests to the shared runner and show progress while they wait and run.
+"""Send RunRequests to the shared runner, show them while they wait and run, and stop them.
 
-The runner is one object for the whole server (st.cache_resource), safe across sessions. A run
-blocks only the calling session's script thread; the call itself happens on a helper thread so
-that the script thread can redraw the queue position as the runner reports it, whichever thread
-the runner calls on_update from.
+The runner is one object for the whole server (st.cache_resource), safe across sessions. Each
+request runs on a helper thread (the runner blocks that thread, and reports the queue position,
+the start and the output as they come); the calls are kept in session state, so a rerun that
+interrupts a draw (another click, a page switch) loses nothing.
+
+The script does not wait for a run. After Run, collect() waits in place only INLINE_WAIT_S, so a
+quick run shows its result in the same draw; a longer one gets the live panel: a fragment that
+Streamlit reruns every TICK_S (`run_every`) to show the queue position or the elapsed time
+against the limit, the output so far and a Stop button. When the runs are done, the panel
+reruns the app and the area's next draw collects them.
+
+Why not a loop that waits in the script, as before: a click inside a fragment never interrupts
+a fragment that is running (Streamlit queues it until that run ends), so a Stop button beside
+such a loop could not stop anything, Run could not replace the run, and Streamlit's own header
+Stop left the loop's "Running…" line on the page for good. Stopping goes through
+runner.cancel(run_id, session_id): only this session's runs can be stopped.
 """
 
 from __future__ import annotations
@@ -11,19 +23,32 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from app import client_address
 from app.config import settings
-from app.protocol import RunRequest, RunResult
-from app.ui import icons, state
+from app.protocol import OutputChunk, RunRequest, RunResult
+from app.ui import state
 from app.ui.messages import progress_message
+from app.ui.widgets.live import CallView, show_live
 
 log = logging.getLogger(__name__)
-_POLL_S = 0.1
+
+INLINE_WAIT_S = 0.35  # a run done this soon after its click is shown without the live panel
+# The live panel redraws this often while runs are in flight (PLAYGROUND_LIVE_UPDATE_S): each
+# redraw is a fragment rerun, ~0.06-0.09 s of the server's CPU, mostly Streamlit's own.
+TICK_S = settings().live_update_s
+STOP_WAIT_S = 2.0  # after Stop, the panel waits this long for the stopped result
+CANCEL_RETRY_S = 2.0  # a stop that found no run yet (still being sent) is retried this long
+_POLL_S = 0.02
+# Set in session state by tests/app: AppTest runs the script once per call and has no timer to
+# rerun the live panel, so there the area waits in place until its runs are done.
+WAIT_IN_PLACE = "run::wait-in-place"
 
 
 @st.cache_resource(show_spinner="Starting the sandbox…")
@@ -44,27 +69,44 @@ def _failure(exc: BaseException) -> RunResult:
     )
 
 
+def time_limit(request: RunRequest) -> float:
+    """The wall-clock limit the runner applies to this request (see the supervisor's submit)."""
+    limits = settings()
+    return min(request.timeout_s or limits.timeout_s, limits.max_timeout_s)
+
+
 class _Call:
-    """One request on its own thread, with the latest (kind, position) the runner reported."""
+    """One request on its own thread: what the runner reported so far, then its result."""
 
     def __init__(self, runner: Any, request: RunRequest) -> None:
+        self._runner = runner
+        self.request = request
+        self.limit_s = time_limit(request)
         self._lock = threading.Lock()
-        self._update: tuple[str, int | None] = ("sending", None)
+        self._kind = "sending"
+        self._position: int | None = None
+        self._running_since: float | None = None
+        self._output: list[OutputChunk] = []
+        self.stopping = False
         self.result: RunResult | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(runner, request), name="playground-run", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="playground-run", daemon=True)
         self._thread.start()
 
-    def _on_update(self, kind: str, position: int | None = None) -> None:
-        if kind not in ("queued", "running"):  # streamed output: not shown here yet
-            return
+    def _on_update(self, kind: str, value: Any = None) -> None:
         with self._lock:
-            self._update = (kind, position)
+            if kind == "output" and isinstance(value, OutputChunk):
+                if self._output and self._output[-1].stream == value.stream:
+                    self._output[-1] = OutputChunk(value.stream, self._output[-1].text + value.text)
+                else:
+                    self._output.append(value)
+            elif kind in ("queued", "running"):
+                self._kind, self._position = kind, value
+                if kind == "running" and self._running_since is None:
+                    self._running_since = time.monotonic()
 
-    def _run(self, runner: Any, request: RunRequest) -> None:
+    def _run(self) -> None:
         try:
-            self.result = runner.run(request, on_update=self._on_update)
+            self.result = self._runner.run(self.request, on_update=self._on_update)
         except BaseException as exc:  # reported to the person, logged for the operator
             self.result = _failure(exc)
 
@@ -72,18 +114,62 @@ class _Call:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def progress(self) -> str:
+    def stop(self) -> None:
+        """Ask the runner to stop this run, off the script thread. A run still on its way to
+        the runner is not found at first: ask again for a moment."""
+        if self.done or self.stopping:
+            return
+        self.stopping = True
+        threading.Thread(target=self._keep_stopping, name="playground-stop", daemon=True).start()
+
+    def _keep_stopping(self) -> None:
+        deadline = time.monotonic() + CANCEL_RETRY_S
+        while not self.done and time.monotonic() < deadline:
+            try:
+                if self._runner.cancel(self.request.run_id, self.request.session_id):
+                    return
+            except Exception as exc:
+                log.warning("stopping a run failed: %s", exc)
+                return
+            time.sleep(0.05)
+
+    def view(self) -> CallView:
         with self._lock:
-            return progress_message(*self._update)
+            elapsed = (time.monotonic() - self._running_since
+                       if self._running_since is not None else None)
+            if self.stopping:
+                line = "Stopping…"
+            else:
+                line = progress_message(self._kind, self._position, elapsed, self.limit_s)
+            return CallView(line=line, output=list(self._output))
 
 
 @dataclass
 class Pending:
-    """Runs on their way, kept in session state: a rerun that interrupts the wait (another click,
-    a page switch) does not lose them; the next draw of their area picks the results up."""
+    """Runs on their way, kept in session state until their area's draw collects them."""
 
     calls: list[_Call]
     payload: Any  # what the area needs beside the results (the code that ran, labels)
+    fresh: bool = True  # submitted in this draw: worth waiting for in place a moment
+    stop_asked: bool = field(default=False)
+
+    @property
+    def done(self) -> bool:
+        return all(call.done for call in self.calls)
+
+    def stop(self) -> None:
+        self.stop_asked = True
+        for call in self.calls:
+            call.stop()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to seconds (float("inf"): until done) for every call; True when done."""
+        deadline = time.monotonic() + seconds
+        while not self.done:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_S)
+        return True
 
 
 def current_client() -> str | None:
@@ -99,38 +185,38 @@ def current_client() -> str | None:
 
 
 def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> None:
-    """Start requests at once for area_id (replacing any earlier pending ones there)."""
+    """Start requests at once for area_id, in place of its last results. Runs of that area
+    still in flight are stopped: pressing Run again replaces them instead of queueing behind."""
+    previous = state.pending(area_id)
+    if isinstance(previous, Pending):
+        previous.stop()
+    state.set_result(area_id, None)
     try:
         runner = shared_runner()
     except Exception as exc:  # the sandbox failed to start: every request gets that answer
-        calls = [_Call(_FailingRunner(exc), request) for request in requests]
-    else:
-        client = current_client()
-        for request in requests:
-            request.session_id = request.session_id or state.session_id()
-            request.client_id = request.client_id or client
-        calls = [_Call(runner, request) for request in requests]
-    state.set_pending(area_id, Pending(calls, payload))
+        runner = _FailingRunner(exc)
+    client = current_client()
+    for request in requests:
+        request.session_id = request.session_id or state.session_id()
+        request.client_id = request.client_id or client
+        request.run_id = uuid.uuid4().hex  # the name under which this session can stop it
+    state.set_pending(area_id, Pending([_Call(runner, request) for request in requests], payload))
 
 
 def collect(area_id: str) -> tuple[list[RunResult], Any] | None:
-    """Wait here for area_id's pending runs (one status line while they queue and run)."""
+    """area_id's results once its runs are done (then forgotten here), else None, with the
+    live panel drawn in their place."""
     pending = state.pending(area_id)
     if not isinstance(pending, Pending):
         return None
-    line = st.empty()
-    try:
-        shown = None
-        while not all(call.done for call in pending.calls):
-            current = " · ".join(
-                dict.fromkeys(call.progress() for call in pending.calls if not call.done)
-            )
-            if current != shown:
-                line.info(current, icon=icons.WAIT)
-                shown = current
-            time.sleep(_POLL_S)
-    finally:
-        line.empty()
+    if st.session_state.get(WAIT_IN_PLACE):
+        _wait_in_place(pending, float("inf"))
+    elif pending.fresh:
+        _wait_in_place(pending, INLINE_WAIT_S)
+    pending.fresh = False
+    if not pending.done:
+        _live_panel(area_id)
+        return None
     state.set_pending(area_id, None)
     results = [call.result or _failure(RuntimeError("the run returned nothing"))
                for call in pending.calls]
@@ -138,12 +224,46 @@ def collect(area_id: str) -> tuple[list[RunResult], Any] | None:
 
 
 def latest_result(area_id: str) -> tuple[RunResult, Any] | None:
-    """The area's single run: collected if it just finished, else the one kept in the session."""
+    """The area's single run: collected if it just finished, else the one kept in the session
+    (none while a run is in flight: the live panel stands in for it)."""
     done = collect(area_id)
     if done:
         (result,), ran_code = done
         state.set_result(area_id, (result, ran_code))
     return state.result(area_id)
+
+
+def stop(area_id: str) -> None:
+    """Stop the area's runs in flight (the Stop button's callback)."""
+    pending = state.pending(area_id)
+    if isinstance(pending, Pending):
+        pending.stop()
+
+
+def _wait_in_place(pending: Pending, seconds: float) -> None:
+    try:
+        pending.wait(seconds)
+    except StopException:  # Streamlit's header Stop during the wait: stop the runs too
+        pending.stop()
+        raise
+
+
+@st.fragment(run_every=TICK_S)
+def _live_panel(area_id: str) -> None:
+    """The area's runs while they wait and run; Streamlit reruns it every TICK_S."""
+    pending = state.pending(area_id)
+    if not isinstance(pending, Pending):
+        return  # collected by a draw of the whole page meanwhile
+    try:
+        if pending.stop_asked:
+            pending.wait(STOP_WAIT_S)
+        if pending.done:
+            st.rerun()  # the area's next draw collects the results
+        show_live([call.view() for call in pending.calls], f"stop::{area_id}",
+                  on_stop=stop, args=(area_id,), stopping=pending.stop_asked)
+    except StopException:
+        pending.stop()
+        raise
 
 
 class _FailingRunner:
@@ -152,3 +272,6 @@ class _FailingRunner:
 
     def run(self, request: RunRequest, on_update: Any = None) -> RunResult:
         raise self._exc
+
+    def cancel(self, run_id: str, session_id: str | None = None) -> bool:
+        return False

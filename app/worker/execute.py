@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.protocol import RunRequest, WorkerReport
+from app.worker import checking
 from app.worker.compile_log import record_compilations
 from app.worker.errors import SNIPPET_FILENAME, error_info, register_source
 from app.worker.inspection import inspect_function
@@ -80,15 +81,34 @@ def _run_snippet(request: RunRequest, namespace: dict[str, Any], report: WorkerR
     return True
 
 
+def _check(check_code: str, namespace: dict[str, Any], guard: checking.Snapshot,
+           report: WorkerReport) -> checking.CheckResult:
+    """The exercise's check after the person's code (which must have run to the end)."""
+    if report.error is not None:
+        return checking.code_error_result(report.error)
+    try:
+        return checking.run_check(check_code, namespace, guard)
+    finally:
+        _barrier()
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
 def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
     """Run request.code in a fresh __main__-like namespace; return the report and namespace."""
     register_source(request.code)
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": SNIPPET_FILENAME}
     report = WorkerReport()
+    guard: checking.Snapshot | None = None
+    if request.check is not None:
+        checking.helpers()  # import what the check uses, then note it before any user code
+        guard = checking.snapshot()
     with _x64(request.x64):
         with record_compilations() as recorder:
             finished = _run_snippet(request, namespace, report)
         report.compilations = recorder.compilations()
+        if request.check is not None and guard is not None:
+            report.check = _check(request.check, namespace, guard, report)
         if finished and request.inspect is not None:
             try:
                 report.inspect = inspect_function(request.inspect, namespace)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.snippets import load_library
 from app.ui.navigation import section_page_file
+from app.ui.run import WAIT_IN_PLACE
 from app.ui.share import SharedState, encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,7 @@ RUN_TIMEOUT_S = 180  # a cold runner starts its zygote (import jax) on the first
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=RUN_TIMEOUT_S)
+    at.session_state[WAIT_IN_PLACE] = True  # no timer here to redraw the live panel
     at.run()
     if query:
         at.query_params.update(query)

@@ -115,15 +115,14 @@ def test_a_stopped_run_is_cancelled_and_keeps_what_it_printed() -> None:
     result = classify(facts(killed(signal.SIGKILL), b"", kill_reason="cancelled"), SETTINGS,
                       "cpu")
     assert result.status == "cancelled"
-    assert result.message == ("Stopped: you stopped the run after 1.2 s; "
-                              "what it printed is kept.")
+    assert result.message == "You stopped the run after 1.2 s; what it printed is kept."
     assert result.stdout == "3\n" and result.output == [OutputChunk("stdout", "3\n")]
 
 
 def test_a_run_stopped_in_the_queue_is_cancelled_with_its_wait() -> None:
     result = unqueued(2.345678)
     assert result.status == "cancelled" and result.queue_s == 2.3457
-    assert result.stdout == "" and "taken out of the queue" in result.message
+    assert result.stdout == "" and "waited in the queue" in result.message
 
 
 def test_oom_kill_is_memory() -> None:

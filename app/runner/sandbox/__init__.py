@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from app.config import Settings
+from app.config import Settings, private_dirs
 from app.runner import platform
 from app.runner.sandbox import (
     cgroups,
@@ -235,7 +235,7 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
     if active["mount_ns"]:
         state_dir, cache_dir = _state_dirs(settings)
         plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir,
-                           run_uids(settings))
+                           run_uids=run_uids(settings), private=private_dirs(settings))
         if _try(active, "filesystem", lambda: mounts.apply(plan)):
             workdir = plan.run_dir
     if not active["filesystem"] and as_root:

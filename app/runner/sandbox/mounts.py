@@ -11,8 +11,9 @@ only writable places are fresh tmpfs of this run alone, each `size_mb` at most:
                state (WALK_ROOTS) once per zygote: programs that expect them writable still work
     hidden     an empty read-only tmpfs on top: /root, /home, /sys/fs/cgroup (other runs'
                cgroups), the checkout and its parent (app source, config, .git), the state dir
-               (other runs' scratch, the zygote's socket); host mounts below them are detached
-               where the kernel allows, so they leave the run's mount table too
+               (other runs' scratch, the zygote's socket), the data dir and the rooms
+               database's folder (people's code, names, tokens); host mounts below them are
+               detached where the kernel allows, so they leave the run's mount table too
     kept       bound back read-only where they were: the venv, the interpreter, the worker
                package the child imports after the sandbox, the compilation cache (runs read it;
                only the trusted warm-up writes it)
@@ -33,7 +34,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +75,7 @@ class FilesystemPlan:
 
 def plan(
     scratch: Path, size_mb: int, uid: int, gid: int, state_dir: Path | None, cache_dir: Path | None,
-    run_uids: Iterable[int] = (),
+    run_uids: Iterable[int] = (), private: Sequence[Path] = (),
 ) -> FilesystemPlan:
     result = FilesystemPlan(scratch.resolve(), size_mb, uid, gid)
     hidden = [Path(p) for p in ALWAYS_HIDDEN] + [REPO_ROOT]
@@ -82,6 +83,8 @@ def plan(
         hidden.append(REPO_ROOT.parent)
     if state_dir is not None:
         hidden.append(state_dir)
+    # A private folder that is a system dir itself cannot be hidden whole (the store refuses one).
+    hidden += [p for p in private if str(p.resolve()) not in SYSTEM_DIRS | set(PRIVATE_TMP)]
     result.hidden = [p.resolve() for p in hidden if _is(p, Path.is_dir)]
     fixed = [Path(p) for p in PRIVATE_TMP if _is(Path(p), Path.is_dir)]
     # The same key as the zygote's walk (sandbox.prepare), so children reuse its answer.

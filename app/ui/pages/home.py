@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import library
-from app.ui.navigation import section_pages, system_page, tool_pages
+from app.ui.navigation import learn_pages, section_pages, system_page, tool_pages
 from app.ui.widgets.chrome import page_header
 
 INTRO = (
@@ -18,6 +18,11 @@ TOOL_NOTES = (
     "Any code, every option: 64-bit, time limit, transforms and views.",
     "Stack grad / jit / vmap / pmap around a function; compare two stacks side by side.",
     "Each NumPy habit next to its JAX counterpart; one click runs both.",
+)
+
+LEARN_NOTES = (
+    "Two exercises per section, checked in the sandbox; progress marks.",
+    "An onboarding room: one link for the room, a live dashboard for the facilitator.",
 )
 
 
@@ -35,6 +40,10 @@ def render_home() -> None:
     with tools:
         st.subheader("Try it")
         for page, note in zip(tool_pages(), TOOL_NOTES, strict=True):
+            st.page_link(page)
+            st.caption(note)
+        st.subheader("Learn together")
+        for page, note in zip(learn_pages(), LEARN_NOTES, strict=True):
             st.page_link(page)
             st.caption(note)
         st.page_link(system_page())

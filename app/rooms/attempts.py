@@ -1,0 +1,53 @@
+"""One checked submission, as the exercise pages and the load bench make it: run the person's
+code and the exercise's check in the sandbox, then record the attempt (exactly once)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app.config import Settings
+from app.exercises import Exercise
+from app.protocol import RunRequest, RunResult
+from app.rooms.learners import Learner, record_attempt
+from app.rooms.store import Store
+
+# Runs that never reached the check: nothing was attempted, so nothing is recorded.
+NOT_ATTEMPTED = frozenset({"busy", "rejected", "cancelled"})
+
+
+class RunsRequests(Protocol):
+    def run(self, request: RunRequest, on_update: Any = None) -> RunResult: ...
+
+
+def new_attempt_key() -> str:
+    return uuid.uuid4().hex
+
+
+def check_request(exercise: Exercise, code: str, attempt_key: str,
+                  session_id: str | None = None) -> RunRequest:
+    request = exercise.request(code)
+    request.run_id = attempt_key  # one fresh id per submission (the pages name runs their own)
+    request.session_id = session_id
+    return request
+
+
+def record_result(store: Store, settings: Settings, who: Learner | None, exercise: Exercise,
+                  code: str, attempt_key: str, result: RunResult) -> bool:
+    """Record a finished check run; False when nothing was recorded (not attempted, a repeat,
+    or nobody to record it for)."""
+    if who is None or result.status in NOT_ATTEMPTED:
+        return False
+    return record_attempt(store, settings, who, exercise.id, attempt_key, code, result)
+
+
+def submit_attempt(store: Store, settings: Settings, runner: RunsRequests, who: Learner | None,
+                   exercise: Exercise, code: str, attempt_key: str | None = None,
+                   on_update: Callable[..., None] | None = None,
+                   session_id: str | None = None) -> RunResult:
+    """Run the check on code and record the attempt; the run's result either way."""
+    key = attempt_key or new_attempt_key()
+    result = runner.run(check_request(exercise, code, key, session_id), on_update=on_update)
+    record_result(store, settings, who, exercise, code, key, result)
+    return result

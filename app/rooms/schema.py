@@ -1,0 +1,139 @@
+"""The rooms database: its tables (SQLAlchemy Core) and a simple versioned schema.
+
+`schema_version` holds one row, the number of migrations applied. Each migration is a function
+of a connection, applied in order inside one transaction with the version bump, so a crash
+mid-migration leaves the previous version whole. A new version appends a function to MIGRATIONS
+and never edits an applied one. Times are Unix seconds (float), the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+)
+
+rooms = Table(
+    "rooms", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),  # public: in the join link
+    Column("facilitator_hash", String(64), nullable=False),  # sha256 of the secret token
+    Column("name", String(200), nullable=False),
+    Column("items", Text, nullable=False),  # JSON list of {"kind": ..., "id": ...}
+    Column("created_by", String(64), nullable=False),  # hash of the client id: rate limits
+    Column("created_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=True),  # the facilitator's end time
+    Column("expires_at", Float, nullable=True),  # hosted mode: gone after this
+    Column("deleted_at", Float, nullable=True),
+    Index("ix_rooms_created_by", "created_by", "created_at"),
+)
+
+participants = Table(
+    "participants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),  # "" for a learner on their own
+    Column("joined_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("seen_push_id", Integer, nullable=False, server_default=text("0")),
+    Index("ix_participants_room", "room_id"),
+)
+
+drafts = Table(
+    "drafts", metadata,
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("code", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+attempts = Table(
+    "attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("exercise_id", String(200), nullable=False),
+    Column("attempt_key", String(64), nullable=False),  # the run id: one row per submission
+    Column("submitted_at", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # the run's status
+    Column("failed_case", String(200), nullable=True),
+    Column("error_type", String(100), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    UniqueConstraint("attempt_key", name="uq_attempts_key"),
+    Index("ix_attempts_participant", "participant_id", "exercise_id"),
+)
+
+reveals = Table(
+    "reveals", metadata,
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("exercise_id", String(200), primary_key=True),
+    Column("hints_shown", Integer, nullable=False),
+    Column("solution_shown_at", Float, nullable=True),
+)
+
+pushes = Table(
+    "pushes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # "exercise", "snippet" or "solution"
+    Column("item_id", String(200), nullable=False),
+    Column("code", Text, nullable=True),  # a shown solution: the anonymised code
+    Column("pushed_at", Float, nullable=False),
+    Index("ix_pushes_room", "room_id", "id"),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    for table in (rooms, participants, drafts, attempts, reveals, pushes):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    row = conn.execute(select(schema_version.c.version)).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: Connection) -> int:
+    """Apply the missing migrations inside the caller's transaction; the version reached."""
+    schema_version.create(conn, checkfirst=True)
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(f"the database has schema version {version}, newer than this app's "
+                           f"{SCHEMA_VERSION}: upgrade the app")
+    for migration in MIGRATIONS[version:]:
+        migration(conn)
+    if version == 0:
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+    elif version < SCHEMA_VERSION:
+        conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
+    return SCHEMA_VERSION

@@ -1,0 +1,244 @@
+"""Rooms: create one (facilitator), join one (participant), and each side's view. Which view
+the page shows comes from the link: ?room=&key= (facilitator), ?join= (join), ?p= (participant)."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import streamlit as st
+
+from app.config import settings
+from app.rooms import learners, rooms
+from app.rooms.catalogue import Catalogue, Item, catalogue
+from app.rooms.inputs import NAME_CHARS, ROOM_NAME_CHARS, RoomError
+from app.rooms.learners import Learner
+from app.rooms.rooms import Room
+from app.rooms.store import Store
+from app.ui import learner, plain
+from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
+from app.ui.navigation import exercises_page
+from app.ui.widgets.chrome import page_header
+from app.ui.widgets.dashboard_view import live_dashboard
+from app.ui.widgets.exercise_area import exercise_area
+from app.ui.widgets.room_snippet import room_snippet_area
+
+INTRO = (
+    "An onboarding session: a facilitator picks exercises and snippets, shares one link with "
+    "the room, and watches everyone's progress live. Each participant's code, attempts and "
+    "progress are saved on the server under their own private link."
+)
+MARKS = {"done": "✓", "attempted": "✗", "not started": "○"}
+PICK = "room-pick"  # the participant's chosen item
+
+
+def _client_id() -> str:
+    """Who creates rooms, for the hourly limit: the client address in hosted mode."""
+    return getattr(st.context, "ip_address", None) or "local"
+
+
+def _item_label(cat: Catalogue, item: Item) -> str:
+    if item.kind == "exercise":
+        exercise = cat.exercise(item.id)
+        section = exercise.section if exercise else ""
+        return f"{section} · {cat.title(item)}"
+    snippet = cat.snippet(item.id)
+    return f"{snippet.section if snippet else ''} · {cat.title(item)}"
+
+
+def render_rooms() -> None:
+    db = learner.store()
+    if db is None:
+        page_header("Rooms")
+        return
+    cat = catalogue()
+    try:
+        if learner.param(ROOM_PARAM) is not None or learner.param(KEY_PARAM) is not None:
+            room = rooms.facilitated_room(db, learner.param(ROOM_PARAM),
+                                          learner.param(KEY_PARAM))
+            facilitator_view(db, cat, room)
+        elif learner.param(TOKEN_PARAM) is not None:
+            who = learners.learner(db, learner.param(TOKEN_PARAM))
+            if who.room is None:
+                page_header("Rooms")
+                st.info("This personal link belongs to exercises done alone, not to a room.")
+                st.page_link(exercises_page())
+                return
+            participant_view(db, cat, who)
+        elif learner.param(JOIN_PARAM) is not None:
+            join_view(db, rooms.room_by_code(db, learner.param(JOIN_PARAM)))
+        else:
+            create_view(db, cat)
+    except RoomError as exc:
+        page_header("Rooms")
+        st.error(str(exc))
+
+
+# --- facilitator ---------------------------------------------------------------------------
+
+
+def create_view(db: Store, cat: Catalogue) -> None:
+    page_header("Rooms", INTRO)
+    created = st.session_state.get("room-created")
+    if created:
+        _show_links(*created)
+    st.subheader("Create a room", divider="gray")
+    with st.form("create-room"):
+        name = st.text_input("Room name", max_chars=ROOM_NAME_CHARS,
+                             placeholder="JAX onboarding, Tuesday")
+        everything = cat.all_items()
+        exercises = st.multiselect(
+            "Exercises", [i for i in everything if i.kind == "exercise"],
+            format_func=lambda item: _item_label(cat, item), placeholder="Choose exercises")
+        snippets = st.multiselect(
+            "Snippets of the guide (optional)", [i for i in everything if i.kind == "snippet"],
+            format_func=lambda item: _item_label(cat, item), placeholder="Choose snippets")
+        hours = st.number_input("Ends after (hours; 0 = no end time)", min_value=0.0,
+                                max_value=24.0 * 30, value=0.0, step=0.5)
+        submitted = st.form_submit_button("Create the room", type="primary")
+    ttl = settings().effective_room_ttl_hours
+    if ttl:
+        st.caption(f"Rooms on this server expire {ttl:g} hours after they are created.")
+    if submitted:
+        try:
+            room, token = rooms.create_room(
+                db, settings(), cat, name=name, items=[*exercises, *snippets],
+                ends_at=time.time() + hours * 3600 if hours else None, client_id=_client_id())
+        except RoomError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["room-created"] = (room.code, token, room.name)
+        st.rerun()
+
+
+def _show_links(code: str, token: str, name: str) -> None:
+    st.success(f"Room **{plain.text(name)}** created. Keep the facilitator link to yourself: "
+               "it is the only way to open the dashboard, and it is not shown again.")
+    join = learner.link(ROOMS_PATH, **{JOIN_PARAM: code})
+    private = learner.link(ROOMS_PATH, **{ROOM_PARAM: code, KEY_PARAM: token})
+    st.caption("Join link: give it to the participants")
+    st.code(join, language=None)
+    st.caption("Facilitator link: secret")
+    st.code(private, language=None)
+    st.link_button("Open the dashboard", private, type="primary")
+
+
+def facilitator_view(db: Store, cat: Catalogue, room: Room) -> None:
+    page_header(f"Room: {plain.text(room.name)}")
+    join = learner.link(ROOMS_PATH, **{JOIN_PARAM: room.code})
+    ends = (f" · ends {datetime.datetime.fromtimestamp(room.ends_at):%H:%M}"
+            if room.ends_at else "")
+    st.caption(f"Facilitator dashboard{ends} · join link for participants:")
+    st.code(join, language=None)
+    live_dashboard(db, room, cat)
+    push_col, solution_col = st.columns(2, gap="large")
+    with push_col:
+        st.subheader("Push to the room", divider="gray")
+        item = st.selectbox("Exercise or snippet", room.items,
+                            format_func=lambda i: _item_label(cat, i), key="push-item")
+        if st.button("Push", key="push-btn", help="Participants see it at their next click"):
+            rooms.push_item(db, room, item)
+            st.toast(f"Pushed: {plain.text(cat.title(item))}")
+    with solution_col:
+        st.subheader("Show a passing solution", divider="gray")
+        exercise_ids = room.exercise_ids()
+        if not exercise_ids:
+            st.caption("The room has no exercises.")
+        else:
+            _solution_picker(db, cat, room, exercise_ids)
+    with st.expander("Close the room"):
+        st.caption("Every link of the room stops working; the records stay on the server.")
+        if st.checkbox("Yes, close it", key="close-confirm") and st.button("Close the room"):
+            rooms.close_room(db, room)
+            st.rerun()
+
+
+def _solution_picker(db: Store, cat: Catalogue, room: Room, exercise_ids: list[str]) -> None:
+    exercise_id = st.selectbox("Exercise", exercise_ids, key="solution-exercise",
+                               format_func=lambda e: cat.title(Item("exercise", e)))
+    found = rooms.passing_solutions(db, room, exercise_id)
+    if not found:
+        st.caption("Nobody has passed it yet.")
+        return
+    index = st.selectbox("Passing solutions (anonymous, newest first)", range(len(found)),
+                         format_func=lambda i: f"Solution {i + 1}", key="solution-index")
+    st.code(found[index].code, language="python")
+    if st.button("Show it to everyone", key="solution-show"):
+        rooms.show_solution(db, room, exercise_id, found[index].attempt_id)
+        st.toast("Shown to the room, without a name.")
+
+
+# --- participants ----------------------------------------------------------------------------
+
+
+def join_view(db: Store, room: Room) -> None:
+    page_header(f"Join: {plain.text(room.name)}")
+    with st.form("join-room"):
+        name = st.text_input("Your display name (the facilitator sees it, nobody else does)",
+                             max_chars=NAME_CHARS)
+        joined = st.form_submit_button("Join", type="primary")
+    if joined:
+        try:
+            token = learners.join_room(db, settings(), room.code, name)
+        except RoomError as exc:
+            st.error(str(exc))
+            return
+        st.query_params.clear()
+        st.query_params[TOKEN_PARAM] = token
+        st.rerun()
+
+
+def _open_push(db: Store, who: Learner, item: Item | None, up_to: int) -> None:
+    """Button callback (runs before the next draw, so it may set the picker's value)."""
+    if item is not None:
+        st.session_state[PICK] = item
+    learners.acknowledge_pushes(db, who, up_to)
+
+
+def _pushes(db: Store, cat: Catalogue, who: Learner, items: list[Item]) -> None:
+    unseen = learners.unseen_pushes(db, who)
+    if not unseen:
+        return
+    newest = unseen[0].id
+    for push in unseen[:3]:
+        item = Item("exercise" if push.kind == "solution" else push.kind, push.item_id)  # type: ignore[arg-type]
+        what = "a solution for " if push.kind == "solution" else ""
+        text_col, open_col = st.columns([5, 1], vertical_alignment="center")
+        text_col.info(f"The facilitator shared {what}*{plain.text(cat.title(item))}*.")
+        open_col.button("Open", key=f"open-push::{push.id}", on_click=_open_push,
+                        args=(db, who, item if item in items else None, newest))
+    st.button("Dismiss", key="dismiss-pushes", on_click=_open_push, args=(db, who, None, newest))
+
+
+def participant_view(db: Store, cat: Catalogue, who: Learner) -> None:
+    room = who.room
+    assert room is not None
+    page_header(f"Room: {plain.text(room.name)}")
+    st.caption(f"You are **{plain.text(who.name)}**. Keep this page's link: it brings back your "
+               "code and progress on any device.")
+    if room.ended(time.time()):
+        st.warning("This room has ended: you can still read your work, new attempts are not "
+                   "recorded.")
+    items = list(room.items)
+    _pushes(db, cat, who, items)
+    progress = learners.progress(db, who)
+
+    def label(item: Item) -> str:
+        if item.kind == "exercise":
+            mark = progress.get(item.id)
+            return f"{MARKS[mark.mark if mark else 'not started']} {cat.title(item)}"
+        return f"▸ {cat.title(item)}"
+
+    if st.session_state.get(PICK) not in items:
+        st.session_state[PICK] = items[0]
+    item = st.radio("Work on", items, format_func=label, horizontal=True, key=PICK)
+    st.subheader(cat.title(item), divider="gray")
+    if item.kind == "exercise":
+        exercise = cat.exercise(item.id)
+        if exercise is not None:
+            exercise_area(exercise, db, who, progress.get(item.id),
+                          shown_solution=learners.latest_solution(db, who, item.id))
+    else:
+        snippet = cat.snippet(item.id)
+        if snippet is not None:
+            room_snippet_area(snippet, db, who)
