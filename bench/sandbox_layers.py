@@ -65,7 +65,7 @@ def namespaces_and_mounts(scratch: Path) -> None:
     namespaces_only(scratch)
     state = Path(SETTINGS.state_dir or tempfile.gettempdir())
     plan = mounts.plan(scratch, SETTINGS.file_size_mb, 65534, 65534, state, None,
-                       sandbox.run_uids(SETTINGS))
+                       run_uids=sandbox.run_uids(SETTINGS))
     mounts.apply(plan)
 
 

@@ -75,7 +75,7 @@ class FilesystemPlan:
 
 def plan(
     scratch: Path, size_mb: int, uid: int, gid: int, state_dir: Path | None, cache_dir: Path | None,
-    run_uids: Iterable[int] = (), private: Sequence[Path] = (),
+    private: Sequence[Path] = (), run_uids: Iterable[int] = (),
 ) -> FilesystemPlan:
     result = FilesystemPlan(scratch.resolve(), size_mb, uid, gid)
     hidden = [Path(p) for p in ALWAYS_HIDDEN] + [REPO_ROOT]
