@@ -56,73 +56,142 @@ def build(cls: type[T], value: object) -> T:
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     try:
-        return typing.cast(T, _value(cls, value, "", protocol.MAX_ITEMS, 0))
+        return typing.cast(T, _Builder().value(cls, value, "", None, 0))
     except RecursionError:
         raise DecodeError("nested too deeply") from None
 
 
 @functools.cache
-def _fields(cls: type) -> tuple[tuple[str, Any, int, bool], ...]:
-    """(name, type, entry cap, required) per field: get_type_hints is slow, so once per class."""
+def _fields(cls: type) -> tuple[tuple[str, Any, int | None, bool], ...]:
+    """(name, type, entry cap or None, required) per field: get_type_hints is slow, so once per
+    class."""
     hints = get_type_hints(cls)
     return tuple(
         (
             f.name,
             hints[f.name],
-            int(f.metadata.get("max_items", protocol.MAX_ITEMS)),
+            f.metadata.get("max_items"),
             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
         )
         for f in dataclasses.fields(cls)
     )
 
 
+_SCALARS = (str, int, float, bool)
+
+
+@functools.cache
+def _is_scalar(tp: Any) -> bool:
+    """str, int, float, bool, a Literal, or an Optional of one: cheap to check, item by item."""
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return all(a is type(None) or _is_scalar(a) for a in get_args(tp))
+    return origin is Literal or tp in _SCALARS
+
+
+def _default_cap(item: Any) -> int:
+    return protocol.MAX_SCALAR_ITEMS if _is_scalar(item) else protocol.MAX_ITEMS
+
+
 def _where(path: str) -> str:
     return path or "the value"
 
 
-def _value(tp: Any, value: object, path: str, cap: int, depth: int) -> object:
+class _Builder:
+    """One decode: the objects it built so far count against MAX_DECODED_OBJECTS, so that no
+    input, however its entries are nested, makes it build more than that many."""
+
+    def __init__(self) -> None:
+        self.budget = protocol.MAX_DECODED_OBJECTS
+
+    def spend(self, path: str) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise DecodeError(f"{_where(path)}: more than {protocol.MAX_DECODED_OBJECTS} "
+                              "objects in all")
+
+    def value(self, tp: Any, value: object, path: str, cap: int | None, depth: int) -> object:
+        origin = get_origin(tp)
+        if origin in (typing.Union, types.UnionType):
+            options = [a for a in get_args(tp) if a is not type(None)]
+            if value is None and len(options) < len(get_args(tp)):
+                return None
+            if len(options) != 1:
+                raise TypeError(f"unsupported union {tp!r} in the protocol")
+            return self.value(options[0], value, path, cap, depth)
+        if origin is Literal:
+            if not isinstance(value, str) or value not in get_args(tp):
+                raise DecodeError(f"{_where(path)}: {_short(value)} is not one of {get_args(tp)}")
+            return value
+        if origin is list:
+            (item,) = get_args(tp) or (Any,)
+            if not isinstance(value, list):
+                raise DecodeError(f"{_where(path)}: expected a list, got {_kind(value)}")
+            self.entries(len(value), cap or _default_cap(item), path)
+            if _is_scalar(item):
+                return self.scalars(item, value, path)
+            return [self.value(item, v, f"{path}[{i}]", None, depth + 1)
+                    for i, v in enumerate(value)]
+        if origin is dict:
+            key_type, item = get_args(tp) or (str, Any)
+            if key_type is not str:
+                raise TypeError(f"unsupported dict key type {key_type!r} in the protocol")
+            if not isinstance(value, dict):
+                raise DecodeError(f"{_where(path)}: expected an object, got {_kind(value)}")
+            self.entries(len(value), cap or _default_cap(item), path)
+            return {k: self.value(item, v, f"{path}.{k[:40]}", None, depth + 1)
+                    for k, v in value.items()}
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                raise DecodeError(f"{_where(path)}: expected an object, got {_kind(value)}")
+            self.spend(path)
+            kwargs: dict[str, object] = {}
+            for name, field_type, field_cap, required in _fields(typing.cast(type, tp)):
+                if name in value:
+                    sub = f"{path}.{name}" if path else name
+                    kwargs[name] = self.value(field_type, value[name], sub, field_cap, depth + 1)
+                elif required:
+                    raise DecodeError(f"{_where(path)}: the field {name!r} is missing")
+            return tp(**kwargs)
+        return _scalar(tp, value, path, depth)
+
+    def entries(self, count: int, cap: int, path: str) -> None:
+        if count > cap:
+            raise DecodeError(f"{_where(path)}: {count} entries (at most {cap})")
+        self.spend(path)
+
+    @staticmethod
+    def scalars(item: Any, values: list[object], path: str) -> list[object]:
+        """A list of scalars: an item of an exact accepted type is taken as it is, without a
+        call or a path; only the others are checked (and converted) one by one."""
+        plain = _plain_types(item)
+        return [v if type(v) in plain else _scalar_or_none(item, v, f"{path}[{i}]")
+                for i, v in enumerate(values)]
+
+
+@functools.cache
+def _plain_types(tp: Any) -> frozenset[type]:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in get_args(tp) if a is not type(None)]
-        if value is None and len(options) < len(get_args(tp)):
+        return frozenset().union(*(_plain_types(a) for a in get_args(tp)))
+    if tp is type(None) or tp in _SCALARS:
+        return frozenset({tp})
+    return frozenset()
+
+
+def _scalar_or_none(tp: Any, value: object, path: str) -> object:
+    """A scalar, Literal or Optional scalar, with its path in the error."""
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in get_args(tp):
             return None
-        if len(options) != 1:
-            raise TypeError(f"unsupported union {tp!r} in the protocol")
-        return _value(options[0], value, path, cap, depth)
+        (tp,) = [a for a in get_args(tp) if a is not type(None)]
+        origin = get_origin(tp)
     if origin is Literal:
         if not isinstance(value, str) or value not in get_args(tp):
             raise DecodeError(f"{_where(path)}: {_short(value)} is not one of {get_args(tp)}")
         return value
-    if origin is list:
-        (item,) = get_args(tp) or (Any,)
-        if not isinstance(value, list):
-            raise DecodeError(f"{_where(path)}: expected a list, got {_kind(value)}")
-        if len(value) > cap:
-            raise DecodeError(f"{_where(path)}: {len(value)} entries (at most {cap})")
-        return [_value(item, v, f"{path}[{i}]", protocol.MAX_ITEMS, depth + 1)
-                for i, v in enumerate(value)]
-    if origin is dict:
-        key_type, item = get_args(tp) or (str, Any)
-        if key_type is not str:
-            raise TypeError(f"unsupported dict key type {key_type!r} in the protocol")
-        if not isinstance(value, dict):
-            raise DecodeError(f"{_where(path)}: expected an object, got {_kind(value)}")
-        if len(value) > cap:
-            raise DecodeError(f"{_where(path)}: {len(value)} entries (at most {cap})")
-        return {k: _value(item, v, f"{path}.{k[:40]}", protocol.MAX_ITEMS, depth + 1)
-                for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise DecodeError(f"{_where(path)}: expected an object, got {_kind(value)}")
-        kwargs: dict[str, object] = {}
-        for name, field_type, field_cap, required in _fields(typing.cast(type, tp)):
-            if name in value:
-                sub = f"{path}.{name}" if path else name
-                kwargs[name] = _value(field_type, value[name], sub, field_cap, depth + 1)
-            elif required:
-                raise DecodeError(f"{_where(path)}: the field {name!r} is missing")
-        return tp(**kwargs)
-    return _scalar(tp, value, path, depth)
+    return _scalar(tp, value, path, 0)
 
 
 def _scalar(tp: Any, value: object, path: str, depth: int) -> object:

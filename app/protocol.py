@@ -32,7 +32,9 @@ VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
 # Bounds on what a run's report may hold. The worker keeps within them; the runner refuses a
 # report beyond them (app/decoding.py), so no run can make the supervisor or the app do unbounded
 # work (a 300k-entry report once stalled every run for 20 s).
-MAX_ITEMS = 1000  # entries of any list or dict field, unless its metadata says fewer
+MAX_ITEMS = 1000  # entries of a list or dict of objects, unless its field's metadata says
+MAX_SCALAR_ITEMS = 200_000  # entries of a list or dict of strings or numbers (source_lines)
+MAX_DECODED_OBJECTS = 20_000  # objects and containers in one report or result, in all
 MAX_COMPILATIONS = 200  # functions listed in one compilations list
 MAX_REASONS = 50  # reasons kept per function (its count stays exact)
 MAX_OUTPUT_CHUNKS = 2000  # stdout/stderr blocks of a result; past it the streams' order is coarse
@@ -41,6 +43,18 @@ MAX_OUTPUT_CHUNKS = 2000  # stdout/stderr blocks of a result; past it the stream
 def at_most(limit: int) -> dict[str, int]:
     """Field metadata: this list or dict field holds at most `limit` entries."""
     return {"max_items": limit}
+
+
+# Caps on what the worker reports beside the IR text (app.worker enforces them; the page says
+# them; a decoder of the report may check them).
+MAX_PASS_DUMPS = 150  # InspectResult.passes
+MAX_PASS_DUMP_CHARS = 200_000  # one PassDump.text
+MAX_PASS_TOTAL_CHARS = 2_000_000  # all PassDump.text together
+MAX_PASS_DISK_BYTES = 8 * 1024 * 1024  # scratch a dump may take (estimated before compiling)
+MAX_PROFILE_EVENTS = 1500  # Profile.events
+MAX_VALUE_NODES = 300  # nodes of one ValueNode tree
+MAX_VALUE_DEPTH = 8
+MAX_OPS_PER_VIEW = 500  # InspectResult.ops[view]
 
 
 @dataclass
@@ -62,6 +76,8 @@ class InspectRequest:
     timings: bool = False
     compare_unjitted: bool = False  # also time the function without any jit
     numpy_function: str | None = None  # name of a NumPy version to time on the same inputs
+    passes: bool = False  # the HLO after each XLA pass that changed it (a second, dumped compile)
+    profile: bool = False  # a profiler timeline of a few steady-state calls
 
 
 @dataclass
@@ -112,8 +128,14 @@ class StepTiming:
 
 @dataclass
 class Timings:
-    trace_lower_s: float | None = None
+    trace_lower_s: float | None = None  # trace_s + lower_s where JAX's events gave them
     compile_s: float | None = None
+    trace_s: float | None = None  # jax.monitoring: jaxpr_trace_duration
+    lower_s: float | None = None  # jax.monitoring: jaxpr_to_mlir_module_duration
+    # "jax.monitoring" (JAX's own duration events) or "clock" (perf_counter around the stages,
+    # where this JAX sent no events)
+    split_source: str = "clock"
+    compile_cached: bool = False  # the compile was a persistent compilation cache hit
     first_call_s: float | None = None
     steady: StepTiming | None = None
     unjitted: StepTiming | None = None
@@ -126,6 +148,47 @@ class Compilation:
     count: int
     # JAX's own cache-miss explanations, the first MAX_REASONS of them
     reasons: list[str] = field(default_factory=list, metadata=at_most(MAX_REASONS))
+
+
+@dataclass
+class ValueNode:
+    """One node of a value's tree: a container (children) or a leaf (summary).
+
+    Bounded by the worker (app.worker.values): depth, node count and text lengths are capped;
+    `more` counts children left out.
+    """
+
+    path: str  # e.g. "['params']['w']" ('' for the root)
+    kind: str  # "dict", "list", "tuple", "array", "scalar", "none", or a type name
+    summary: str  # "f32[3,4]  mean 0.12  min -1  max 2" or the repr of a small leaf
+    children: list[ValueNode] = field(default_factory=list, metadata=at_most(MAX_VALUE_NODES))
+    more: int = 0  # children not sent (over the cap)
+
+
+@dataclass
+class PassDump:
+    """The HLO module after one XLA pass that changed it (what XLA's dump wrote)."""
+
+    index: int  # XLA's order of the dumps, from 0
+    pipeline: str  # e.g. "simplification"
+    name: str  # e.g. "after algsimp" or "before optimizations"
+    text: str | None = None  # None: identical to the previous dump (collapsed)
+
+
+@dataclass
+class ProfileEvent:
+    lane: str  # "host: python" / "XLA CPU thread 1" / "/device:GPU:0 stream 7"
+    name: str  # the op or the host activity, e.g. "multiply_add_fusion"
+    start_us: float  # from the first event of the profile
+    duration_us: float
+
+
+@dataclass
+class Profile:
+    events: list[ProfileEvent] = field(
+        default_factory=list, metadata=at_most(MAX_PROFILE_EVENTS))
+    calls: int = 0  # steady-state calls inside the profile
+    dropped: int = 0  # events left out over the cap (the shortest ones)
 
 
 @dataclass
@@ -146,6 +209,15 @@ class InspectResult:
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     truncated_views: list[str] = field(default_factory=list)
+    # view ("jaxpr", "stablehlo", "hlo") -> for each line of that view's text, the 1-based line
+    # of the user's code it came from, or None (JAX or the playground made it)
+    source_lines: dict[str, list[int | None]] = field(default_factory=dict)
+    ops: dict[str, list[str]] = field(default_factory=dict)  # view -> the ops it uses, sorted
+    output_tree: ValueNode | None = None  # the output on the example arguments, as a tree
+    passes: list[PassDump] = field(  # when asked for (request.passes)
+        default_factory=list, metadata=at_most(MAX_PASS_DUMPS))
+    passes_note: str = ""  # what the pass dump left out, or why there is none
+    profile: Profile | None = None  # when asked for (request.profile)
 
 
 # Caps the worker applies to a CheckResult before it reports it (a decoder may rely on them).
@@ -180,6 +252,7 @@ class WorkerReport:
     compilations: list[Compilation] = field(
         default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None
+    value_tree: ValueNode | None = None  # the last expression's value as a tree
     check: CheckResult | None = None
 
 
@@ -202,6 +275,7 @@ class RunResult:
     compilations: list[Compilation] = field(  # whole-run report
         default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None  # "cpu", "gpu", "tpu"
+    value_tree: ValueNode | None = None  # the last expression's value as a tree
     check: CheckResult | None = None  # the exercise's check, when the request had one
 
     @property

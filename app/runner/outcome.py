@@ -133,6 +133,7 @@ def classify(c: RunFacts, settings: Settings, platform: str,
     if report is not None:
         result.error = report.error
         result.value_repr = report.value_repr
+        result.value_tree = report.value_tree
         result.inspect = report.inspect
         result.compilations = report.compilations
         result.check = report.check

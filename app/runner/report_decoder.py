@@ -29,7 +29,7 @@ from app.protocol import WorkerReport
 from app.runner import outcome
 from app.runner.outcome import Report
 
-INLINE_BYTES = 64 * 1024  # decoded in the supervisor itself up to this size
+INLINE_BYTES = 16 * 1024  # decoded in the supervisor itself up to this size (<= ~5 ms)
 DECODE_TIMEOUT_S = 20.0  # wall clock for one decode
 DECODE_CPU_S = 15  # RLIMIT_CPU of a decoder
 DECODE_MEMORY_BYTES = 1 << 30  # address space a decoder may add to what it inherits

@@ -20,6 +20,8 @@ from app.worker import checking
 from app.worker.compile_log import record_compilations
 from app.worker.errors import SNIPPET_FILENAME, error_info, register_source
 from app.worker.inspection import inspect_function
+from app.worker.source_map import only_user_frames
+from app.worker.values import value_tree
 
 __all__ = ["SNIPPET_FILENAME", "error_info", "execute", "register_source"]
 
@@ -67,6 +69,7 @@ def _run_snippet(request: RunRequest, namespace: dict[str, Any], report: WorkerR
             value = eval(last, namespace)
             if value is not None:
                 report.value_repr = repr(value)[:VALUE_REPR_LIMIT]
+                report.value_tree = value_tree(value)
     except SystemExit as exc:
         if exc.code not in (None, 0):
             report.error = error_info(exc)
@@ -97,6 +100,7 @@ def _check(check_code: str, namespace: dict[str, Any], guard: checking.Snapshot,
 def execute(request: RunRequest) -> tuple[WorkerReport, dict[str, Any]]:
     """Run request.code in a fresh __main__-like namespace; return the report and namespace."""
     register_source(request.code)
+    only_user_frames()
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": SNIPPET_FILENAME}
     report = WorkerReport()
     guard: checking.Snapshot | None = None

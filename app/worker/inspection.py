@@ -18,11 +18,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.protocol import ErrorInfo, InspectRequest, InspectResult, Timings
-from app.worker import transforms, views
+from app.worker import source_map, transforms, views
 from app.worker.advice import advise
 from app.worker.compile_log import record_compilations
 from app.worker.errors import error_info
-from app.worker.timing import steady_state, time_call
+from app.worker.passes import dump_passes
+from app.worker.phases import Phases, record_phases
+from app.worker.profile import profile_calls
+from app.worker.timing import block, steady_state, time_call
+from app.worker.values import value_tree
 
 ARGS_FILENAME = "<inspect args>"
 OUTPUT_REPR_LIMIT = 10_000
@@ -125,6 +129,7 @@ class _Inspection:
         self.request, self.namespace, self.result = request, namespace, result
         self.steps = request.transforms
         self.timings = Timings() if request.timings else None
+        self.lowered: Any = None  # the AOT lowering, kept for the pass dump
 
     def run(self) -> None:
         import jax
@@ -155,6 +160,7 @@ class _Inspection:
             info.advice = advise(exc, steps, args, jax.device_count()) or info.advice
             raise _Stop(info) from exc
         result.output_repr = repr(output)[:OUTPUT_REPR_LIMIT]
+        result.output_tree = value_tree(output)
         self.namespace[OUTPUT_NAME] = output
         if self.timings:
             self.timings.first_call_s = first_s
@@ -164,6 +170,8 @@ class _Inspection:
             self._staged_views(wrapped, args, make_args)
             self._text_jaxpr(wrapped, make_args)
             self._steady(function, wrapped, make_args, args)
+            self._profile(wrapped, make_args)
+            self._passes()
         result.timings = self.timings
 
     def _notes(self, args: tuple[Any, ...]) -> None:
@@ -200,25 +208,33 @@ class _Inspection:
                       make_args: Callable[[], tuple[Any, ...]]) -> None:
         import jax
 
-        wanted = set(self.request.views)
-        if not (self.timings or wanted & {"stablehlo", *COMPILED_VIEWS}):
+        request = self.request
+        wanted = set(request.views)
+        if not (self.timings or request.passes or wanted & {"stablehlo", *COMPILED_VIEWS}):
             return
         result, timings = self.result, self.timings
         try:
             if timings:
                 jax.clear_caches()
-            start = time.perf_counter()
-            lowered = self._lowerable(wrapped).trace(*make_args()).lower()
-            lowered_at = time.perf_counter()
-            compiled = lowered.compile() if (timings or wanted & set(COMPILED_VIEWS)) else None
+            with record_phases() as phases:
+                start = time.perf_counter()
+                lowered = self._lowerable(wrapped).trace(*make_args()).lower()
+                lowered_at = time.perf_counter()
+                compiled = (lowered.compile() if (timings or wanted & set(COMPILED_VIEWS))
+                            else None)
+                compiled_at = time.perf_counter()
+            self.lowered = lowered
             if timings:
-                timings.trace_lower_s = lowered_at - start
-                timings.compile_s = time.perf_counter() - lowered_at
+                _split(timings, phases, lowered_at - start, compiled_at - lowered_at)
             if "stablehlo" in wanted:
-                self._set_text("stablehlo", lowered.as_text())
+                text, lines = source_map.stablehlo_text(lowered.as_text(debug_info=True),
+                                                        lowered.as_text())
+                self._set_text("stablehlo", text, lines, source_map.stablehlo_ops(text))
             if compiled is not None:
                 if "hlo" in wanted:
-                    self._set_text("hlo", compiled.as_text())
+                    text = source_map.scrub_foreign_files(compiled.as_text())
+                    self._set_text("hlo", text, source_map.hlo_source_lines(text),
+                                   source_map.hlo_ops(text))
                 if "cost" in wanted:
                     result.cost = views.cost_dict(compiled)
                     if "flops" not in result.cost:
@@ -238,17 +254,44 @@ class _Inspection:
             return
         try:
             static = transforms.static_argnums(self.steps)
-            jaxpr = jax.make_jaxpr(wrapped, static_argnums=static)(*make_args())
-            self._set_text("jaxpr", str(jaxpr))
+            closed = jax.make_jaxpr(wrapped, static_argnums=static)(*make_args())
+            text, lines = source_map.jaxpr_text(closed)
+            self._set_text("jaxpr", text, lines, source_map.jaxpr_primitives(closed))
         except Exception as exc:
             self.result.warnings.append(f"Could not make the jaxpr: {type(exc).__name__}: "
                                         f"{str(exc)[:500]}")
 
-    def _set_text(self, view: str, text: str) -> None:
+    def _set_text(self, view: str, text: str, lines: list[int | None] | None = None,
+                  ops: list[str] | None = None) -> None:
         text, truncated = views.capped(views.hide_server_paths(text))
         setattr(self.result, view, text)
         if truncated:
             self.result.truncated_views.append(view)
+        if lines is not None:
+            count = text.count("\n") + 1
+            self.result.source_lines[view] = (list(lines) + [None] * count)[:count]
+        if ops is not None:
+            self.result.ops[view] = ops[: views.MAX_OPS]
+
+    def _profile(self, wrapped: Callable[..., Any],
+                 make_args: Callable[[], tuple[Any, ...]]) -> None:
+        if not self.request.profile:
+            return
+        try:
+            self.result.profile = profile_calls(wrapped, make_args, block)
+        except Exception as exc:
+            self.result.warnings.append(f"Could not profile: {type(exc).__name__}: "
+                                        f"{str(exc)[:500]}")
+
+    def _passes(self) -> None:
+        if not self.request.passes or self.lowered is None:
+            return
+        try:
+            size = len(self.result.stablehlo or "") or len(self.lowered.as_text())
+            self.result.passes, self.result.passes_note = dump_passes(self.lowered, size)
+        except Exception as exc:
+            self.result.passes_note = (f"The pass dump failed: {type(exc).__name__}: "
+                                       f"{str(exc)[:500]}")
 
     def _steady(self, function: Callable[..., Any], wrapped: Callable[..., Any],
                 make_args: Callable[[], tuple[Any, ...]], args: tuple[Any, ...]) -> None:
@@ -286,6 +329,19 @@ class _Inspection:
         numpy_args = jax.tree.map(lambda leaf: np.asarray(leaf) if isinstance(leaf, jax.Array)
                                   else leaf, args)
         return self._measure("NumPy", function, lambda: numpy_args)
+
+
+def _split(timings: Timings, phases: Phases, trace_lower_clock: float,
+           compile_clock: float) -> None:
+    """Trace / lower / compile from JAX's own events; the clock where it sent none."""
+    if phases.events:
+        timings.trace_s, timings.lower_s = phases.trace_s, phases.lower_s
+        timings.trace_lower_s = phases.trace_s + phases.lower_s
+        timings.compile_s = phases.compile_s
+        timings.split_source = "jax.monitoring"
+    else:
+        timings.trace_lower_s, timings.compile_s = trace_lower_clock, compile_clock
+    timings.compile_cached = phases.cache_hit
 
 
 def inspect_function(request: InspectRequest, namespace: dict[str, Any]) -> InspectResult:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.protocol import MAX_ITEMS
+from app.protocol import MAX_ITEMS, MAX_OPS_PER_VIEW
 
 VIEW_CHAR_LIMIT = 200_000
+MAX_OPS = MAX_OPS_PER_VIEW
 
 # CompiledMemoryStats fields worth showing; missing ones (other JAX versions) are skipped.
 MEMORY_FIELDS = (

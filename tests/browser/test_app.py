@@ -66,7 +66,7 @@ def test_edit_and_ctrl_enter_runs_new_code(app_url: str, new_page: Any) -> None:
 
 def _jaxpr_text(page: Any) -> str:
     page.get_by_role("tab", name="jaxpr").first.click()
-    listing = page.locator('[data-testid="stTabPanel"]:visible .pg-hl').first
+    listing = page.locator('[data-testid="stTabPanel"]:visible .pgx-ir').first
     listing.wait_for()
     return str(listing.inner_text())
 

@@ -30,7 +30,7 @@ from tests.runner.report_strategies import FIELD_NAMES, REAL_REPORT, json_values
 
 MAX_BYTES = 1 << 20
 
-def well_typed(tp: Any, value: object, cap: int = protocol.MAX_ITEMS) -> bool:
+def well_typed(tp: Any, value: object, cap: int | None = None) -> bool:
     """Whether a built value has exactly the declared type, within the caps."""
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -39,17 +39,18 @@ def well_typed(tp: Any, value: object, cap: int = protocol.MAX_ITEMS) -> bool:
     if origin is Literal:
         return value in get_args(tp)
     if origin is list:
+        cap = cap or decoding._default_cap(get_args(tp)[0])
         return (isinstance(value, list) and len(value) <= cap
                 and all(well_typed(get_args(tp)[0], v) for v in value))
     if origin is dict:
+        cap = cap or decoding._default_cap(get_args(tp)[1])
         return (isinstance(value, dict) and len(value) <= cap
                 and all(isinstance(k, str) and well_typed(get_args(tp)[1], v)
                         for k, v in value.items()))
     if dataclasses.is_dataclass(tp):
         hints = get_type_hints(tp)
         return isinstance(value, tp) and all(
-            well_typed(hints[f.name], getattr(value, f.name),
-                       f.metadata.get("max_items", protocol.MAX_ITEMS))
+            well_typed(hints[f.name], getattr(value, f.name), f.metadata.get("max_items"))
             for f in dataclasses.fields(tp))
     if tp is Any:
         return True
@@ -84,13 +85,22 @@ def test_mutated_real_reports_decode_to_well_typed_reports_or_fail_cleanly(data:
     check_never_raises_otherwise(data)
 
 
+def _wide_tree(width: int, below: int) -> dict[str, object]:
+    leaf = {"path": "", "kind": "scalar", "summary": ""}
+    return {"path": "", "kind": "list", "summary": "",
+            "children": [{**leaf, "children": [leaf] * below}] * width}
+
+
 @pytest.mark.parametrize("data", [
     b"[" * 200_000, b"{\"a\":" * 100_000, b'{"error": 5}', b'{"error": {"type": "E"}}',
     b'{"value_repr": 1e999}', b'{"compilations": [{"function": "f", "count": true}]}',
     b'{"compilations": [{"function": "f", "count": 1, "reasons": ["x", 2]}]}',
     b'{"inspect": {"cost": {"flops": "many"}}}', b'{"inspect": {"cost": [1]}}',
     b'{"platform": ["cpu"]}', b"\xff\xfe", b'"just a string"', b"1" * 5000, b"",
-    json.dumps({"inspect": {"in_shapes": ["x"] * (protocol.MAX_ITEMS + 1)}}).encode(),
+    json.dumps({"inspect": {"in_shapes": ["x"] * (protocol.MAX_SCALAR_ITEMS + 1)}}).encode(),
+    json.dumps({"inspect": {"passes": [{"index": 0, "pipeline": "", "name": ""}]
+                            * (protocol.MAX_PASS_DUMPS + 1)}}).encode(),
+    json.dumps({"value_tree": _wide_tree(150, 150)}).encode(),  # 22k nodes: over the budget
     json.dumps({"compilations": [{"function": "f", "count": 1,
                                   "reasons": ["r"] * (protocol.MAX_REASONS + 1)}]}).encode(),
 ])

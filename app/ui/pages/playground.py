@@ -15,6 +15,8 @@ from app.ui.share import SharedState
 from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.editor import editor
+from app.ui.widgets.ir_view import IrContext
+from app.ui.widgets.pipeline_view import TOGGLE_HELP
 from app.ui.widgets.results import show_result
 from app.ui.widgets.transforms import expression, stack_picker
 
@@ -79,6 +81,9 @@ def playground_body(snippet: Any) -> None:
         args = state.widget(args_col.text_input, "Example arguments (a tuple)",
                             f"args::{snippet.id}", snippet.args or "()", disabled=not inspect)
         steps = stack_picker(f"stack::{snippet.id}", "Transforms (innermost first)", ["jit"])
+        passes = state.widget(st.toggle, "XLA passes: the HLO after each pass (slower)",
+                              f"passes::{snippet.id}", False, disabled=not inspect,
+                              help=TOGGLE_HELP)
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
     run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
@@ -96,8 +101,9 @@ def playground_body(snippet: Any) -> None:
             request.inspect = InspectRequest(function=function, args=args, transforms=steps,
                                              views=list(VIEWS),  # type: ignore[arg-type]
                                              timings=True, compare_unjitted=True,
-                                             numpy_function=snippet.numpy_entry)
+                                             numpy_function=snippet.numpy_entry,
+                                             passes=passes, profile=True)
         submit(snippet.id, [request], event.code)
     stored = latest_result(snippet.id)
     if stored:
-        show_result(*stored)
+        show_result(*stored, IrContext(scope=snippet.id))

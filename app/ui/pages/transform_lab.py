@@ -11,9 +11,11 @@ from app.protocol import InspectRequest, RunRequest, TransformStep
 from app.ui import icons, library, state
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
-from app.ui.widgets import sharing
+from app.ui.widgets import changes, ir_view, sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.editor import editor
+from app.ui.widgets.ir_view import IrContext
+from app.ui.widgets.pipeline_view import TOGGLE_HELP
 from app.ui.widgets.results import show_result
 from app.ui.widgets.transforms import expression, option_texts, preset_stack, stack_picker
 
@@ -60,6 +62,7 @@ def _restore(shared: SharedState, choices: dict[str, Any]) -> None:
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             preset_stack(f"lab::{stack}::{snippet.id}", names, texts)
     state.preset(f"lab::compare::{snippet.id}", bool(extra.get("compare", True)))
+    state.preset(f"lab::passes::{snippet.id}", bool(extra.get("passes", False)))
     st.info("Opened from a share link: the code and stacks below are the shared ones.",
             icon=icons.LINK)
 
@@ -69,14 +72,15 @@ def _area_id(snippet: Any) -> str:
 
 
 def _request(code: str, function: str, args: str, steps: list[TransformStep], snippet: Any,
-             compare_unjitted: bool) -> RunRequest:
+             compare_unjitted: bool, passes: bool) -> RunRequest:
     return RunRequest(
         code=code,
         x64=bool(getattr(snippet, "x64", False)),
         inspect=InspectRequest(function=function, args=args, transforms=steps,
                                views=list(VIEWS),  # type: ignore[arg-type]
                                timings=True, compare_unjitted=compare_unjitted,
-                               numpy_function=getattr(snippet, "numpy_entry", None)),
+                               numpy_function=getattr(snippet, "numpy_entry", None),
+                               passes=passes, profile=True),
     )
 
 
@@ -123,21 +127,24 @@ def lab_body(snippet: Any) -> None:
             steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
-    run_col, unjit_col, share_col = st.columns([1, 3, 1], vertical_alignment="center")
+    run_col, unjit_col, passes_col, share_col = st.columns([1, 3, 3, 1],
+                                                           vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
                                     f"lab::unjitted::{snippet.id}", True)
+    passes = state.widget(passes_col.toggle, "XLA passes (slower)",
+                          f"lab::passes::{snippet.id}", False, help=TOGGLE_HELP)
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
-        "function": function, "args": args, "compare": compare,
+        "function": function, "args": args, "compare": compare, "passes": passes,
         "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
         "a_options": option_texts(f"lab::a::{snippet.id}"),
         "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
-        requests = [_request(event.code, function, args, steps, snippet, compare_unjitted)
-                    for steps in stacks]
+        requests = [_request(event.code, function, args, steps, snippet, compare_unjitted,
+                             passes) for steps in stacks]
         submit(area, requests, ([expression(function, s) for s in stacks], event.code))
     done = collect(area)
     if done:
@@ -146,8 +153,15 @@ def lab_body(snippet: Any) -> None:
     stored = state.result(area)
     if stored:
         shown, ran_code = stored
+        picked = ir_view.line_picker(f"pick::{area}", ran_code, ir_view.mapped_lines(
+            *(result.inspect for _, result in shown)))
         for column, (label, result) in zip(st.columns(len(shown), gap="medium"), shown,
                                            strict=True):
             with column:
                 st.markdown(f"**`{label}`**")
-                show_result(result, ran_code)
+                show_result(result, ran_code, IrContext(scope=area, picked=picked,
+                                                        draw_picker=False,
+                                                        history=f"{area}::{label}"))
+        if len(shown) == 2:
+            (label_a, result_a), (label_b, result_b) = shown
+            changes.show_stack_diff(label_a, result_a, label_b, result_b, f"diff::{area}")

@@ -15,8 +15,11 @@ def _ms(seconds: float | None) -> float | None:
 def phase_bars(timings: Timings) -> list[tuple[str, float, float]]:
     """(label, milliseconds, spread in ms) for trace+lower, compile, first call, steady state."""
     rows: list[tuple[str, float, float]] = []
+    split = timings.trace_s is not None and timings.lower_s is not None
+    stages = ([("trace", timings.trace_s), ("lower", timings.lower_s)] if split
+              else [("trace + lower", timings.trace_lower_s)])
     for label, seconds in (
-        ("trace + lower", timings.trace_lower_s),
+        *stages,
         ("compile", timings.compile_s),
         ("first call", timings.first_call_s),
     ):
@@ -26,6 +29,18 @@ def phase_bars(timings: Timings) -> list[tuple[str, float, float]]:
         rows.append(("steady state (median)", timings.steady.median_s * 1e3,
                      timings.steady.spread_s * 1e3))
     return rows
+
+
+def show_split(timings: Timings) -> None:
+    """Where trace / lower / compile come from: JAX's own events, or our clock."""
+    if timings.split_source == "jax.monitoring":
+        cached = " (loaded from the persistent compilation cache)" if timings.compile_cached else ""
+        st.caption("Trace, lower and compile are JAX's own measurements (`jax.monitoring` "
+                   "events jaxpr_trace_duration, jaxpr_to_mlir_module_duration, "
+                   f"backend_compile_duration), on cold caches{cached}.")
+    elif timings.trace_lower_s is not None:
+        st.caption("This JAX sent no stage events: trace + lower and compile are timed by the "
+                   "clock around `.trace().lower()` and `.compile()`.")
 
 
 def comparison_bars(timings: Timings) -> list[tuple[str, StepTiming]]:

@@ -10,15 +10,25 @@ import streamlit as st
 from app.protocol import ErrorInfo, InspectResult, OutputChunk, RunResult
 from app.ui import icons
 from app.ui.messages import status_message
-from app.ui.widgets import charts
+from app.ui.widgets import (
+    changes,
+    charts,
+    diff_view,
+    ir_view,
+    pipeline_view,
+    profile_view,
+    value_view,
+)
 from app.ui.widgets.highlight import STYLESHEET, to_html
+from app.ui.widgets.ir_view import IrContext
 
 _TONES = {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}
 
 
 def inject_styles() -> None:
     """The highlighting stylesheet; call once near the top of every page."""
-    st.html(f"<style>{STYLESHEET}</style>")
+    styles = (STYLESHEET, ir_view.STYLESHEET, diff_view.STYLESHEET, value_view.STYLESHEET)
+    st.html(f"<style>{''.join(styles)}</style>")
 
 
 def show_status(result: RunResult) -> None:
@@ -99,6 +109,7 @@ def show_output_tab(result: RunResult, code: str | None) -> None:
     if result.value_repr is not None:
         st.caption("Value of the last expression")
         st.code(result.value_repr, language=None, wrap_lines=True)
+        value_view.show_tree(result.value_tree, "The value as a tree")
     if result.error:
         show_error(result.error, code)
     if result.inspect:
@@ -115,6 +126,7 @@ def show_inspect_summary(inspect: InspectResult) -> None:
     if inspect.output_repr is not None:
         st.caption("Its output on the example arguments")
         st.code(inspect.output_repr, language=None, wrap_lines=True)
+        value_view.show_tree(inspect.output_tree, "The output as a tree")
     if inspect.in_shapes or inspect.out_shapes:
         st.caption(f"in: {', '.join(inspect.in_shapes) or '–'} → out: "
                    f"{', '.join(inspect.out_shapes) or '–'}")
@@ -148,19 +160,32 @@ def show_compilations(result: RunResult) -> None:
         st.markdown(f"- `{item.function}` compiled **{item.count}×** — {reasons}")
 
 
-def show_result(result: RunResult, code: str | None) -> None:
-    """Every tab that has something to show, Output first."""
+def show_result(result: RunResult, code: str | None, context: IrContext | None = None) -> None:
+    """Every tab that has something to show, Output first.
+
+    With a context, the IR tabs map lines to the code (a picker above the tabs unless the page
+    draws one) and show what changed since the area's previous run.
+    """
     inspect = result.inspect
+    # Without a context (e.g. a gotcha pair's two sides) there is no area history to diff with.
+    previous = (changes.previous_inspect(context.history or context.scope, result)
+                if inspect and context else None)
+    context = context or IrContext(scope="result", draw_picker=False)
+    if inspect and context.draw_picker and code:
+        context.picked = ir_view.line_picker(f"pick::{context.scope}", code,
+                                             ir_view.mapped_lines(inspect))
     tabs: list[tuple[str, Callable[[], None]]] = [
         ("Output", lambda: show_output_tab(result, code))
     ]
     if inspect and inspect.jaxpr:
-        tabs.append(("jaxpr", lambda: show_listing(
-            inspect.jaxpr, "jaxpr", "", "jaxpr" in inspect.truncated_views)))
+        tabs.append(("jaxpr", lambda: _show_jaxpr(inspect, code, context, previous)))
     if inspect and (inspect.stablehlo or inspect.hlo):
-        tabs.append(("HLO", lambda: _show_hlo(inspect)))
+        tabs.append(("HLO", lambda: _show_hlo(inspect, code, context, previous)))
+    if inspect and (inspect.passes or inspect.passes_note):
+        tabs.append(("XLA passes", lambda: pipeline_view.show_pipeline(
+            inspect, f"passes::{context.scope}::{inspect.expression}")))
     if (inspect and inspect.timings) or result.compilations:
-        tabs.append(("Timings", lambda: _show_timings(result)))
+        tabs.append(("Timings", lambda: _show_timings(result, context)))
     if inspect and (inspect.cost or inspect.memory):
         tabs.append(("Cost", lambda: charts.show_cost(inspect.cost, inspect.memory)))
     for tab, (_, draw) in zip(st.tabs([name for name, _ in tabs]), tabs, strict=True):
@@ -168,16 +193,30 @@ def show_result(result: RunResult, code: str | None) -> None:
             draw()
 
 
-def _show_hlo(inspect: InspectResult) -> None:
+def _show_jaxpr(inspect: InspectResult, code: str | None, context: IrContext,
+                previous: InspectResult | None) -> None:
+    ir_view.show_block(inspect.jaxpr, "jaxpr", inspect, code, context, "",
+                       "jaxpr" in inspect.truncated_views)
+    changes.show_since_previous("jaxpr", inspect, previous,
+                                f"{context.scope}::{inspect.expression}")
+
+
+def _show_hlo(inspect: InspectResult, code: str | None, context: IrContext,
+              previous: InspectResult | None) -> None:
     st.caption("StableHLO: what JAX hands to XLA (`jax.jit(f).lower(...).as_text()`)")
-    show_listing(inspect.stablehlo, "stablehlo", "Not available for this run.",
-                 "stablehlo" in inspect.truncated_views)
+    ir_view.show_block(inspect.stablehlo, "stablehlo", inspect, code, context,
+                       "Not available for this run.", "stablehlo" in inspect.truncated_views)
     st.caption("Optimised HLO: what XLA compiled (`.compile().as_text()`)")
-    show_listing(inspect.hlo, "hlo", "Not available for this run.",
-                 "hlo" in inspect.truncated_views)
+    ir_view.show_block(inspect.hlo, "hlo", inspect, code, context,
+                       "Not available for this run.", "hlo" in inspect.truncated_views)
+    changes.show_since_previous("hlo", inspect, previous,
+                                f"{context.scope}::{inspect.expression}")
 
 
-def _show_timings(result: RunResult) -> None:
-    if result.inspect and result.inspect.timings:
-        charts.show_timings(result.inspect.timings)
+def _show_timings(result: RunResult, context: IrContext) -> None:
+    inspect = result.inspect
+    if inspect and inspect.timings:
+        charts.show_timings(inspect.timings)
+        charts.show_split(inspect.timings)
+        profile_view.show_profile(inspect.profile, f"{context.scope}::{inspect.expression}")
     show_compilations(result)

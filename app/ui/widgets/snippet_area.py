@@ -12,6 +12,7 @@ from app.ui import icons, state
 from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
 from app.ui.widgets.editor import editor
+from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.results import show_result
 from app.ui.widgets.sharing import share_button
 
@@ -28,6 +29,7 @@ def build_request(snippet: Any, code: str, inspect: bool) -> RunRequest:
             views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
             timings=True,
             numpy_function=getattr(snippet, "numpy_entry", None),
+            profile=True,
         )
     return request
 
@@ -71,4 +73,4 @@ def snippet_area(snippet: Any) -> None:
     stored = latest_result(snippet.id)
     if stored:
         result, ran_code = stored
-        show_result(result, ran_code)
+        show_result(result, ran_code, IrContext(scope=snippet.id))
