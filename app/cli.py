@@ -10,6 +10,13 @@ import importlib
 import sys
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--clients", type=int, default=4, help="concurrent clients")
     bench.add_argument("--seconds", type=float, default=10.0, help="throughput window")
     bench.set_defaults(handler="app.runner.bench:bench_command")
+
+    host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
+    host.add_argument("--redis", required=True, metavar="URL",
+                      help="the run queue: redis://HOST:PORT/DB (as the app's "
+                           "PLAYGROUND_RUNNER_URL)")
+    host.add_argument("--slots", type=_positive_int, default=None, metavar="N",
+                      help="runs executing at once on this host (default: "
+                           "PLAYGROUND_MAX_CONCURRENT, i.e. the CPU cores)")
+    host.add_argument("--no-snippet-warmup", action="store_true",
+                      help="do not compile the shipped snippets into the cache in the background")
+    host.set_defaults(handler="app.runner.remote.host:worker_host_command")
     return parser
 
 

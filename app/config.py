@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 
 def _cores() -> int:
@@ -63,6 +64,9 @@ class Settings:
     room_ttl_hours: float = 0.0  # rooms expire this long after creation; 0 = never (hosted: 24)
     rooms_per_hour: int = 0  # rooms one client may create per hour; 0 = unlimited (hosted: 5)
     room_max_participants: int = 300  # joins beyond this are refused
+    # Past one machine (README "Worker hosts")
+    runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
+    host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
 
     @property
     def effective_rate_per_minute(self) -> int:
@@ -87,7 +91,8 @@ class Settings:
         process's memory, so a database URL that may carry a password never goes there (a
         SQLite URL names a file, no secret: it stays so the sandbox can hide that file)."""
         url = self.database_url if self.database_url.startswith("sqlite") else ""
-        return replace(self, database_url=url)
+        # The Redis URL (it may carry a password too) is no business of the sandbox side.
+        return replace(self, database_url=url, runner_url="")
 
 
 # Folders the SQLite database may not sit in directly: the sandbox cannot hide them whole.
@@ -128,6 +133,7 @@ def private_dirs(settings: Settings) -> list[Path]:
 
 
 _PREFIX = "PLAYGROUND_"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _parse(kind: type, name: str, raw: str) -> object:
@@ -156,6 +162,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         raise ValueError("PLAYGROUND_TIMEOUT_S > 0, MEMORY_MB >= 256, MAX_CONCURRENT >= 1")
     if not 0.1 <= settings.live_update_s <= 10:
         raise ValueError("PLAYGROUND_LIVE_UPDATE_S must be between 0.1 and 10 (seconds)")
+    if settings.runner_url and urlsplit(settings.runner_url).scheme not in REDIS_SCHEMES:
+        raise ValueError(f"{_PREFIX}RUNNER_URL must be redis://HOST:PORT/DB (or rediss://, "
+                         "unix://), or empty for this host's own runner")
+    if settings.host_ttl_s < 1:
+        raise ValueError(f"{_PREFIX}HOST_TTL_S >= 1 (heartbeats go every quarter of it)")
     from app.client_address import parse_networks
 
     try:
@@ -173,6 +184,30 @@ def load(environ: dict[str, str] | None = None) -> Settings:
 @cache
 def settings() -> Settings:
     return load()
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password (for the System page and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{parts.username or ''}:***@{host}", parts.path,
+                       parts.query, ""))
+
+
+SECRET_URLS = ("runner_url", "database_url")  # may carry a password
+
+
+def shown_value(config: Settings, name: str) -> object:
+    """A setting's value as the System page may show it: URLs without their password (and not
+    at all in hosted mode: the deployment's layout is not the public's business)."""
+    value = getattr(config, name)
+    if name in SECRET_URLS and value:
+        return "set" if config.hosted else redact_url(value)
+    return value
 
 
 def describe() -> list[tuple[str, str, str]]:

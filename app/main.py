@@ -14,6 +14,8 @@ import streamlit as st  # noqa: E402
 
 from app.ui.navigation import build_pages  # noqa: E402
 
+# "auto": the sidebar opens on wide screens and starts collapsed on phones, where it would
+# cover the page on every load.
 st.set_page_config(page_title="JAX Playground", page_icon="🧪", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")
 st.navigation(build_pages(), position="sidebar", expanded=True).run()

@@ -130,16 +130,17 @@ class StepTiming:
 class Timings:
     trace_lower_s: float | None = None  # trace_s + lower_s where JAX's events gave them
     compile_s: float | None = None
+    first_call_s: float | None = None
+    steady: StepTiming | None = None
+    unjitted: StepTiming | None = None
+    numpy: StepTiming | None = None
+    # New fields go last: older callers build Timings positionally.
     trace_s: float | None = None  # jax.monitoring: jaxpr_trace_duration
     lower_s: float | None = None  # jax.monitoring: jaxpr_to_mlir_module_duration
     # "jax.monitoring" (JAX's own duration events) or "clock" (perf_counter around the stages,
     # where this JAX sent no events)
     split_source: str = "clock"
     compile_cached: bool = False  # the compile was a persistent compilation cache hit
-    first_call_s: float | None = None
-    steady: StepTiming | None = None
-    unjitted: StepTiming | None = None
-    numpy: StepTiming | None = None
 
 
 @dataclass
@@ -218,6 +219,9 @@ class InspectResult:
         default_factory=list, metadata=at_most(MAX_PASS_DUMPS))
     passes_note: str = ""  # what the pass dump left out, or why there is none
     profile: Profile | None = None  # when asked for (request.profile)
+    # Why Inspect looked at another function than asked, or at none: about its own settings
+    # (function, arguments, stack), never an error of the code, which keeps its own status.
+    notice: str | None = None
 
 
 # Caps the worker applies to a CheckResult before it reports it (a decoder may rely on them).

@@ -60,3 +60,15 @@ def _close_and_check_nothing_is_left(shared) -> None:
     left = [p for p in pids if p and alive(p)]
     if left or run_root.exists():
         pytest.fail(f"the shared runner left processes {left} or scratch {run_root}")
+
+
+# --- a private Redis (the remote runner's engine) ----------------------------------------------
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """One redis-server per test module, on a unix socket (and a free loopback port), stopped
+    at the end of the module."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"), tcp=True)
+    yield server
+    server.stop()

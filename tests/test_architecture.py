@@ -24,6 +24,8 @@ SANDBOX_SIDE = [
     "app.runner.warmup",
     "app.runner.zygote",
     "app.runner.child",
+    "app.runner.remote.client",
+    "app.runner.remote.host",
     "app.snippet_check",
 ]
 

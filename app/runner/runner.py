@@ -364,15 +364,22 @@ def _report(message: dict[str, Any], on_update: OnUpdate) -> None:
                 on_update("output", OutputChunk(stream, text))
 
 
-_runner: Runner | None = None
+_runner: Any = None  # a RunnerInterface: Runner, or RemoteRunner
 _runner_lock = threading.Lock()
 
 
 def get_runner() -> RunnerInterface:
-    """The process-wide runner, started on first use and closed at interpreter exit."""
+    """The process-wide runner, started on first use and closed at interpreter exit: this
+    host's own Runner, or the RemoteRunner when PLAYGROUND_RUNNER_URL names a Redis."""
     global _runner
     with _runner_lock:
         if _runner is None or _runner._closed:
-            _runner = Runner(warm_snippets=True)
+            config = load_settings()
+            if config.runner_url:
+                from app.runner.remote.client import RemoteRunner  # redis only where it is used
+
+                _runner = RemoteRunner(config)
+            else:
+                _runner = Runner(warm_snippets=True)
             atexit.register(_runner.close)
         return _runner

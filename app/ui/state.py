@@ -34,9 +34,15 @@ def is_edited(snippet_id: str, shipped: str) -> bool:
 
 
 def reset(snippet_id: str) -> None:
-    """Forget the edit and remount the editor with the shipped code."""
+    """Forget the edit, remount the editor with the shipped code, and clear the area's results
+    (an error of the edited code must not stay on screen under the shipped code); a run of the
+    edited code still in flight is stopped."""
     st.session_state.pop(_CODE + snippet_id, None)
     st.session_state[_VERSION + snippet_id] = editor_version(snippet_id) + 1
+    st.session_state.pop(_RESULT + snippet_id, None)
+    in_flight = st.session_state.pop(_PENDING + snippet_id, None)
+    if callable(getattr(in_flight, "stop", None)):
+        in_flight.stop()
 
 
 def replace_code(snippet_id: str, new_code: str) -> None:

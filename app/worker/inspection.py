@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from app.protocol import ErrorInfo, InspectRequest, InspectResult, Timings
+from app.protocol import InspectRequest, InspectResult, Timings
 from app.worker import source_map, transforms, views
 from app.worker.advice import advise
 from app.worker.compile_log import record_compilations
@@ -37,6 +37,11 @@ COMPILED_VIEWS = ("hlo", "cost", "memory")
 
 class _Stop(Exception):
     """The inspect step cannot go on; result.error says why."""
+
+
+class _Notice(Exception):
+    """The inspect step cannot go on because of one of its settings (function, arguments,
+    stack), not because of the code: result.notice says so, result.error stays empty."""
 
 
 @contextlib.contextmanager
@@ -70,33 +75,44 @@ def silenced() -> Iterator[None]:
                 os.close(fd)
 
 
-def _callables_in(namespace: dict[str, Any]) -> list[str]:
-    return sorted(
+def _functions_in(namespace: dict[str, Any]) -> list[str]:
+    """The functions the snippet itself defines, in the order it first defined them."""
+    return [
         name for name, value in namespace.items()
         if callable(value) and not name.startswith("_") and not isinstance(value, type)
         and getattr(value, "__module__", None) in ("__main__", None)
-    )
+    ]
 
 
-def _resolve_function(request: InspectRequest, namespace: dict[str, Any]) -> Callable[..., Any]:
+def _resolve_function(request: InspectRequest, namespace: dict[str, Any],
+                      result: InspectResult) -> tuple[str, Callable[..., Any]]:
+    """The function to inspect: the one named, else the last one the snippet defines (said in
+    result.notice). A name the code lacks is a setting to change, never an error of the code."""
     function = namespace.get(request.function)
     if callable(function):
-        return function
-    choices = ", ".join(_callables_in(namespace)) or "none"
-    raise _Stop(ErrorInfo(
-        "NameError", f"the snippet defines no function named {request.function!r}",
-        advice=f"Pick a function the snippet defines (here: {choices}).",
-    ))
+        return request.function, function
+    defined = _functions_in(namespace)
+    if not defined:
+        raise _Notice(f"Inspect found no function named {request.function!r} to look at: this "
+                      "code defines no function. The run itself is not affected.")
+    picked = defined[-1]
+    result.notice = (f"This code defines no function named {request.function!r}, so Inspect "
+                     f"looked at {picked!r}, the last function it defines"
+                     + (f" (it also defines {', '.join(defined[:-1])})." if defined[:-1] else ".")
+                     + " Set the function to inspect in the options.")
+    return picked, namespace[picked]
 
 
 def _evaluate_args(request: InspectRequest, namespace: dict[str, Any]) -> tuple[Any, ...]:
     try:
         value = eval(compile(request.args, ARGS_FILENAME, "eval"), namespace)
     except BaseException as exc:
-        info = error_info(exc)
-        info.advice = ("The arguments are one Python expression evaluated after the snippet, "
-                       "e.g. (jnp.arange(4.0),) or (params, x).")
-        raise _Stop(info) from exc
+        raise _Notice(
+            f"Inspect could not evaluate its example arguments {request.args!r} "
+            f"({type(exc).__name__}: {str(exc)[:300]}). They are one Python expression "
+            "evaluated after your code, e.g. (jnp.arange(4.0),) or (params, x). "
+            "The run itself is not affected."
+        ) from exc
     return value if isinstance(value, tuple) else (value,)
 
 
@@ -135,15 +151,15 @@ class _Inspection:
         import jax
 
         request, result, steps = self.request, self.result, self.steps
+        name, function = _resolve_function(request, self.namespace, result)
         try:
-            result.expression = transforms.render_expression(request.function, steps)
+            result.expression = transforms.render_expression(name, steps)
         except transforms.TransformOptionError as exc:
-            raise _Stop(ErrorInfo("ValueError", str(exc), advice=None)) from exc
-        function = _resolve_function(request, self.namespace)
+            raise _Notice(f"Inspect could not build the transform stack: {exc}.") from exc
         args = _evaluate_args(request, self.namespace)
         make_args = _arg_factory(args, transforms.donated_argnums(steps))
         wrapped = transforms.build(function, steps)
-        self._notes(args)
+        self._notes(name, function, args)
 
         if self.timings:
             jax.clear_caches()  # the first call pays for tracing and compiling, as in a fresh run
@@ -174,21 +190,24 @@ class _Inspection:
             self._passes()
         result.timings = self.timings
 
-    def _notes(self, args: tuple[Any, ...]) -> None:
+    def _notes(self, name: str, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         import jax
 
         steps, result = self.steps, self.result
         if transforms.has_step(steps, "pmap"):
             modern = transforms.modern_pmap_equivalent(
-                self.request.function, steps, _mapped_size(args), jax.device_count())
+                name, steps, _mapped_size(args), jax.device_count())
             result.warnings.append(
                 "jax.pmap is in maintenance mode (this JAX implements it on shard_map); the "
                 f"modern equivalent is {modern}")
-        if self.timings and not any(s.name in transforms.COMPILING_STEPS for s in steps):
-            result.warnings.append(
-                "The stack has no jit: trace+lower and compile times are for jax.jit("
-                f"{result.expression}), which the views lower; steady state times the stack "
-                "as written, op by op.")
+        compiled_already = callable(getattr(function, "lower", None))  # @jax.jit, jax.pmap
+        if (not self.timings or compiled_already
+                or any(s.name in transforms.COMPILING_STEPS for s in steps)):
+            return
+        what = "The stack has no jit" if steps else f"{name} is not jitted"
+        result.warnings.append(
+            f"{what}: trace+lower and compile times are for jax.jit({result.expression}), which "
+            f"the views lower; steady state times {result.expression} as written, op by op.")
 
     def _shapes_and_devices(self, args: tuple[Any, ...], output: Any) -> None:
         views_wanted, result = self.request.views, self.result
@@ -353,6 +372,8 @@ def inspect_function(request: InspectRequest, namespace: dict[str, Any]) -> Insp
             _Inspection(request, namespace, result).run()
         except _Stop as stop:
             result.error = stop.args[0]
+        except _Notice as notice:
+            result.notice = str(notice)
         except Exception as exc:  # a bug in a view must not lose the rest of the run's report
             result.error = error_info(exc)
     seen: set[str] = set()

@@ -1,4 +1,4 @@
-"""Share links: round trip, and every kind of bad link refused with a notice."""
+"""Share links: round trip, and every kind of bad link refused with a notice (fuzzed too)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ import random
 import zlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from app.config import settings
-from app.ui.share import MAX_PARAM_CHARS, SharedState, ShareLinkError, decode, encode
+from app.config import settings as app_settings
+from app.ui.share import (
+    EXTRA_FIELDS,
+    MAX_PARAM_CHARS,
+    SharedState,
+    ShareLinkError,
+    decode,
+    encode,
+)
 
 
 def _token(payload: object) -> str:
@@ -55,7 +64,7 @@ def test_too_long_link_is_refused_before_decoding() -> None:
 
 
 def test_zip_bomb_stops_at_the_code_limit() -> None:
-    code = "#" * (settings().code_bytes * 4)  # compresses to a few hundred bytes
+    code = "#" * (app_settings().code_bytes * 4)  # compresses to a few hundred bytes
     token = _token({"v": 1, "s": "x", "c": code})
     assert len(token) < MAX_PARAM_CHARS
     with pytest.raises(ShareLinkError, match="more code than the playground accepts"):
@@ -66,3 +75,76 @@ def test_encode_refuses_code_that_cannot_fit() -> None:
     incompressible = base64.b64encode(random.Random(0).randbytes(9000)).decode()
     with pytest.raises(ShareLinkError, match="too long to share"):
         encode(SharedState("s", incompressible))
+
+
+# --- payloads validated like a report (issue 9, item 6) --------------------------------------
+
+def test_nesting_too_deep_for_the_parser_is_a_damaged_link() -> None:
+    deep = base64.urlsafe_b64encode(zlib.compress(b"[" * 150_000, 9)).decode().rstrip("=")
+    assert len(deep) < MAX_PARAM_CHARS
+    with pytest.raises(ShareLinkError, match="damaged"):
+        decode(deep)
+
+
+@pytest.mark.parametrize("extra", [
+    {"codes": 5}, {"codes": {"a": 5}}, {"inspect": "yes"}, {"timeout": float("inf")},
+    {"timeout": True}, {"timeout": -1}, {"a": "grad"}, {"a": ["grad", "launch"]},
+    {"a_options": [{"argnums": 0}]}, {"stack_options": 3}, {"function": "f" * 1000},
+    {"args": ["(x,)"]}, {"x64": 1}, {"codes": {str(i): "" for i in range(100)}},
+    {"function": "\ud800"},
+], ids=repr)
+def test_a_field_of_the_wrong_type_or_size_is_refused(extra: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ShareLinkError, match="not one the playground made"):
+        decode(_token({"v": 1, "s": "x", "c": "y", "x": extra}))
+
+
+def test_unknown_fields_are_dropped_and_known_ones_kept() -> None:
+    shared = decode(_token({"v": 1, "s": "x", "c": "y", "x": {
+        "future": {"deep": [1, 2]}, "x64": True, "timeout": 5, "stack": ["grad", "jit"],
+        "stack_options": [{"argnums": "1"}, {}], "a_options": {"grad": {"argnums": "0"}}}}))
+    assert shared.extra == {"x64": True, "timeout": 5.0, "stack": ["grad", "jit"],
+                            "stack_options": [{"argnums": "1"}, {}],
+                            "a_options": {"grad": {"argnums": "0"}}}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+field_names = st.sampled_from([*sorted(EXTRA_FIELDS), "v", "s", "c", "x", "other"])
+payloads = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"v": st.just(1), "s": st.text(max_size=30), "c": st.text(max_size=60),
+                           "x": st.dictionaries(field_names, json_values, max_size=6)}),
+)
+
+
+def _check(token: str) -> None:
+    """decode either gives typed state (what the pages rely on) or a ShareLinkError."""
+    try:
+        shared = decode(token)
+    except ShareLinkError as exc:
+        assert str(exc)
+        return
+    assert isinstance(shared.snippet_id, str) and isinstance(shared.code, str)
+    assert set(shared.extra) <= set(EXTRA_FIELDS)
+    for name, value in shared.extra.items():
+        assert EXTRA_FIELDS[name](value) == value  # already in the checked form
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads)
+def test_fuzz_json_payloads_never_raise_anything_but_the_notice(payload: object) -> None:
+    _check(_token(payload))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400))
+def test_fuzz_raw_bytes_and_text_never_raise_anything_but_the_notice(data: bytes | str) -> None:
+    if isinstance(data, str):
+        _check(data)
+    else:
+        _check(base64.urlsafe_b64encode(zlib.compress(data)).decode().rstrip("="))
+        _check(base64.urlsafe_b64encode(data).decode().rstrip("="))

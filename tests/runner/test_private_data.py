@@ -1,5 +1,5 @@
 """The rooms database is private to the server: a run can neither see its folder nor read its
-URL (which may carry a password) from its own process."""
+URL (which may carry a password) from its own process; nor the run queue's Redis URL."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def test_a_run_sees_neither_the_database_nor_its_url(
         data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings = Settings(
         state_dir=str(tmp_path_factory.mktemp("private-state")), data_dir=str(data_dir),
-        database_url=f"postgresql+psycopg://playground:{SECRET}@127.0.0.1:5/rooms", prefork=0)
+        database_url=f"postgresql+psycopg://playground:{SECRET}@127.0.0.1:5/rooms", prefork=0,
+        runner_url=f"redis://:{SECRET}@127.0.0.1:6/0")  # a worker host's Redis URL: the same
     runner = Runner(settings)
     try:
         result = runner.run(RunRequest(PROBE.format(data=str(data_dir), secret=SECRET)))

@@ -46,3 +46,15 @@ def make_section(root: Path, name: str = "01-basics", title: str = "Basics", ord
     for filename, text in (files or {}).items():
         (folder / filename).write_text(text)
     return folder
+
+
+def highlighted_line(excerpt: str) -> tuple[int, str]:
+    """(the number shown, the code) of the one highlighted line of an error excerpt's HTML."""
+    import html
+    import re
+
+    assert excerpt.count('class="hll"') == 1, excerpt
+    line_html = excerpt.split('<span class="hll">', 1)[1].split("\n", 1)[0]
+    found = re.match(r'<span class="linenos">\s*(\d+)</span>(.*)', line_html)
+    assert found, line_html
+    return int(found.group(1)), html.unescape(re.sub(r"<[^>]+>", "", found.group(2)))

@@ -71,24 +71,32 @@ def test_grad_of_an_integer_input_suggests_floats() -> None:
     assert error is not None and "1.0" in error.advice
 
 
-def test_unknown_function_lists_the_snippet_functions() -> None:
+def test_unknown_function_inspects_the_last_function_defined_with_a_notice() -> None:
+    code = "def loss(x):\n    return x\n\ndef double(x):\n    return 2 * x\n"
+    result = inspect(code, "f", "(1.0,)", steps("jit")).result
+    assert result.error is None, result.error
+    assert result.expression == "jax.jit(double)"
+    assert result.notice and "'f'" in result.notice and "'double'" in result.notice
+    assert "loss" in result.notice and result.output_repr is not None
+
+
+def test_code_without_functions_gets_a_notice_and_no_error() -> None:
+    result = inspect("y = 1 + 1\n", "f", "(x,)", steps("jit")).result
+    assert result.error is None and result.output_repr is None
+    assert result.notice and "no function" in result.notice and "'f'" in result.notice
+
+
+def test_broken_args_expression_is_a_notice_about_the_setting() -> None:
     code = "def loss(x):\n    return x\n"
-    error = inspect(code, "los", "(1.0,)", steps("jit")).result.error
-    assert error is not None and error.type == "NameError"
-    assert "loss" in error.advice
+    result = inspect(code, "loss", "(undefined_name,)", steps("jit")).result
+    assert result.error is None
+    assert result.notice and "undefined_name" in result.notice and "expression" in result.notice
 
 
-def test_broken_args_expression_is_explained() -> None:
+def test_unknown_option_is_a_notice_naming_the_accepted_ones() -> None:
     code = "def loss(x):\n    return x\n"
-    error = inspect(code, "loss", "(undefined_name,)", steps("jit")).result.error
-    assert error is not None and error.type == "NameError"
-    assert "undefined_name" in error.message and "expression" in error.advice
-
-
-def test_unknown_option_names_the_accepted_ones() -> None:
-    code = "def loss(x):\n    return x\n"
-    error = inspect(code, "loss", "(1.0,)", steps(("jit", {"static_argnum": 0}))).result.error
-    assert error is not None and "static_argnums" in error.message
+    result = inspect(code, "loss", "(1.0,)", steps(("jit", {"static_argnum": 0}))).result
+    assert result.error is None and result.notice and "static_argnums" in result.notice
 
 
 def test_inspect_errors_do_not_become_run_errors_and_skip_inspect_after_a_failed_run() -> None:

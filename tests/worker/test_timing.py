@@ -77,6 +77,15 @@ def test_without_jit_the_unjitted_time_is_the_steady_time_and_a_note_says_so() -
     assert any("no jit" in w for w in done.result.warnings)
 
 
+def test_no_jit_note_only_where_it_is_true() -> None:
+    jitted = "@jax.jit\ndef f(x):\n    return x * 2\n"
+    done = inspect(jitted, "f", "(jnp.ones(3),)", [], timings=True)
+    assert not any("jit" in w for w in done.result.warnings), done.result.warnings
+    plain = inspect("def f(x):\n    return x * 2\n", "f", "(jnp.ones(3),)", [], timings=True)
+    note = next(w for w in plain.result.warnings if "not jitted" in w)
+    assert "stack" not in note and note.startswith("f is not jitted")
+
+
 def test_missing_numpy_function_is_a_warning_not_an_error() -> None:
     done = inspect("def f(x):\n    return x * 2\n", "f", "(jnp.ones(3),)", steps("jit"),
                    timings=True, numpy_function="nope")

@@ -14,11 +14,17 @@ from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
 from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
-from app.ui.widgets.editor import editor
+from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
 from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
-from app.ui.widgets.results import show_result
-from app.ui.widgets.transforms import expression, stack_picker
+from app.ui.widgets.results import View, show_result
+from app.ui.widgets.transforms import (
+    expression,
+    option_texts,
+    preset_stack,
+    stack_names,
+    stack_picker,
+)
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _START_KEY = "playground::start"
@@ -40,20 +46,45 @@ def _own_copy(snippet: Any) -> Any:
     return replace(snippet, id=area_id)
 
 
+def _options_shared(area: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """The options a Playground link carries (app.ui.share validated their types and bounds)."""
+    limits = settings()
+    out: dict[str, Any] = {}
+    if "x64" in extra:
+        out[f"x64::{area}"] = extra["x64"]
+    if "timeout" in extra:
+        out[f"timeout::{area}"] = float(min(max(extra["timeout"], 1.0), limits.max_timeout_s))
+    for field, key in (("inspect", "inspect"), ("function", "fn"), ("args", "args"),
+                       ("passes", "passes")):
+        if field in extra:
+            out[f"{key}::{area}"] = extra[field]
+    return out
+
+
+def _restore(shared: SharedState, starts: dict[str, Any]) -> None:
+    """Set the code and every option from a share link, before the widgets are drawn."""
+    label = next((k for k, s in starts.items() if _own_copy(s).id == shared.snippet_id), None)
+    if label is None:
+        st.warning("This share link's snippet is not in the library any more; "
+                   "the page opened with its own code.", icon=icons.LINK)
+        return
+    state.preset(_START_KEY, label)
+    state.replace_code(shared.snippet_id, shared.code)
+    for key, value in _options_shared(shared.snippet_id, shared.extra).items():
+        state.preset(key, value)
+    if "stack" in shared.extra:
+        preset_stack(f"stack::{shared.snippet_id}", shared.extra["stack"],
+                     shared.extra.get("stack_options", []))
+    st.info("Opened from a share link: the code and options below are the shared ones.",
+            icon=icons.LINK)
+
+
 def render_playground() -> None:
     page_header("Playground", INTRO)
     starts = _starts()
     shared = sharing.incoming()
     if shared:
-        label = next((k for k, s in starts.items() if _own_copy(s).id == shared.snippet_id), None)
-        if label is None:
-            st.warning("This share link's snippet is not in the library any more; "
-                       "the page opened with its own code.", icon=icons.LINK)
-        else:
-            state.preset(_START_KEY, label)
-            state.replace_code(shared.snippet_id, shared.code)
-            st.info("Opened from a share link: the code below is the shared version.",
-                    icon=icons.LINK)
+        _restore(shared, starts)
     label = state.widget(st.selectbox, "Start from", _START_KEY, next(iter(starts)),
                          options=list(starts))
     if label not in starts:  # a snippet that left the library since
@@ -64,7 +95,8 @@ def render_playground() -> None:
 
 @st.fragment
 def playground_body(snippet: Any) -> None:
-    event = editor(snippet.id, snippet.code)
+    drawn = stored_mark(snippet.id, state.code(snippet.id, snippet.code))
+    event = editor(snippet.id, snippet.code, drawn)
     limits = settings()
     with st.expander("Options", expanded=False):
         left, right = st.columns(2)
@@ -86,7 +118,8 @@ def playground_body(snippet: Any) -> None:
                               help=TOGGLE_HELP)
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
-    run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
+    run_col, reset_col, share_col, download_col, note_col = st.columns(
+        [1, 1, 1, 1.5, 4], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     edited = event.code != snippet.code
@@ -94,7 +127,13 @@ def playground_body(snippet: Any) -> None:
                      on_click=state.reset, args=(snippet.id,))
     if edited:
         note_col.badge("edited", icon=icons.EDITED, color="orange")
-    sharing.share_button(share_col, SharedState(snippet.id, event.code, {}), snippet.id)
+    stack_key = f"stack::{snippet.id}"
+    sharing.share_button(share_col, SharedState(snippet.id, event.code, {
+        "x64": x64, "timeout": timeout, "inspect": inspect, "function": function, "args": args,
+        "stack": stack_names(stack_key), "stack_options": option_texts(stack_key),
+        "passes": passes,
+    }), snippet.id)
+    sharing.download_button(download_col, event.code, snippet.id)
     if clicked or event.submitted:
         request = RunRequest(code=event.code, timeout_s=timeout, x64=x64)
         if inspect and steps is not None:
@@ -105,5 +144,8 @@ def playground_body(snippet: Any) -> None:
                                              passes=passes, profile=True)
         submit(snippet.id, [request], event.code)
     stored = latest_result(snippet.id)
+    redraw_if_changed(drawn, stored_mark(snippet.id, event.code))
     if stored:
-        show_result(*stored, IrContext(scope=snippet.id))
+        result, ran_code = stored
+        show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id),
+                    IrContext(scope=snippet.id))

@@ -27,7 +27,9 @@ def render_section(slug: str) -> None:
     if not section.snippets and not section.pairs:
         st.info("This section has no runnable snippets yet.")
     for snippet in section.snippets:
-        st.subheader(snippet.title, anchor=snippet.id.split("/")[-1], divider="gray")
+        anchor = snippet.id.split("/")[-1]
+        st.subheader(snippet.title, anchor=anchor, divider="gray")
+        sharing.mark_if_shared({snippet.id}, anchor)
         if snippet.subsection:
             st.caption(f"Guide: {snippet.subsection}")
         st.markdown(snippet.explanation)

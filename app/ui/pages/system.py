@@ -9,7 +9,7 @@ from typing import Any
 import psutil
 import streamlit as st
 
-from app.config import describe, settings
+from app.config import describe, settings, shown_value
 from app.ui.run import shared_runner
 from app.ui.widgets.chrome import page_header
 
@@ -60,17 +60,46 @@ def _show_runner(status: dict[str, Any]) -> None:
         st.info(note)
     if status.get("platform") == "tpu":
         st.info("TPU: one process may own the chip, so runs go one at a time.")
+    if status.get("error"):
+        st.error(str(status["error"]))
+    hosts = status.get("hosts")
     layers = status.get("layers")
     if isinstance(layers, dict):
-        st.markdown("**Sandbox layers active on this host**")
+        where = "every worker host" if isinstance(hosts, list) else "this host"
+        st.markdown(f"**Sandbox layers active on {where}**")
         _table(layers, "layer")
     if status.get("last_setup_error"):
         st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
     rest = {k: v for k, v in status.items()
-            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error")}
+            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error", "hosts",
+                         "error")}
     if not settings().hosted:  # pids and set-up details are for the operator, not the public
         with st.expander("Everything the runner reports"):
             _table(rest, "field")
+
+
+def show_hosts(status: dict[str, Any]) -> None:
+    """The worker hosts behind the remote runner, one row each (names only for the operator);
+    nothing for the local runner."""
+    hosts = status.get("hosts")
+    if not isinstance(hosts, list):
+        return
+    st.subheader(f"Worker hosts ({len(hosts)})")
+    if not hosts:
+        st.warning("No worker host is connected to the run queue: runs wait until one is.")
+        return
+    hosted = settings().hosted
+    st.dataframe({
+        "host": [f"host {n}" if hosted else str(h.get("host")) for n, h in
+                 enumerate(hosts, start=1)],
+        "platform": [f"{h.get('platform')} × {h.get('device_count') or '?'}" for h in hosts],
+        "JAX": [h.get("jax") for h in hosts],
+        "slots": [h.get("slots") for h in hosts],
+        "running": [h.get("running") for h in hosts],
+        "queue": [h.get("queue") for h in hosts],
+        "runs": [h.get("runs_total") for h in hosts],
+        "last heartbeat (s ago)": [h.get("heartbeat_age_s") for h in hosts],
+    }, hide_index=True, width="stretch")
 
 
 def render_system() -> None:
@@ -97,13 +126,15 @@ def render_system() -> None:
             st.error(status)
         else:
             _show_runner(status)
+    if isinstance(status, dict):
+        show_hosts(status)
     st.subheader("Limits in force")
     current = settings()
     rows = describe()
     st.dataframe(
         {
             "setting": [variable for variable, _, _ in rows],
-            "value": [_plain(getattr(current, variable.removeprefix("PLAYGROUND_").lower()))
+            "value": [_plain(shown_value(current, variable.removeprefix("PLAYGROUND_").lower()))
                       for variable, _, _ in rows],
             "meaning": [meaning for _, _, meaning in rows],
         },

@@ -9,14 +9,16 @@ import streamlit as st
 
 from app.protocol import InspectRequest, RunRequest, TransformStep
 from app.ui import icons, library, state
+from app.ui.compare import steady_comparison
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
 from app.ui.widgets import changes, ir_view, sharing
+from app.ui.widgets.charts import time_span_ms
 from app.ui.widgets.chrome import page_header
-from app.ui.widgets.editor import editor
+from app.ui.widgets.editor import editor, mark_for, redraw_if_changed
 from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
-from app.ui.widgets.results import show_result
+from app.ui.widgets.results import View, show_result
 from app.ui.widgets.transforms import expression, option_texts, preset_stack, stack_picker
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
@@ -98,11 +100,47 @@ def render_transform_lab() -> None:
     lab_body(choices[label])
 
 
+def _mark(area: str, code: str) -> Any:
+    """The failing line of the last run's code (both stacks run the same code)."""
+    stored = state.result(area)
+    if not stored:
+        return None
+    shown, ran_code = stored
+    failed = [result for _, result in shown if result.error]
+    return mark_for(failed[0], ran_code, code) if failed else None
+
+
+def show_results(area: str, shown: list[tuple[str, Any]], ran_code: str) -> None:
+    """Each stack's result in its column, on one time axis; a line comparing their speed."""
+    results = [result for _, result in shown]
+    if len(results) == 2:
+        st.info(steady_comparison(*results), icon=":material/speed:")
+    span = time_span_ms([r.inspect.timings if r.inspect else None for r in results])
+    # One source-line picker marks the IR of both stacks.
+    picked = ir_view.line_picker(f"pick::{area}", ran_code, ir_view.mapped_lines(
+        *(result.inspect for result in results)))
+    for index, (column, (label, result)) in enumerate(
+        zip(st.columns(len(shown), gap="medium"), shown, strict=True)
+    ):
+        with column:
+            st.markdown(f"**Stack {'AB'[index]}**")
+            st.code(label, language="python")
+            show_result(result, ran_code,
+                        View(editor_id=area, wrap_listings=len(shown) > 1,
+                             time_range_ms=span, key=f"{area}-{index}"),
+                        IrContext(scope=area, picked=picked, draw_picker=False,
+                                  history=f"{area}::{label}"))
+    if len(shown) == 2:
+        (label_a, result_a), (label_b, result_b) = shown
+        changes.show_stack_diff(label_a, result_a, label_b, result_b, f"diff::{area}")
+
+
 @st.fragment
 def lab_body(snippet: Any) -> None:
     area = _area_id(snippet)
+    drawn = _mark(area, state.code(area, snippet.code))
     with st.expander("Code (edit it; Ctrl+Enter runs)", expanded=True):
-        event = editor(area, snippet.code)
+        event = editor(area, snippet.code, drawn)
         st.button("Reset code", key=f"reset::{area}", disabled=event.code == snippet.code,
                   on_click=state.reset, args=(area,))
     fn_col, args_col = st.columns([1, 2])
@@ -127,8 +165,8 @@ def lab_body(snippet: Any) -> None:
             steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
-    run_col, unjit_col, passes_col, share_col = st.columns([1, 3, 3, 1],
-                                                           vertical_alignment="center")
+    run_col, unjit_col, passes_col, share_col, download_col = st.columns(
+        [1, 3, 3, 1, 1.5], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
@@ -141,6 +179,7 @@ def lab_body(snippet: Any) -> None:
         "a_options": option_texts(f"lab::a::{snippet.id}"),
         "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
+    sharing.download_button(download_col, event.code, area)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
         requests = [_request(event.code, function, args, steps, snippet, compare_unjitted,
@@ -150,18 +189,7 @@ def lab_body(snippet: Any) -> None:
     if done:
         results, (labels, ran_code) = done
         state.set_result(area, ([*zip(labels, results, strict=True)], ran_code))
+    redraw_if_changed(drawn, _mark(area, event.code))
     stored = state.result(area)
     if stored:
-        shown, ran_code = stored
-        picked = ir_view.line_picker(f"pick::{area}", ran_code, ir_view.mapped_lines(
-            *(result.inspect for _, result in shown)))
-        for column, (label, result) in zip(st.columns(len(shown), gap="medium"), shown,
-                                           strict=True):
-            with column:
-                st.markdown(f"**`{label}`**")
-                show_result(result, ran_code, IrContext(scope=area, picked=picked,
-                                                        draw_picker=False,
-                                                        history=f"{area}::{label}"))
-        if len(shown) == 2:
-            (label_a, result_a), (label_b, result_b) = shown
-            changes.show_stack_diff(label_a, result_a, label_b, result_b, f"diff::{area}")
+        show_results(area, *stored)

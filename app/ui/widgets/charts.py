@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from app.protocol import StepTiming, Timings
+from app.ui.plain import md_literal
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -50,8 +53,29 @@ def comparison_bars(timings: Timings) -> list[tuple[str, StepTiming]]:
     return [(label, step) for label, step in rows if step is not None]
 
 
+def time_span_ms(all_timings: list[Timings | None]) -> tuple[float, float] | None:
+    """The smallest and largest time (ms, spreads included) over several results' charts: one
+    axis for results shown side by side, so equal bars mean equal times."""
+    values = []
+    for timings in all_timings:
+        if timings is None:
+            continue
+        for _, ms, spread in phase_bars(timings):
+            values += [ms, ms + spread]
+        for _, step in comparison_bars(timings):
+            values += [step.median_s * 1e3, (step.median_s + step.spread_s) * 1e3]
+    positive = [v for v in values if isinstance(v, int | float) and v > 0 and math.isfinite(v)]
+    return (min(positive), max(positive)) if positive else None
+
+
+def _log_range(span_ms: tuple[float, float]) -> list[float]:
+    """Plotly's range for a log axis is in powers of ten; a margin keeps the end bars readable."""
+    low, high = span_ms
+    return [math.log10(low) - 0.3, math.log10(high) + 0.3]
+
+
 def _bar_chart(labels: list[str], values: list[float], spreads: list[float],
-               title: str) -> go.Figure:
+               title: str, x_range_ms: tuple[float, float] | None = None) -> go.Figure:
     # Values go in the axis labels: text on the bars collides with the spread's error bars.
     named = [f"{label}  <b>{value:.3g} ms</b>" for label, value in zip(labels, values, strict=True)]
     figure = go.Figure(go.Bar(
@@ -62,23 +86,28 @@ def _bar_chart(labels: list[str], values: list[float], spreads: list[float],
     figure.update_layout(title=title, xaxis_title="milliseconds (log scale)", xaxis_type="log",
                          height=90 + 48 * len(labels), margin={"l": 10, "r": 20, "t": 40, "b": 40},
                          yaxis={"autorange": "reversed"})
+    if x_range_ms is not None:
+        figure.update_xaxes(range=_log_range(x_range_ms))
     return figure
 
 
-def show_timings(timings: Timings, key: str | None = None) -> None:
+def show_timings(timings: Timings, key: str | None = None,
+                 x_range_ms: tuple[float, float] | None = None) -> None:
+    """The phase and comparison charts; x_range_ms puts several results on one time axis."""
     phases = phase_bars(timings)
     if phases:
         labels, values, spreads = zip(*phases, strict=True)
         st.plotly_chart(_bar_chart(list(labels), list(values), list(spreads),
-                                   "Where the time goes"), key=key and key + "-phases")
+                                   "Where the time goes", x_range_ms), key=key and key + "-phases")
         if timings.steady:
-            st.caption(f"Steady state: median of {timings.steady.count} calls with "
-                       "`block_until_ready`; the error bar is max − min.")
+            st.caption(f"Steady state: median of {md_literal(timings.steady.count, 20)} calls "
+                       "with `block_until_ready`; the error bar is max − min.")
     compared = comparison_bars(timings)
     if len(compared) > 1:
         st.plotly_chart(_bar_chart(
             [label for label, _ in compared], [step.median_s * 1e3 for _, step in compared],
             [step.spread_s * 1e3 for _, step in compared], "Same inputs, steady state",
+            x_range_ms,
         ), key=key and key + "-compare")
     if not phases and len(compared) <= 1:
         st.caption("No timings for this run.")
@@ -102,12 +131,15 @@ def show_cost(cost: dict[str, float] | None, memory: dict[str, float] | None) ->
         others = {k: v for k, v in cost.items() if k not in dict(headline)}
         if others:
             with st.expander("Every cost counter"):
-                st.table({"counter": list(others), "value": [f"{v:,.0f}" for v in others.values()]})
+                st.dataframe({"counter": [str(k) for k in others],
+                              "value": [f"{v:,.0f}" for v in others.values()]},
+                             hide_index=True, width="stretch")
     if memory:
         st.caption("Memory analysis of the compiled function")
         # Zero host-side fields are noise on a device that is the host (CPU).
         shown = {k: v for k, v in memory.items() if v or not k.startswith("host_")}
-        st.table({"field": [k.removesuffix("_in_bytes").replace("_", " ") for k in shown],
-                  "size": [_human(float(v), "B") for v in shown.values()]})
+        st.dataframe({"field": [str(k).removesuffix("_in_bytes").replace("_", " ") for k in shown],
+                      "size": [_human(float(v), "B") for v in shown.values()]},
+                     hide_index=True, width="stretch")
     if not cost and not memory:
         st.caption("No cost analysis for this run.")

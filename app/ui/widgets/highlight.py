@@ -85,7 +85,11 @@ def to_html(text: str, view: str = "python", highlight_lines: Iterable[int] = ()
         linenostart=first_line,
         wrapcode=True,
     )
+    lexer = lexer_for(view)
+    # Pygments drops leading and trailing blank lines by default, which shifts every line
+    # number after them (an excerpt starting at a blank line highlighted the wrong line).
+    lexer.stripnl = False
     try:
-        return highlight(text, lexer_for(view), formatter)
+        return highlight(text, lexer, formatter)
     except Exception:  # a lexer bug must not hide the text
         return f'<div class="{CSS_CLASS}"><pre>{html.escape(text)}</pre></div>'

@@ -231,17 +231,20 @@ def line_picker(key: str, code: str, lines: list[int]) -> int | None:
 
 
 def show_block(text: str | None, view: str, inspect: InspectResult, code: str | None,
-               context: IrContext, missing: str, truncated: bool = False) -> None:
-    """A listing with gutter, colours and its source; the plain text one click away."""
+               context: IrContext, missing: str, truncated: bool = False,
+               wrap: bool = False) -> None:
+    """A listing with gutter, colours and its source; the plain text one click away.
+    wrap: long lines wrap instead of scrolling sideways (narrow side-by-side panels)."""
     if not text:
         st.caption(missing)
         return
     if truncated:
         st.warning("This listing was cut at the size limit.", icon=":material/content_cut:")
-    st.html(block_html(text, view, inspect, code or "", context))
+    body = block_html(text, view, inspect, code or "", context)
+    st.html(f'<div class="pg-wrap">{body}</div>' if wrap else body)
     show_ops(inspect.ops.get(view, []), view)
     with st.expander("Plain text (copy button at the top right)"):
-        st.code(text, language=None)
+        st.code(text, language=None, wrap_lines=wrap)
 
 
 def show_ops(ops: list[str], view: str) -> None:

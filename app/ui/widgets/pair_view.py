@@ -6,37 +6,58 @@ import streamlit as st
 
 from app.snippets import Pair
 from app.ui import icons, state
+from app.ui.plain import md_literal
 from app.ui.run import collect, submit
 from app.ui.share import SharedState
-from app.ui.verdict import verdict
-from app.ui.widgets.editor import editor
-from app.ui.widgets.results import show_result
-from app.ui.widgets.sharing import share_button
+from app.ui.verdict import Verdict, verdict
+from app.ui.widgets import sharing
+from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
+from app.ui.widgets.results import View, show_result
 from app.ui.widgets.snippet_area import build_request
+
+_TONES = {"success": st.success, "warning": st.warning, "info": st.info}
+
+
+def pair_file(numpy_code: str, jax_code: str) -> str:
+    """Both sides in one .py file, each as a cell (# %%), NumPy first."""
+    return (f"# %% NumPy\n{numpy_code.rstrip()}\n\n\n# %% JAX\n{jax_code.rstrip()}\n")
+
+
+def show_verdict(shown: Verdict) -> None:
+    """A visible box (not small print); the sentence quotes run output, so it is escaped."""
+    _TONES[shown.tone](f"**Verdict:** {md_literal(shown.text, 1_000)}")
+    if shown.difference:
+        st.code(shown.difference, language=None, wrap_lines=True)
 
 
 @st.fragment
 def pair_view(pair: Pair) -> None:
-    st.subheader(pair.title, anchor=pair.id.split("/")[-1], divider="gray")
+    anchor = pair.id.split("/")[-1]
+    st.subheader(pair.title, anchor=anchor, divider="gray")
+    sharing.mark_if_shared({pair.numpy.id, pair.jax.id}, anchor)
     st.markdown(f"**What differs:** {pair.difference}")
-    run_col, share_col, _ = st.columns([1.3, 1, 5], vertical_alignment="center")
+    run_col, share_col, download_col, _ = st.columns([1.3, 1, 1.5, 3.5],
+                                                     vertical_alignment="center")
     run_both = run_col.button("Run both", key=f"run-both::{pair.id}", type="primary",
                               icon=icons.RUN, help="Runs the NumPy and the JAX side at once")
     sides = (("NumPy", pair.numpy), ("JAX", pair.jax))
     columns = st.columns(2, gap="medium")
-    events = {}
+    events, drawn = {}, {}
     for column, (label, snippet) in zip(columns, sides, strict=True):
         with column:
             st.markdown(f"**{label}** — {snippet.title}")
-            events[label] = editor(snippet.id, snippet.code)
+            drawn[label] = stored_mark(snippet.id, state.code(snippet.id, snippet.code))
+            events[label] = editor(snippet.id, snippet.code, drawn[label])
             edited = events[label].code != snippet.code
             reset_col, badge_col = st.columns([1, 2], vertical_alignment="center")
             reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
                              on_click=state.reset, args=(snippet.id,))
             if edited:
                 badge_col.badge("edited", icon=icons.EDITED, color="orange")
-    share_button(share_col, SharedState(pair.jax.id, events["JAX"].code,
-                                        {"codes": {pair.numpy.id: events["NumPy"].code}}), pair.id)
+    sharing.share_button(share_col, SharedState(pair.jax.id, events["JAX"].code, {
+        "codes": {pair.numpy.id: events["NumPy"].code}}), pair.id)
+    sharing.download_button(download_col, pair_file(events["NumPy"].code, events["JAX"].code),
+                            pair.id)
     chosen = dict(sides)
     to_run = [label for label, _ in sides if run_both or events[label].submitted]
     if to_run:
@@ -48,12 +69,14 @@ def pair_view(pair: Pair) -> None:
         results, ran = done
         for (label, ran_code), result in zip(ran, results, strict=True):
             state.set_result(chosen[label].id, (result, ran_code))
+    for label, snippet in sides:
+        redraw_if_changed(drawn[label], stored_mark(snippet.id, events[label].code))
     stored = {label: state.result(snippet.id) for label, snippet in sides}
     if stored["NumPy"] and stored["JAX"]:
-        line = verdict(stored["NumPy"][0], stored["JAX"][0], pair.numpy, pair.jax)
-        st.markdown(f"**Verdict:** {line}")
-    for column, (label, _) in zip(st.columns(2, gap="medium"), sides, strict=True):
+        show_verdict(verdict(stored["NumPy"][0], stored["JAX"][0], pair.numpy, pair.jax,
+                             stored["NumPy"][1], stored["JAX"][1]))
+    for column, (label, snippet) in zip(st.columns(2, gap="medium"), sides, strict=True):
         with column:
             if stored[label]:
                 result, ran_code = stored[label]
-                show_result(result, ran_code)
+                show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id))

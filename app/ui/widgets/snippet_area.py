@@ -11,10 +11,10 @@ from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, state
 from app.ui.run import latest_result, submit
 from app.ui.share import SharedState
-from app.ui.widgets.editor import editor
+from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
 from app.ui.widgets.ir_view import IrContext
-from app.ui.widgets.results import show_result
-from app.ui.widgets.sharing import share_button
+from app.ui.widgets.results import View, show_result
+from app.ui.widgets.sharing import download_button, share_button
 
 INSPECT_VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 
@@ -43,9 +43,10 @@ def call_text(function: str, args: str | None) -> str:
 
 
 def controls(snippet: Any, code: str) -> tuple[bool, bool]:
-    """Run / Reset / Share / inspect row; returns (run clicked, inspect wanted)."""
+    """Run / Reset / Share / Download / inspect row; returns (run clicked, inspect wanted)."""
     edited = code != snippet.code
-    run_col, reset_col, share_col, note_col = st.columns([1, 1, 1, 5], vertical_alignment="center")
+    run_col, reset_col, share_col, download_col, note_col = st.columns(
+        [1, 1, 1, 1.5, 4], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
@@ -61,16 +62,20 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
         if edited:
             st.badge("edited", icon=icons.EDITED, color="orange")
     share_button(share_col, SharedState(snippet.id, code, {"inspect": inspect}), snippet.id)
+    download_button(download_col, code, snippet.id)
     return clicked, inspect
 
 
 @st.fragment
 def snippet_area(snippet: Any) -> None:
-    event = editor(snippet.id, snippet.code)
+    drawn = stored_mark(snippet.id, state.code(snippet.id, snippet.code))
+    event = editor(snippet.id, snippet.code, drawn)
     clicked, inspect = controls(snippet, event.code)
     if clicked or event.submitted:
         submit(snippet.id, [build_request(snippet, event.code, inspect)], event.code)
     stored = latest_result(snippet.id)
+    redraw_if_changed(drawn, stored_mark(snippet.id, event.code))
     if stored:
         result, ran_code = stored
-        show_result(result, ran_code, IrContext(scope=snippet.id))
+        show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id),
+                    IrContext(scope=snippet.id))

@@ -136,15 +136,16 @@ def stack_picker(key: str, label: str, default: list[str],
     """
     names = [n for n in stack_names(key, [n for n in default if n in allowed]) if n in OPTIONS]
     add_key, remove_key = f"{key}::add", f"{key}::remove"
+    # wrap=True: in a column the chips would stay on one row and "+ pmap" slides off a phone.
     st.pills(label, [n for n in allowed if n in OPTIONS], key=add_key, on_change=_push,
-             args=(key, add_key), format_func=lambda name: f"+ {name}",
+             args=(key, add_key), format_func=lambda name: f"+ {name}", wrap=True,
              help="Each click wraps the stack in one more transform: the first wraps your "
              "function, the next wraps that, and so on. A wrapper may repeat (grad of grad).")
     if not names:
         st.caption("No wrapper: the plain function.")
     else:
         st.pills("Stack (click a step to remove it)", list(range(len(names))), key=remove_key,
-                 on_change=_remove, args=(key, remove_key),
+                 on_change=_remove, args=(key, remove_key), wrap=True,
                  format_func=lambda i: f"{i + 1}. {names[i]} ✕" if i < len(names) else "✕")
     texts: list[dict[str, str]] = []
     if names:
