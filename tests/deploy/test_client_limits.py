@@ -8,7 +8,6 @@ run starts at once.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -17,9 +16,10 @@ import pytest
 
 from app.client_address import client_id, parse_networks
 from app.config import load
-from app.protocol import RunRequest, RunResult
+from app.protocol import RunRequest
 from app.runner import Runner, client_limits
 from app.runner.admission import admission_from_settings
+from tests.deploy.test_fairness import Background
 
 PROXY = parse_networks("10.0.0.5, 192.168.0.0/16")
 
@@ -121,23 +121,6 @@ def hosted_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     runner.start()
     yield runner
     runner.close()
-
-
-class Background:
-    def __init__(self, runner: Runner, request: RunRequest) -> None:
-        self.running = threading.Event()
-        self.queued = threading.Event()
-        self.result: RunResult | None = None
-        self.thread = threading.Thread(target=self._run, args=(runner, request), daemon=True)
-        self.thread.start()
-
-    def _run(self, runner: Runner, request: RunRequest) -> None:
-        self.result = runner.run(request, self._update)
-        self.running.set()
-        self.queued.set()
-
-    def _update(self, event: str, _position: int | None) -> None:
-        (self.running if event == "running" else self.queued).set()
 
 
 @pytest.mark.slow
