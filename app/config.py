@@ -43,6 +43,14 @@ class Settings:
     warm_child: bool = True  # a waiting child runs one tiny computation: a run's first op is fast
     rate_per_minute: int = 0  # runs per session per minute; 0 = unlimited (hosted: 30)
     fair_queue: bool = True  # sessions take turns in the queue; off: first come, first served
+    # Hosted: limits are per client address (app/client_address.py), not per browser session
+    trusted_proxies: str = ""  # comma list of proxy addresses/networks whose X-Forwarded-For counts
+    queued_per_client: int = 0  # runs one client may have waiting; 0 = no cap (hosted: 4)
+    reserved_slots: int = 0  # slots kept for clients with no run executing; 0 = none (hosted: 1/4)
+    # As root, each run process gets its own uid and gid from this range (not shared kernel
+    # quotas); it must hold max_concurrent + prefork + 4 at least
+    run_uid_first: int = 400_000  # first uid (and gid) of the runs' range
+    run_uid_count: int = 1024  # uids in the range
     # Accelerators
     cpu_devices: int = 8  # --xla_force_host_platform_device_count, for pmap demos on CPU
     gpu_memory_fraction: float = 0.0  # of its GPU, per run; 0 = 0.9 / runs per GPU
@@ -172,6 +180,17 @@ def load(environ: dict[str, str] | None = None) -> Settings:
                          "unix://), or empty for this host's own runner")
     if settings.host_ttl_s < 1:
         raise ValueError(f"{_PREFIX}HOST_TTL_S >= 1 (heartbeats go every quarter of it)")
+    from app.client_address import parse_networks
+
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise ValueError(f"PLAYGROUND_TRUSTED_PROXIES: {exc}") from exc
+    if settings.run_uid_first < 1000 or settings.run_uid_first + settings.run_uid_count > 1 << 31:
+        raise ValueError("PLAYGROUND_RUN_UID_FIRST: 1000 or more, the range below 2^31")
+    if settings.run_uid_count < settings.max_concurrent + settings.prefork + 4:
+        raise ValueError("PLAYGROUND_RUN_UID_COUNT must be at least "
+                         "PLAYGROUND_MAX_CONCURRENT + PLAYGROUND_PREFORK + 4")
     return settings
 
 

@@ -35,6 +35,22 @@ TARGETS: tuple[str, ...] = get_args(Target)
 ViewName = Literal["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes", "devices"]
 VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
 
+# Bounds on what a run's report may hold. The worker keeps within them; the runner refuses a
+# report beyond them (app/decoding.py), so no run can make the supervisor or the app do unbounded
+# work (a 300k-entry report once stalled every run for 20 s).
+MAX_ITEMS = 1000  # entries of a list or dict of objects, unless its field's metadata says
+MAX_SCALAR_ITEMS = 200_000  # entries of a list or dict of strings or numbers (source_lines)
+MAX_DECODED_OBJECTS = 20_000  # objects and containers in one report or result, in all
+MAX_COMPILATIONS = 200  # functions listed in one compilations list
+MAX_REASONS = 50  # reasons kept per function (its count stays exact)
+MAX_OUTPUT_CHUNKS = 2000  # stdout/stderr blocks of a result; past it the streams' order is coarse
+
+
+def at_most(limit: int) -> dict[str, int]:
+    """Field metadata: this list or dict field holds at most `limit` entries."""
+    return {"max_items": limit}
+
+
 # Caps on what the worker reports beside the IR text (app.worker enforces them; the page says
 # them; a decoder of the report may check them).
 MAX_PASS_DUMPS = 150  # InspectResult.passes
@@ -138,7 +154,8 @@ class Timings:
 class Compilation:
     function: str
     count: int
-    reasons: list[str] = field(default_factory=list)  # JAX's own cache-miss explanations
+    # JAX's own cache-miss explanations, the first MAX_REASONS of them
+    reasons: list[str] = field(default_factory=list, metadata=at_most(MAX_REASONS))
 
 
 @dataclass
@@ -152,7 +169,7 @@ class ValueNode:
     path: str  # e.g. "['params']['w']" ('' for the root)
     kind: str  # "dict", "list", "tuple", "array", "scalar", "none", or a type name
     summary: str  # "f32[3,4]  mean 0.12  min -1  max 2" or the repr of a small leaf
-    children: list[ValueNode] = field(default_factory=list)
+    children: list[ValueNode] = field(default_factory=list, metadata=at_most(MAX_VALUE_NODES))
     more: int = 0  # children not sent (over the cap)
 
 
@@ -176,7 +193,8 @@ class ProfileEvent:
 
 @dataclass
 class Profile:
-    events: list[ProfileEvent] = field(default_factory=list)
+    events: list[ProfileEvent] = field(
+        default_factory=list, metadata=at_most(MAX_PROFILE_EVENTS))
     calls: int = 0  # steady-state calls inside the profile
     dropped: int = 0  # events left out over the cap (the shortest ones)
 
@@ -194,7 +212,8 @@ class InspectResult:
     in_shapes: list[str] = field(default_factory=list)
     out_shapes: list[str] = field(default_factory=list)
     timings: Timings | None = None
-    compilations: list[Compilation] = field(default_factory=list)
+    compilations: list[Compilation] = field(
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     truncated_views: list[str] = field(default_factory=list)
@@ -203,7 +222,8 @@ class InspectResult:
     source_lines: dict[str, list[int | None]] = field(default_factory=dict)
     ops: dict[str, list[str]] = field(default_factory=dict)  # view -> the ops it uses, sorted
     output_tree: ValueNode | None = None  # the output on the example arguments, as a tree
-    passes: list[PassDump] = field(default_factory=list)  # when asked for (request.passes)
+    passes: list[PassDump] = field(  # when asked for (request.passes)
+        default_factory=list, metadata=at_most(MAX_PASS_DUMPS))
     passes_note: str = ""  # what the pass dump left out, or why there is none
     profile: Profile | None = None  # when asked for (request.profile)
     # Why Inspect looked at another function than asked, or at none: about its own settings
@@ -240,7 +260,8 @@ class WorkerReport:
     error: ErrorInfo | None = None
     value_repr: str | None = None
     inspect: InspectResult | None = None
-    compilations: list[Compilation] = field(default_factory=list)
+    compilations: list[Compilation] = field(
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None
     value_tree: ValueNode | None = None  # the last expression's value as a tree
     check: CheckResult | None = None
@@ -254,7 +275,8 @@ class RunResult:
     status: Status
     stdout: str = ""
     stderr: str = ""
-    output: list[OutputChunk] = field(default_factory=list)  # both streams, in order
+    output: list[OutputChunk] = field(  # both streams, in order
+        default_factory=list, metadata=at_most(MAX_OUTPUT_CHUNKS))
     error: ErrorInfo | None = None
     message: str = ""  # one plain sentence for the status, shown to the user
     duration_s: float = 0.0  # wall time of the run itself, queue excluded
@@ -264,7 +286,8 @@ class RunResult:
     truncated: bool = False
     value_repr: str | None = None  # repr of the snippet's last expression, if any
     inspect: InspectResult | None = None
-    compilations: list[Compilation] = field(default_factory=list)  # whole-run report
+    compilations: list[Compilation] = field(  # whole-run report
+        default_factory=list, metadata=at_most(MAX_COMPILATIONS))
     platform: str | None = None  # "cpu", "gpu", "tpu"
     value_tree: ValueNode | None = None  # the last expression's value as a tree
     check: CheckResult | None = None  # the exercise's check, when the request had one

@@ -26,6 +26,7 @@ from app.runner import sandbox
 from app.runner.sandbox import libc, mounts, seccomp_filter
 
 SETTINGS = Settings()
+sandbox.prepare(SETTINGS)  # as the zygote does: the walk of the host, once
 
 
 def _fork_and_time(step: Callable[[Path], None], scratch: Path) -> float:
@@ -63,7 +64,8 @@ def namespaces_only(scratch: Path) -> None:
 def namespaces_and_mounts(scratch: Path) -> None:
     namespaces_only(scratch)
     state = Path(SETTINGS.state_dir or tempfile.gettempdir())
-    plan = mounts.plan(scratch, SETTINGS.file_size_mb, 65534, 65534, state, None)
+    plan = mounts.plan(scratch, SETTINGS.file_size_mb, 65534, 65534, state, None,
+                       run_uids=sandbox.run_uids(SETTINGS))
     mounts.apply(plan)
 
 

@@ -17,9 +17,11 @@
 #   timing     timing.txt: bench/timing_accuracy.py --sandbox (failed on CPU time before)
 #   warm       warm-child.txt: bench/warm_child.py, runs with and without the waiting child's
 #              first tiny computation, side by side
+#   gpumem     gpu-memory-probe.json: deploy/gpu_memory_probe.py, a run that takes GPU memory
+#              with cuMemAlloc through ctypes beside a concurrent ordinary run (issue 9, item 9)
 set -uo pipefail
 OUT=${OUT:-/tmp/device-check}; mkdir -p "$OUT"
-STEPS=${STEPS:-env run tests bench preload timing warm}
+STEPS=${STEPS:-env run tests bench preload timing warm gpumem}
 [ "${FULL:-0}" = 1 ] && STEPS="$STEPS full"
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -57,6 +59,12 @@ if want timing; then
 fi
 if want warm; then
   timeout 60 python3 bench/warm_child.py --pairs 6 2>&1 | tee "$OUT/warm-child.txt" | tail -3
+fi
+# -- issue 9, item 9: GPU memory against a driver-level hog ----------------------------------
+# A run cuMemAlloc's through ctypes until the driver refuses, while a concurrent ordinary JAX
+# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: deploy/README.md).
+if want gpumem; then
+  timeout 150 python3 deploy/gpu_memory_probe.py --out "$OUT/gpu-memory-probe.json" 2>&1 | tail -30
 fi
 if want full; then
   timeout 180 python3 -m pytest -q -x -p no:cacheprovider tests/runner tests/worker tests/sandbox \

@@ -1,9 +1,10 @@
-"""Per-session rate limiting: a sliding window of run starts per session.
+"""Rate limiting: a sliding window of run starts per session, or per client address when hosted.
 
-The runner asks `admit(request)` before a run takes a queue slot. A session over its limit gets a
-RunResult with status "rejected" whose message gives the wait in whole seconds; the global bound
-on running and queued runs is the runner's own (it answers "busy"). Requests without a session id
-(the CLI, benchmarks, the snippet check) are not limited: only the app sets session ids.
+The runner asks `admit(request)` before a run takes a queue slot. A session (hosted: a client
+address, see client_limits.limit_key) over its limit gets a RunResult with status "rejected"
+whose message gives the wait in whole seconds; the global bound on running and queued runs is the
+runner's own (it answers "busy"). Requests without a session id or client (the CLI, benchmarks,
+the snippet check) are not limited: only the app sets them.
 
 A sliding window (not a token bucket) because it is exactly what the setting says, "at most N runs
 per session in any 60 s", and the wait it reports is exact: when the oldest run in the window ages
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from app.config import Settings, settings
 from app.protocol import RunRequest, RunResult
+from app.runner import client_limits
 
 WINDOW_S = 60.0
 
@@ -74,14 +76,15 @@ class RateLimiter:
             del self._starts[oldest]
 
 
-def rejection(wait_s: float, per_window: int, window_s: float = WINDOW_S) -> RunResult:
-    """The result a session over its limit sees; the wait is rounded up to whole seconds."""
+def rejection(wait_s: float, per_window: int, window_s: float = WINDOW_S,
+              who: str = "session") -> RunResult:
+    """The result a session (or address) over its limit sees; the wait in whole seconds."""
     wait = max(1, math.ceil(wait_s))
     per = "per minute" if window_s == WINDOW_S else f"per {window_s:g} s"
     return RunResult(
         status="rejected",
         message=(
-            f"Rate limit: at most {per_window} runs {per} for each session. "
+            f"Rate limit: at most {per_window} runs {per} for each {who}. "
             f"Try again in {wait} s."
         ),
     )
@@ -90,19 +93,23 @@ def rejection(wait_s: float, per_window: int, window_s: float = WINDOW_S) -> Run
 class Admission:
     """The runner's gate: `admit(request)` returns None (go ahead) or the result to answer with."""
 
-    def __init__(self, limiter: RateLimiter | None) -> None:
+    def __init__(self, limiter: RateLimiter | None, hosted: bool = False) -> None:
         self.limiter = limiter
+        self.hosted = hosted
 
     def admit(self, request: RunRequest) -> RunResult | None:
-        if self.limiter is None or not request.session_id:
+        key = client_limits.limit_key(request, self.hosted)
+        if self.limiter is None or key is None:
             return None
-        wait = self.limiter.try_acquire(request.session_id)
+        wait = self.limiter.try_acquire(key)
         if wait <= 0:
             return None
-        return rejection(wait, self.limiter.per_window, self.limiter.window_s)
+        who = "address" if key.startswith("client:") else "session"
+        return rejection(wait, self.limiter.per_window, self.limiter.window_s, who)
 
 
 def admission_from_settings(config: Settings | None = None) -> Admission:
     """Rate limits as configured: PLAYGROUND_RATE_PER_MINUTE, or 30 in hosted mode, else none."""
-    rate = (config or settings()).effective_rate_per_minute
-    return Admission(RateLimiter(rate) if rate > 0 else None)
+    config = config or settings()
+    rate = config.effective_rate_per_minute
+    return Admission(RateLimiter(rate) if rate > 0 else None, hosted=config.hosted)

@@ -173,10 +173,10 @@ def _reset_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _enter_sandbox(settings: Settings, scratch: Path) -> dict[str, bool]:
+def _enter_sandbox(settings: Settings, scratch: Path, uid: int | None) -> dict[str, bool]:
     from app.runner import sandbox
 
-    return dict(sandbox.enter_child(settings, scratch))
+    return dict(sandbox.enter_child(settings, scratch, run_uid=uid))
 
 
 def _apply_kind(kind: dict[str, Any]) -> None:
@@ -228,9 +228,10 @@ def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
 
 def run_child(
     fds: list[int], scratch: Path, settings: Settings, *, trusted: bool, preinit: bool,
-    kind: dict[str, Any] | None = None,
+    kind: dict[str, Any] | None = None, uid: int | None = None,
 ) -> NoReturn:
-    """Body of a freshly forked child; fds are [request_r, stdout_w, stderr_w, result_w]."""
+    """Body of a freshly forked child; fds are [request_r, stdout_w, stderr_w, result_w];
+    uid: the run's own (as root), from the supervisor's pool."""
     marks = {"forked": time.monotonic()}
     try:
         with contextlib.suppress(OSError):
@@ -254,7 +255,7 @@ def run_child(
             layers: dict[str, bool] = {}
             os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
         else:
-            layers = _enter_sandbox(settings, scratch)
+            layers = _enter_sandbox(settings, scratch, uid)
             set_parent_death_signal()  # a uid change clears it: set it again
         marks["sandboxed"] = time.monotonic()
         if preinit:

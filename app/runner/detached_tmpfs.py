@@ -46,12 +46,13 @@ def _syscall(number: int, *args: object) -> int:
     return int(result)
 
 
-def _make(size_bytes: int, max_files: int, owner: tuple[int, int] | None) -> int:
+def _make(size_bytes: int, max_files: int, owner: tuple[int, int] | None,
+          mode: int = 0o700) -> int:
     """fsopen + fsconfig + fsmount in the calling process; the detached mount's descriptor."""
     context = _syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC)
     try:
         options = [(b"size", str(size_bytes).encode()), (b"nr_inodes", str(max_files).encode()),
-                   (b"mode", b"0700")]
+                   (b"mode", f"{mode:04o}".encode())]
         if owner is not None:
             options += [(b"uid", str(owner[0]).encode()), (b"gid", str(owner[1]).encode())]
         for key, value in options:
@@ -97,12 +98,14 @@ def _make_in_user_namespace(size_bytes: int, max_files: int) -> int:
     return fds[0]
 
 
-def create(size_bytes: int, max_files: int, owner: tuple[int, int] | None) -> int:
+def create(size_bytes: int, max_files: int, owner: tuple[int, int] | None,
+           mode: int = 0o700) -> int:
     """A new detached tmpfs: its root's descriptor (O_PATH, close-on-exec). owner: uid/gid of its
-    root directory (as root: the runs' uid); None: the caller's. Raises OSError where neither
-    way works (an old kernel, no user namespaces, a seccomp profile that denies these calls)."""
+    root directory; None: the caller's. mode: its root's mode (as root, 0o1777 lets runs of
+    several uids add entries, none remove another's). Raises OSError where neither way works
+    (an old kernel, no user namespaces, a seccomp profile that denies these calls)."""
     try:
-        return _make(size_bytes, max_files, owner)
+        return _make(size_bytes, max_files, owner, mode)
     except PermissionError:
         if os.geteuid() == 0:
             raise

@@ -4,19 +4,21 @@ Pure: no processes, no cgroup files, no clocks. The supervisor gathers the facts
 why it killed the run, cgroup counters, what came on the pipes) into RunFacts and calls classify.
 A run's status is taken from the wait status, the kill reason and the cgroup counters; the
 report the run wrote is read only when the supervisor did not kill it, so a forged report can
-never turn a kill into a success.
+never turn a kill into a success. The report is the run's own word (its code can write anything
+there): it is decoded strictly and bounded (app/decoding.py), a report that cannot be decoded
+ends the run `crashed`, and of its fields only the error, the value and the views are taken,
+all shown to that run's session alone; the platform is the host's, never the report's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app import protocol
+from app import decoding
 from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
 from app.runner.policy import cpu_limit_s
@@ -52,18 +54,50 @@ class RunFacts:
 
 def ready_line(line: bytes) -> tuple[dict[str, bool], dict[str, float]]:
     """The child's first line: {"layers": {...}, "marks": {...}} (sandbox layers, preparation
-    marks). Written before any user code; read with care all the same."""
+    marks). Written by the child before any user code, so trusted; still bounded and never
+    allowed to raise."""
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}, {}
     if not isinstance(data, dict):
         return {}, {}
     layers = data.get("layers", {})
     marks = data.get("marks", {})
-    return ({str(k): bool(v) for k, v in layers.items()} if isinstance(layers, dict) else {},
-            {str(k): float(v) for k, v in marks.items() if isinstance(v, int | float)}
-            if isinstance(marks, dict) else {})
+    return ({str(k)[:40]: bool(v) for k, v in list(layers.items())[:64]}
+            if isinstance(layers, dict) else {},
+            {str(k)[:40]: float(v) for k, v in list(marks.items())[:64]
+             if isinstance(v, int | float)} if isinstance(marks, dict) else {})
+
+
+@dataclass
+class Report:
+    """What came of a run's report: the decoded report, or why there is none."""
+
+    report: WorkerReport | None = None
+    problem: str = ""  # the bytes that came could not be decoded: why
+
+
+def split_result(result_data: bytes) -> tuple[bytes, bytes, bytes]:
+    """The result pipe's layers line, its "started" line, and the report after them."""
+    layers_line, _, rest = bytes(result_data).partition(b"\n")
+    started, _, report_data = rest.partition(b"\n")
+    return layers_line, started, report_data
+
+
+def report_data(c: RunFacts) -> bytes:
+    """The report bytes classify reads: none when the supervisor killed the run."""
+    return b"" if c.kill_reason is not None else split_result(c.result_data)[2]
+
+
+def read_report(data: bytes, max_bytes: int) -> Report:
+    """Decode a run's report; any failure is a problem of that run alone."""
+    if not data:
+        return Report()
+    try:
+        return Report(decoding.decode(WorkerReport, data, max_bytes=max_bytes))
+    except decoding.DecodeError as exc:
+        return Report(problem=str(exc)[:300])
 
 
 def size_text(n: int) -> str:
@@ -80,17 +114,18 @@ def _is_memory_error(kind: str, message: str) -> bool:
     return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
 
 
-def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
-    """The RunResult of a finished run; platform is the host's ("cpu", "gpu", "tpu")."""
+def classify(c: RunFacts, settings: Settings, platform: str,
+             decoded: Report | None = None) -> RunResult:
+    """The RunResult of a finished run; platform is the host's ("cpu", "gpu", "tpu").
+
+    decoded: the run's report, decoded already (the supervisor decodes large ones in another
+    process); None: decode it here."""
     s = settings
-    layers_line, _, rest = bytes(c.result_data).partition(b"\n")
-    _started, _, report_data = rest.partition(b"\n")
-    layers, _marks = ready_line(layers_line)
+    layers, _marks = ready_line(split_result(c.result_data)[0])
     layers.update(c.cgroup_layers)
-    report: WorkerReport | None = None
-    if report_data and c.kill_reason is None:
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            report = protocol.from_json(WorkerReport, report_data.decode())
+    if decoded is None:
+        decoded = read_report(report_data(c), s.result_bytes)
+    report = decoded.report
     peak = c.cgroup_peak_mb
     if peak is None and c.maxrss_kb:
         peak = c.maxrss_kb / 1024
@@ -114,7 +149,6 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
         result.value_tree = report.value_tree
         result.inspect = report.inspect
         result.compilations = report.compilations
-        result.platform = report.platform or result.platform
         counts = report.compile_cache if isinstance(report.compile_cache, dict) else {}
         result.compile_cache = {str(k)[:40]: v for k, v in list(counts.items())[:8]
                                 if isinstance(v, int) and not isinstance(v, bool)}
@@ -169,6 +203,9 @@ def classify(c: RunFacts, settings: Settings, platform: str) -> RunResult:
     elif signalled:
         result.status = "crashed"
         result.message = f"The run's process was killed by {signal.Signals(sig).name}."
+    elif decoded.problem:
+        result.status = "crashed"
+        result.message = f"The run's report could not be read: {decoded.problem}."
     elif report is None:
         result.status = "crashed"
         result.message = (f"The run's process exited (code {code}) before reporting "

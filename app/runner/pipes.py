@@ -16,7 +16,7 @@ import os
 import selectors
 import socket
 
-from app.protocol import OutputChunk
+from app.protocol import MAX_OUTPUT_CHUNKS, OutputChunk
 from app.runner.outcome import size_text
 from app.runner.pool import Child
 
@@ -182,6 +182,19 @@ def _append(chunks: list[OutputChunk], stream: str, text: str) -> None:
         chunks.append(OutputChunk(stream, text))  # type: ignore[arg-type]
 
 
+def _append_capped(c: Child, stream: str, text: str) -> None:
+    """_append for the result's blocks, at most MAX_OUTPUT_CHUNKS of them (a run alternating
+    1-byte writes made 70k, each a widget in the page): past the cap, text joins its stream's
+    last block, and the order between the streams is approximate."""
+    if c.output and c.output[-1].stream == stream:
+        c.output[-1].text += text
+    elif len(c.output) < MAX_OUTPUT_CHUNKS or stream not in c.last_chunk:
+        c.last_chunk[stream] = OutputChunk(stream, text)  # type: ignore[arg-type]
+        c.output.append(c.last_chunk[stream])
+    else:
+        c.last_chunk[stream].text += text
+
+
 def add_output(c: Child, stream: str, data: bytes, limit: int, now: float = 0.0) -> bool:
     """Take a chunk of stdout or stderr, up to `limit` bytes in all; True: this chunk was cut at
     the limit (a mark says so), kill the run. A streamed run also keeps the text for take_live
@@ -197,7 +210,7 @@ def add_output(c: Child, stream: str, data: bytes, limit: int, now: float = 0.0)
         text += TRUNCATION_MARK.format(limit=size_text(limit))
     if text:
         (c.stdout if stream == "stdout" else c.stderr).append(text)
-        _append(c.output, stream, text)
+        _append_capped(c, stream, text)
         if c.run is not None and c.run.stream:
             _append(c.live, stream, text)
             c.live_bytes += len(text)

@@ -50,6 +50,7 @@ class PendingRun:
     fair_tag: float = 0.0  # its place among the sessions' runs (app/runner/fairness.py)
     kind: str = ACCELERATOR  # the child kind it needs (app/runner/placement.py)
     note: str = ""  # why it runs there, when it is not where it asked to be
+    client_key: str | None = None  # whom it counts against (app/runner/client_limits.py)
     stream: bool = False  # send its output to the Runner while it runs (see pipes.take_live)
 
 
@@ -78,6 +79,7 @@ class Child:
     request_buffer: bytes = b""
     request_pass_fd: int | None = None  # goes along with the request's first byte
     output: list[OutputChunk] = field(default_factory=list)
+    last_chunk: dict[str, OutputChunk] = field(default_factory=dict)  # per stream, in output
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
     output_bytes: int = 0
@@ -93,6 +95,7 @@ class Child:
     layer: Any = None  # its session's compilation-cache layer while it runs
     marks: dict[str, float] = field(default_factory=dict)  # preparation steps (monotonic s)
     ready_memory_mb: float | None = None  # its own memory (cgroup) once ready
+    uid: int | None = None  # the run's own uid (app/runner/uids.py); None: trusted
     live: list[OutputChunk] = field(default_factory=list)  # output not yet streamed
     live_bytes: int = 0
     live_since: float | None = None  # when the oldest unstreamed output arrived

@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from app import protocol
+from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import OutputChunk, RunRequest, RunResult
@@ -284,7 +284,7 @@ class Runner:
                     return RunResult(status="crashed", message="The sandbox did not answer.")
                 event = message.get("event")
                 if event == "result":
-                    return protocol.from_dict(RunResult, message["result"])
+                    return _result(message.get("result"))
                 if event == "gone":
                     return RunResult(
                         status="crashed",
@@ -340,6 +340,15 @@ class Runner:
         info["supervisor_restarts"] = self.restarts
         info["rate_per_minute"] = self.settings.effective_rate_per_minute
         return info
+
+
+def _result(data: object) -> RunResult:
+    """The supervisor's answer, decoded strictly: bounded by the protocol's caps, every field
+    typed (it carries what a run produced; a mistake there must not raise in the app)."""
+    try:
+        return decoding.build(RunResult, data)
+    except decoding.DecodeError as exc:
+        return RunResult(status="crashed", message=f"The sandbox's answer could not be read: {exc}")
 
 
 def _report(message: dict[str, Any], on_update: OnUpdate) -> None:

@@ -54,12 +54,15 @@ class Layer:
 class SessionLayers:
     """The layers of the sessions that ran lately, keyed by RunRequest.session_id."""
 
-    def __init__(self, settings: Settings, runs_owner: tuple[int, int] | None) -> None:
-        """runs_owner: uid/gid the runs have on the host, where the supervisor sets it (root)."""
+    def __init__(self, settings: Settings, shared_by_uids: bool) -> None:
+        """shared_by_uids: the runs of one session have uids of their own (the supervisor is
+        root and gives each run its uid, app/runner/uids.py): a layer's root is then root's,
+        mode 1777, so each run adds entries and none removes another's. Else (user-namespace
+        mode: every run is the supervisor's uid on the host) it is the caller's, mode 0700."""
         self.cap_bytes = settings.session_cache_mb * MIB
         self.max_layers = settings.session_cache_sessions
         self.idle_s = settings.session_cache_idle_s
-        self.owner = runs_owner
+        self.mode = 0o1777 if shared_by_uids else 0o700
         self.layers: dict[str, Layer] = {}
         self.dropped_full = 0
         self.unavailable = "" if self.cap_bytes else "off (PLAYGROUND_SESSION_CACHE_MB=0)"
@@ -75,7 +78,7 @@ class SessionLayers:
             if len(self.layers) >= self.max_layers and not self._drop_least_recent():
                 return None  # every layer is in use by a running run: this run goes without
             try:
-                fd = detached_tmpfs.create(self.cap_bytes, self._max_files(), self.owner)
+                fd = detached_tmpfs.create(self.cap_bytes, self._max_files(), None, self.mode)
             except OSError as exc:
                 self.unavailable = f"unavailable on this host: {exc}"
                 return None

@@ -39,7 +39,7 @@ import shutil
 import signal
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,19 +49,22 @@ from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
 from app.runner import (
+    client_limits,
     fairness,
     outcome,
     pipes,
     placement,
     policy,
     pool,
+    report_decoder,
     sandbox,
     session_cache,
+    uids,
     warmup,
 )
 from app.runner import platform as platform_module
+from app.runner.outcome import Report, RunFacts
 from app.runner.pool import Child, PendingRun
-from app.runner.sandbox.privileges import SANDBOX_GID, SANDBOX_UID
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -84,8 +87,12 @@ class Supervisor:
         self.queue: deque[PendingRun] = deque()  # arrival order; fairness picks the next
         self.fair = fairness.FairShare()
         self.children: dict[int, Child] = {}  # token -> child
+        self.uids = uids.UidPool.from_settings(settings)
         self.by_pid: dict[int, Child] = {}
         self.pipes = pipes.Pipes(self.selector)
+        # Runs whose process ended and whose large report is being decoded in another process.
+        self.decoders = report_decoder.Decoders(self.selector, settings.result_bytes)
+        self.decoding: dict[int, tuple[PendingRun, RunFacts, bool]] = {}
         self.tokens = itertools.count(1)
         self.started = time.time()
         self.stopping = False
@@ -103,8 +110,8 @@ class Supervisor:
         if self.info.policy is not None:  # every part of a run follows the decided policy
             settings = self.settings = policy.resolved(settings, self.info.policy)
         self.gpu_ids = self._gpu_ids()
-        self.session_layers = session_cache.SessionLayers(
-            settings, (SANDBOX_UID, SANDBOX_GID) if os.geteuid() == 0 else None)
+        self.session_layers = session_cache.SessionLayers(settings,
+                                                          shared_by_uids=os.geteuid() == 0)
         self.zygote = ZygoteLink(settings, self.info, self.selector)
         self.fatal = ""
         try:
@@ -113,6 +120,8 @@ class Supervisor:
             self.layers = {}
             self.fatal = f"This server does not run code: {exc}"
         self.max_concurrent = self.info.max_concurrent
+        self.reserved_slots = client_limits.reserved_slots(settings, self.max_concurrent)
+        self.queued_per_client = client_limits.queued_per_client(settings)
         self.warmup = warmup.Progress(settings, self.info, snippets=warm_snippets)
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "run": self.on_run,
@@ -243,17 +252,22 @@ class Supervisor:
                    kind: str = placement.ACCELERATOR) -> Child | None:
         if not self.zygote.ready:
             return None
+        uid = None if trusted else self.uids.acquire()
+        if uid is None and not trusted:
+            return None  # every run uid is taken: forked again when a child is discarded
         token = next(self.tokens)
         scratch = pool.make_scratch(self.run_root, token)
         ours, theirs = pipes.open_pipes()
         run_id = f"{os.getpid()}-{token}"
         c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
         c.kind = kind
+        c.uid = uid
         if kind == placement.ACCELERATOR and self.gpu_ids:
             # One GPU per run, the least busy; the warm-up sees the first, as one-GPU runs do
             # (the cache keys hold the devices a process sees).
             c.gpu = 0 if trusted else pool.pick_gpu(self.children.values(), len(self.gpu_ids))
-        if not self.zygote.send_fork(token, scratch, trusted, theirs, self.kind_spec(kind, c.gpu)):
+        if not self.zygote.send_fork(token, scratch, trusted, theirs,
+                                     self.kind_spec(kind, c.gpu), uid):
             for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
                 os.close(fd)
             self.discard(c)
@@ -357,12 +371,15 @@ class Supervisor:
                 self.start_run(c, c.run)
         while self.queue and self.running_user_runs() < self.max_concurrent:
             # The queue stays in arrival order (its wait clock reads the oldest); the run to
-            # start is the first in fair order that has a child of its kind waiting.
-            for run in fairness.fair_order(self.queue):
-                idle = pool.next_for_queue(self.children.values(), run.kind)
-                if idle is not None:
-                    break
-            else:
+            # start is the first in fair order that has a child of its kind waiting and whose
+            # client may take a slot now.
+            ready = [run for run in fairness.fair_order(self.queue)
+                     if pool.next_for_queue(self.children.values(), run.kind) is not None]
+            run = client_limits.next_to_start(
+                ready, self.running_by_client(),
+                self.max_concurrent - self.running_user_runs(), self.reserved_slots)
+            idle = None if run is None else pool.next_for_queue(self.children.values(), run.kind)
+            if run is None or idle is None:
                 break
             self.queue.remove(run)
             self.fair.started(run.fair_tag)
@@ -371,6 +388,10 @@ class Supervisor:
         self.fill_pool()
         if self.warmup.done:
             self.start_background_warmup()
+
+    def running_by_client(self) -> Counter[str | None]:
+        return Counter(c.run.client_key for c in self.children.values()
+                       if c.state == "running" and not c.trusted and c.run is not None)
 
     def start_run(self, c: Child, run: PendingRun) -> None:
         if c.ready_at is None and not c.trusted:
@@ -420,7 +441,7 @@ class Supervisor:
         run = pool.queued_run(self.queue, run_id)
         if run is not None:
             self.queue.remove(run)
-            self.fair.withdrawn(run.request.session_id, run.fair_tag)
+            self.fair.withdrawn(run.client_key, run.fair_tag)
             self.send_result(run, outcome.unqueued(time.monotonic() - run.enqueued_at))
             self.send_positions()
             return True
@@ -434,7 +455,8 @@ class Supervisor:
     def submit(self, run_id: int, request: RunRequest, stream: bool = False) -> None:
         limit = self.settings.max_timeout_s
         timeout = max(MIN_TIMEOUT_S, min(request.timeout_s or self.settings.timeout_s, limit))
-        run = PendingRun(run_id, request, time.monotonic(), timeout, stream=stream)
+        run = PendingRun(run_id, request, time.monotonic(), timeout, stream=stream,
+                         client_key=client_limits.limit_key(request, self.settings.hosted))
         running = self.running_user_runs()
         if len(self.queue) >= self.settings.queue_size:
             self.send_result(run, RunResult(
@@ -446,7 +468,10 @@ class Supervisor:
         if self.setup.failing():
             self.send_result(run, self.setup.result())
             return
-        run.fair_tag = self.fair.tag(request.session_id if self.settings.fair_queue else None)
+        if client_limits.queue_full(run.client_key, self.queue, self.queued_per_client):
+            self.send_result(run, client_limits.queue_refusal(self.queued_per_client))
+            return
+        run.fair_tag = self.fair.tag(run.client_key if self.settings.fair_queue else None)
         place = placement.choose(
             str(request.target),
             placement.multi_device_uses(request.code, request.inspect)
@@ -582,14 +607,8 @@ class Supervisor:
             self.warmup.snippet_done()
             c.run = None
         if c.run is not None and c.state == "exited":
-            result = outcome.classify(pool.run_facts(c, cache_full=filled), self.settings,
-                                      self.info.platform)
-            if c.trusted:
-                self.warmup.finished(result)
-                self.send({"event": "warm", **self.warmup.state})
-            else:
-                self.setup.failures = 0
-            self.send_result(c.run, result)
+            self.decode_and_conclude(c.run, pool.run_facts(c, cache_full=filled), c.trusted)
+            c.run = None
         elif c.run is not None and c.trusted:
             self.warmup.dropped()
             self.send({"event": "warm", **self.warmup.state})
@@ -604,6 +623,34 @@ class Supervisor:
         filled = c.kill_reason == "cache" or (c.code_started and self.session_layers.is_full(layer))
         self.session_layers.release(layer, time.monotonic(), filled)
         return filled
+    def decode_and_conclude(self, run: PendingRun, facts: RunFacts, trusted: bool) -> None:
+        """Answer a finished run; a large report is decoded in another process first (its
+        slowness delays only this run), a small one here."""
+        data = outcome.report_data(facts)
+        decoded: Report | None = None
+        if len(data) > report_decoder.INLINE_BYTES:
+            key = self.decoders.start(data)
+            if key is not None:
+                self.decoding[key] = (run, facts, trusted)
+                return
+            decoded = Report(problem="no process could be started to decode it")
+        self.conclude(run, facts, trusted, decoded)
+
+    def conclude(self, run: PendingRun, facts: RunFacts, trusted: bool,
+                 decoded: Report | None) -> None:
+        result = outcome.classify(facts, self.settings, self.info.platform, decoded)
+        if trusted:
+            self.warmup.finished(result)
+            self.send({"event": "warm", **self.warmup.state})
+        else:
+            self.setup.failures = 0
+        self.send_result(run, result)
+
+    def on_decoded(self, key: int, decoded: Report) -> None:
+        pending = self.decoding.pop(key, None)
+        if pending is not None:
+            run, facts, trusted = pending
+            self.conclude(run, facts, trusted, decoded)
 
     def discard(self, c: Child) -> None:
         self.release_layer(c)
@@ -613,7 +660,9 @@ class Supervisor:
             self.send_result(c.run, RunResult(status="crashed",
                                               message="The run's process could not be started."))
             c.run = None
-        c.cgroup.remove()
+        c.cgroup.remove()  # kills what is left of the run: its uid is free again
+        self.uids.release(c.uid)
+        c.uid = None
         shutil.rmtree(c.scratch, ignore_errors=True)
         self.children.pop(c.token, None)
         if c.pid is not None:
@@ -635,6 +684,7 @@ class Supervisor:
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
         times += self.zygote.wake_times()
+        times += self.decoders.wake_times()
         busy = self.queue or any(c.state == "running" for c in self.children.values())
         if not busy and self.beyond_targets(now):  # else the run's end wakes us
             times.append(max(self.demand.changes_at() or now, now))
@@ -670,6 +720,8 @@ class Supervisor:
         self.session_layers.expire(now)
         self.shrink_pool(now)
         self.zygote.check(now)
+        for key, decoded in self.decoders.expired(now):
+            self.on_decoded(key, decoded)
         expired = False
         while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
             run = self.queue.popleft()
@@ -733,6 +785,10 @@ class Supervisor:
                     c = self.pipes.owner(key.fd)
                     if c is not None:
                         self.pipes.flush_request(c)
+                elif kind == "decode":
+                    done = self.decoders.on_readable(key.fd)
+                    if done is not None:
+                        self.on_decoded(*done)
                 if self.stopping:
                     break
             self.check_clocks()
@@ -749,6 +805,11 @@ class Supervisor:
         for run in list(self.queue):
             self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
         self.queue.clear()
+        for key in self.decoders.close():
+            run, _facts, trusted = self.decoding.pop(key)
+            if trusted:
+                self.warmup.dropped()
+            self.send_result(run, RunResult(status="crashed", message="The runner shut down."))
         for c in list(self.children.values()):
             if c.run is not None and c.run.id is not None:
                 self.send_result(c.run, RunResult(status="crashed",

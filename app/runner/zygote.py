@@ -7,7 +7,8 @@ makes fork safe; it runs no user code itself. It talks to the supervisor over a 
 unix socket (one JSON message per packet, file descriptors alongside):
 
     supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool,
-                           "kind": {"env": {...}, "platforms": "cpu" | None}} + 4 fds
+                           "kind": {"env": {...}, "platforms": "cpu" | None},
+                           "uid": the run's own uid or null} + 4 fds
     zygote -> supervisor  {"hello": pid, "threads": n}        once, after the imports
                           {"forked": T, "pid": pid}
                           {"exited": pid, "status": wait status, "maxrss_kb": n, "cpu_s": s}
@@ -103,10 +104,12 @@ class Zygote:
         scratch = Path(str(message["scratch"]))
         trusted = bool(message.get("trusted"))
         kind = message.get("kind")
+        uid = message.get("uid")
         pid = os.fork()
         if pid == 0:
             child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit,
-                            kind=kind if isinstance(kind, dict) else None)
+                            kind=kind if isinstance(kind, dict) else None,
+                            uid=uid if isinstance(uid, int) else None)
         _send(self.sock, {"forked": message["token"], "pid": pid})
 
     def _reap(self) -> None:
@@ -139,6 +142,10 @@ def main(argv: list[str]) -> int:
         from app.runner import gpu_preload
 
         gpu_preload.preload()
+    sandbox = sys.modules.get("app.runner.sandbox")
+    if sandbox is not None:  # work every child would repeat, done once here
+        with contextlib.suppress(OSError):
+            sandbox.prepare(settings)
     _send(sock, {"hello": os.getpid(), "threads": _thread_count()})
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         Zygote(sock, settings, preinit).serve()

@@ -128,13 +128,14 @@ class ZygoteLink:
         self.threads = int(message.get("threads", 0))
 
     def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int],
-                  kind: dict[str, Any] | None = None) -> bool:
+                  kind: dict[str, Any] | None = None, uid: int | None = None) -> bool:
         """Ask for a child that gets these pipe ends (closed here, sent or not); kind: the
-        environment it starts its backend with. False: the zygote is gone."""
+        environment it starts its backend with; uid: the run's own (as root; None: the
+        sandbox's default). False: the zygote is gone."""
         assert self.sock is not None
         message = json.dumps(
             {"op": "fork", "token": token, "scratch": str(scratch), "trusted": trusted,
-             "kind": kind or {}}
+             "kind": kind or {}, "uid": uid}
         ).encode()
         try:
             socket.send_fds(self.sock, [message], list(fds))

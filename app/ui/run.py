@@ -30,6 +30,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+from app import client_address
 from app.config import settings
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.ui import state
@@ -171,6 +172,18 @@ class Pending:
         return True
 
 
+def current_client() -> str | None:
+    """This session's client address (hosted limits are keyed by it): the peer Streamlit saw,
+    or what a trusted proxy says in X-Forwarded-For (app/client_address.py)."""
+    try:
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
+        trusted = client_address.parse_networks(settings().trusted_proxies)
+    except Exception:  # no request context (a bare script run): no client to key by
+        return None
+    return client_address.client_id(peer, forwarded, trusted)
+
+
 def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> None:
     """Start requests at once for area_id, in place of its last results. Runs of that area
     still in flight are stopped: pressing Run again replaces them instead of queueing behind."""
@@ -182,8 +195,10 @@ def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> Non
         runner = shared_runner()
     except Exception as exc:  # the sandbox failed to start: every request gets that answer
         runner = _FailingRunner(exc)
+    client = current_client()
     for request in requests:
         request.session_id = request.session_id or state.session_id()
+        request.client_id = request.client_id or client
         request.run_id = uuid.uuid4().hex  # the name under which this session can stop it
     state.set_pending(area_id, Pending([_Call(runner, request) for request in requests], payload))
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.protocol import Compilation
+from app.protocol import MAX_COMPILATIONS, MAX_REASONS, Compilation
 
 # Messages that exist only because the flags below are on; anything else JAX logs goes through.
 _COMPILE_LOG_PREFIXES = (
@@ -144,7 +144,10 @@ class CompileRecorder(logging.Handler):
         entry.reasons.append(reason)
 
     def compilations(self) -> list[Compilation]:
-        return [Compilation(f.label, f.count, list(f.reasons)) for f in self._functions.values()]
+        """Within the protocol's caps: the first functions, each with its first reasons (the
+        count stays exact); the runner refuses a report beyond them."""
+        return [Compilation(f.label, f.count, f.reasons[:MAX_REASONS])
+                for f in list(self._functions.values())[:MAX_COMPILATIONS]]
 
 
 def _compare_avals(now: str, before: str) -> str:

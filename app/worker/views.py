@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.protocol import MAX_OPS_PER_VIEW
+from app.protocol import MAX_ITEMS, MAX_OPS_PER_VIEW
 
 VIEW_CHAR_LIMIT = 200_000
 MAX_OPS = MAX_OPS_PER_VIEW
@@ -53,11 +53,12 @@ def cost_dict(compiled: Any) -> dict[str, float]:
     analysis = compiled.cost_analysis()
     if isinstance(analysis, list | tuple):  # older JAX: one dict per device program
         analysis = analysis[0] if analysis else {}
-    return {
+    totals = {
         key: float(value)
         for key, value in (analysis or {}).items()
         if "{" not in key and isinstance(value, int | float) and value >= 0
     }
+    return dict(list(totals.items())[:MAX_ITEMS])
 
 
 def memory_dict(compiled: Any) -> dict[str, float]:
@@ -78,13 +79,16 @@ def describe_leaves(tree: Any, prefix: str) -> list[str]:
     import numpy as np
 
     out = []
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    for path, leaf in leaves[: MAX_ITEMS - 1] if len(leaves) > MAX_ITEMS else leaves:
         where = prefix + jax.tree_util.keystr(path)
         if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
             aval = jax.core.ShapedArray(np.shape(leaf), leaf.dtype)
             out.append(f"{where}: {aval.str_short(short_dtypes=True)}")
         else:
             out.append(f"{where}: {type(leaf).__name__} {leaf!r}"[:200])
+    if len(leaves) > MAX_ITEMS:  # the protocol's cap on a list
+        out.append(f"... and {len(leaves) - len(out)} more leaves")
     return out
 
 
@@ -98,4 +102,4 @@ def devices_of(tree: Any) -> list[str]:
         if callable(devices):
             for device in devices():
                 found[device.id] = f"{device.platform}:{device.id} ({device.device_kind})"
-    return [found[k] for k in sorted(found)]
+    return [found[k] for k in sorted(found)][:MAX_ITEMS]

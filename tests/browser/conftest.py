@@ -90,9 +90,12 @@ def new_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object
     """A factory of fresh pages (own context: own Streamlit session); screenshots on failure."""
     contexts = []
 
-    def make(width: int = 1400, height: int = 1000, color_scheme: str = "light") -> object:
+    def make(width: int = 1400, height: int = 1000, color_scheme: str = "light",
+             headers: dict[str, str] | None = None) -> object:
+        """headers: sent with every request (e.g. X-Forwarded-For: another visitor's address)."""
         context = browser.new_context(  # type: ignore[attr-defined]
-            viewport={"width": width, "height": height}, color_scheme=color_scheme
+            viewport={"width": width, "height": height}, color_scheme=color_scheme,
+            extra_http_headers=headers or {},
         )
         context.set_default_timeout(30_000)
         contexts.append(context)

@@ -98,6 +98,8 @@ def hosted_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = state / "server.log"
     env = dict(os.environ, PORT=str(port), ADDRESS="127.0.0.1", PYTHON=sys.executable,
                PLAYGROUND_HOSTED="1", PLAYGROUND_RATE_PER_MINUTE="2",
+               # Visitors come from 127.0.0.1: it stands for a proxy that names them
+               PLAYGROUND_TRUSTED_PROXIES="127.0.0.1",
                PLAYGROUND_STATE_DIR=str(state / "runner"))
     with log.open("wb") as sink:
         process = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
@@ -123,7 +125,8 @@ def run_and_wait(page: Any, code: str, text: str) -> None:
 
 
 def test_hosted_session_over_its_rate_sees_the_wait(hosted_app_url: str, new_page: Any) -> None:
-    eager = new_page(width=1200, height=900)
+    """Limits follow the visitor's address, not the browser session (issue 9, item 4)."""
+    eager = new_page(width=1200, height=900, headers={"X-Forwarded-For": "198.51.100.1"})
     open_playground(eager, hosted_app_url)
     assert eager.get_by_text("Public demo").count(), "hosted mode shows its notice"
     run_and_wait(eager, "print('first run')\n", "first run")
@@ -133,6 +136,12 @@ def test_hosted_session_over_its_rate_sees_the_wait(hosted_app_url: str, new_pag
     assert re.search(r"at most 2 runs per minute .* Try again in \d+ s", notice), notice
     assert not eager.get_by_text("third run", exact=True).count()
 
-    other = new_page(width=1200, height=900)  # another visitor is not held back
-    open_playground(other, hosted_app_url)
+    # A new browser session from the same address is the same visitor: held back too.
+    again = new_page(width=1200, height=900, headers={"X-Forwarded-For": "198.51.100.1"})
+    open_playground(again, hosted_app_url)
+    run_and_wait(again, "print('new session, same visitor')\n", "Try again in")
+    assert not again.get_by_text("new session, same visitor", exact=True).count()
+
+    other = new_page(width=1200, height=900, headers={"X-Forwarded-For": "198.51.100.2"})
+    open_playground(other, hosted_app_url)  # another visitor is not held back
     run_and_wait(other, "print('another visitor')\n", "another visitor")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,8 +64,14 @@ def test_a_run_from_the_browser_is_served_by_a_worker_host(remote_app: RemoteApp
     page.keyboard.press("Control+Enter")
     wait_text(page, "ran on sandbox 42")  # the sandbox's own hostname (its UTS namespace)
     client = connect(remote_app.host.url)
-    try:
-        served = {e.host: e.status.get("runs_total") for e in RedisQueue(client).snapshot().hosts}
+    try:  # the host publishes its count with its heartbeat (every quarter of its TTL)
+        deadline = time.monotonic() + 15
+        while True:
+            served = {e.host: e.status.get("runs_total")
+                      for e in RedisQueue(client).snapshot().hosts}
+            if served.get(remote_app.host.host_id, 0) >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     finally:
         client.close()
     assert served.get(remote_app.host.host_id, 0) >= 1

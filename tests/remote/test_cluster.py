@@ -217,6 +217,19 @@ def test_the_rate_limit_holds_across_replicas(cluster: Cluster) -> None:
         assert a.run(request("print(1)", "someone-else")).status == "ok"
 
 
+def test_hosted_replicas_count_a_client_not_its_sessions(cluster: Cluster) -> None:
+    """Issue 9, item 4, across replicas: in hosted mode a new browser session of the same
+    address shares that address's rate; another address has its own."""
+    with replica(cluster.url, rate_per_minute=2, hosted=True) as a, \
+            replica(cluster.url, rate_per_minute=2, hosted=True) as b:
+        tabs = [request("print(1)", f"tab-{i}", client_id="198.51.100.7") for i in range(3)]
+        assert [a.run(tabs[0]).status, b.run(tabs[1]).status] == ["ok", "ok"]
+        refused = a.run(tabs[2])
+        assert refused.status == "rejected" and "for each address" in refused.message
+        other = request("print(1)", "tab-0", client_id="198.51.100.8")
+        assert b.run(other).status == "ok"
+
+
 def test_a_run_nobody_takes_ends_busy_and_says_why(redis_server) -> None:  # type: ignore[no-untyped-def]
     with replica(redis_server.url(5), queue_wait_s=1.0) as lonely:  # DB 5: no host there
         result = lonely.run(request("print(1)"))

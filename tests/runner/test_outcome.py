@@ -76,7 +76,7 @@ def test_clean_run_is_ok_with_the_report_fields() -> None:
     assert result.status == "ok"
     assert result.message == "Finished."
     assert result.value_repr == "3"
-    assert result.platform == "cpu"  # the report's platform wins over the host's
+    assert result.platform == "gpu"  # the host's, never what the run's report claims
     assert result.stdout == "3\n" and result.stderr == ""
     assert result.output == [OutputChunk("stdout", "3\n")]
     assert result.duration_s == 1.25 and result.queue_s == 0.25
@@ -194,12 +194,32 @@ def test_death_by_signal_is_crashed_with_the_signal_name(sig: signal.Signals) ->
     assert result.message == f"The run's process was killed by {sig.name}."
 
 
-@pytest.mark.parametrize("data", [b"", b"not json", b'["a list"]'])
-def test_no_report_is_crashed(data: bytes) -> None:
-    result = classify(facts(exited(0), data), SETTINGS, "cpu")
+def test_no_report_is_crashed() -> None:
+    result = classify(facts(exited(0), b""), SETTINGS, "cpu")
     assert result.status == "crashed"
     assert result.message == "The run's process exited (code 0) before reporting a result."
     assert result.value_repr is None
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (b"not json", "not JSON"),
+    (b'["a list"]', "expected an object, got a list"),
+    (b"[" * 200_000, "nested too deeply"),
+    (b'{"error": 5}', "error: expected an object, got an integer"),
+    (b'{"error": {"type": "E", "message": 5}}', "error.message: expected str, got an integer"),
+    (b'{"compilations": [' + b'{"function": "f", "count": 1},' * 300 + b'{"function": "f", '
+     b'"count": 1}]}', "compilations: 301 entries (at most 200)"),
+    (b'{"value_repr": "\\ud800 ok", "inspect": {"timings": {"steady": {"median_s": true, '
+     b'"min_s": 0, "spread_s": 0, "count": 1}}}}',
+     "inspect.timings.steady.median_s: expected float, got a boolean"),
+])
+def test_a_report_that_cannot_be_decoded_ends_its_run_crashed(data: bytes, why: str) -> None:
+    """Issue 9, item 1: whatever the run wrote, classify never raises; the run says why."""
+    result = classify(facts(exited(0), data), SETTINGS, "cpu")
+    assert result.status == "crashed"
+    assert result.message.startswith("The run's report could not be read: "), result.message
+    assert why in result.message
+    assert result.value_repr is None and result.error is None
 
 
 def test_nonzero_exit_after_a_report_is_crashed() -> None:

@@ -197,7 +197,7 @@ def test_a_shared_cache_under_tmp_is_bound_back_read_only_under_the_runs_fresh_t
 def layers(**overrides: object) -> SessionLayers:
     settings = Settings(**{"session_cache_mb": 1, "session_cache_sessions": 2,
                            "session_cache_idle_s": 60.0, **overrides})  # type: ignore[arg-type]
-    return SessionLayers(settings, None)
+    return SessionLayers(settings, shared_by_uids=False)
 
 
 def put(layer: Layer, name: str, size: int, age_s: float = 0.0) -> None:

@@ -52,8 +52,10 @@ def run_in_child(
     cgroup: sandbox.RunCgroup | None = None,
     before: Callable[[], None] | None = None,
     enter_sandbox: bool = True,
+    run_uid: int | None = None,
 ) -> ChildOutcome:
-    """before() runs in the child ahead of the sandbox (e.g. to become an unprivileged user)."""
+    """before() runs in the child ahead of the sandbox (e.g. to become an unprivileged user);
+    run_uid: the run's own uid, as the supervisor assigns one to each child."""
     _require_fork_safe_process()
     read_fd, write_fd = os.pipe()
     go_read, go_write = os.pipe()
@@ -70,7 +72,7 @@ def run_in_child(
                 if before is not None:
                     before()
                 if enter_sandbox:
-                    answer["active"] = sandbox.enter_child(settings, scratch)
+                    answer["active"] = sandbox.enter_child(settings, scratch, run_uid=run_uid)
                 answer["value"] = check()
             except BaseException:
                 answer["error"] = traceback.format_exc()

@@ -7,6 +7,7 @@ works) plus the case's own check on the result.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,16 @@ def _memory_clear(r: RunResult) -> bool:
     if r.status == "memory":
         return True
     return r.error is not None and "RESOURCE_EXHAUSTED" in r.error.message
+
+
+def _unreadable_report(*why: str) -> Callable[[RunResult], bool]:
+    return lambda r: (r.message.startswith("The run's report could not be read: ")
+                      and all(w in r.message for w in why))
+
+
+def _host_run_lock_untouched(r: RunResult) -> bool:
+    lock = "/run/lock"
+    return not os.path.isdir(lock) or "hostile-planted" not in os.listdir(lock)
 
 
 def _none_open(r: RunResult) -> bool:
@@ -307,5 +318,84 @@ CASES: list[Hostile] = [
         "import jax\n@jax.jit\ndef f(x):\n    return f(x) + 1\nf(1.0)\n",
         frozenset({"error"}),
         _error_type("RecursionError"),
+    ),
+    # -- the run's report (issue 9, items 1, 3, 8) --------------------------------------------
+    Hostile(
+        "report_nested_too_deeply",
+        "import os\nos.write(3, b'[' * 200000)\nos._exit(0)\n",
+        frozenset({"crashed"}),
+        _unreadable_report("nested too deeply"),
+        why="json's RecursionError once escaped into the supervisor and ended every run",
+    ),
+    Hostile(
+        "report_serializer_patched",
+        "import app.protocol as p\np.to_json = lambda r: '[' * 100000\n",
+        frozenset({"crashed"}),
+        _unreadable_report("nested too deeply"),
+        why="the worker's own serializer, replaced by user code: closing fd 3 would not help",
+    ),
+    Hostile(
+        "report_field_of_the_wrong_type",
+        "import os\nos.write(3, b'{\"error\": 5}')\nos._exit(0)\n",
+        frozenset({"crashed"}),
+        _unreadable_report("error: expected an object"),
+    ),
+    Hostile(
+        "report_300k_entries",
+        "import os\nentry = b'{\"function\":\"f\",\"count\":1}'\n"
+        "os.write(3, b'{\"compilations\":[' + b','.join([entry] * 300000) + b']}')\n"
+        "os._exit(0)\n",
+        frozenset({"crashed"}),
+        _unreadable_report("300000 entries (at most 200)"),
+        why="7.8 MB that cost 13 s of the supervisor's one thread: refused by the entry cap, "
+        "decoded in a process of its own",
+    ),
+    Hostile(
+        "report_forges_its_platform",
+        "import app.protocol as p\n"
+        "p.to_json = lambda r: '{\"platform\": \"tpu\", \"value_repr\": \"forged\"}'\n",
+        frozenset({"ok"}),
+        lambda r: r.platform == "cpu" and r.value_repr == "forged",
+        why="a run may say anything about itself (its value, shown to its session alone), but "
+        "the platform shown is the host's",
+    ),
+    Hostile(
+        "output_alternating_streams",
+        "import os\nfor _ in range(100_000):\n    os.write(1, b'a')\n    os.write(2, b'b')\n",
+        frozenset({"ok", "output_limit"}),
+        lambda r: len(r.output) <= 2000,
+        why="70k stdout/stderr blocks once made one result (each a widget in the page)",
+    ),
+    # -- the file system and the host (issue 9, items 2, 8) ------------------------------------
+    Hostile(
+        "write_host_state_dirs",
+        ATTEMPTS
+        + "for path in ('/run/lock', '/var/lock', '/run', '/var/cache', '/var/lib', '/var/log',"
+        " '/var/mail', '/var/spool', '/dev/mqueue', '/dev', '/etc', '/usr/local', '/opt',"
+        " '/srv', '/mnt', '/media', '/'):\n"
+        "    attempt(path, lambda p=path: open(p + '/hostile-planted', 'w').write('x'))\n",
+        frozenset({"ok"}),
+        lambda r: _host_run_lock_untouched(r) and r.stdout.count("OPEN") <= 2,
+        why="/run/lock (1777) was the host's: a run left files for the next user; now every "
+        "mount is read-only and the writable ones are tmpfs of the run (/run/lock, /var/lock)",
+    ),
+    Hostile(
+        "other_runs_cgroups_and_host_paths",
+        "import os\nprint(os.listdir('/sys/fs/cgroup'))\n"
+        "print(open('/proc/self/cgroup').read())\nprint(os.getcwd())\n"
+        "print(open('/proc/self/mountinfo').read())\n",
+        frozenset({"ok"}),
+        lambda r: r.stdout.startswith("[]\n") and "jax-playground/" not in r.stdout
+        and "runs-" not in r.stdout,
+        why="other runs' cgroups and the supervisor's pid (in the scratch path) were visible",
+    ),
+    Hostile(
+        "lower_own_oom_score",
+        "print(open('/proc/self/oom_score_adj').read().strip())\n"
+        "open('/proc/self/oom_score_adj', 'w').write('-1000')\n",
+        frozenset({"error"}),
+        lambda r: r.stdout.strip() == "1000" and r.error is not None
+        and r.error.type == "PermissionError",
+        why="the host's OOM killer picks a run first, and the run cannot change that",
     ),
 ]

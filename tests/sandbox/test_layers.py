@@ -63,7 +63,9 @@ def test_environment_is_an_allow_list(settings: Settings, scratch: Path, monkeyp
     assert outcome.error is None
     env = outcome.value
     assert not {"SECRET_TOKEN", "PLAYGROUND_HOSTED", "AWS_SECRET_ACCESS_KEY"} & set(env)
-    assert env["HOME"] == str(scratch) and env["TMPDIR"] == str(scratch)
+    # The run's own tmpfs, at a fixed path that names neither the state dir nor the supervisor.
+    home = str(mounts.RUN_DIR) if outcome.active["filesystem"] else str(scratch)
+    assert env["HOME"] == home and env["TMPDIR"] == home
 
 
 def test_rlimits_are_applied(settings: Settings, scratch: Path) -> None:
@@ -314,7 +316,7 @@ def test_scratch_is_a_private_size_capped_tmpfs(settings: Settings, scratch: Pat
         host_tmp_marker.unlink()
     got = outcome.value
     assert outcome.error is None, outcome.error
-    assert got["cwd"] == str(scratch)
+    assert got["cwd"] == str(mounts.RUN_DIR)
     assert "hello.txt" in got["listing"]
     assert not got["host_tmp_visible"] and got["tmp_writable"]
     assert got["big_mb"] <= settings.file_size_mb
@@ -400,18 +402,19 @@ def test_leftover_daemons_die_with_the_namespace(settings: Settings, scratch: Pa
                 time.sleep(2)  # would outlive the run without the pid namespace
                 os._exit(0)
             os._exit(0)
-        return "left"
+        return os.readlink("/proc/self/ns/mnt")  # this run's alone (every run's cwd looks alike)
 
     outcome = run_in_child(spawn_and_leave, settings, scratch)
-    assert outcome.value == "left"
+    assert str(outcome.value).startswith("mnt:")
     # pid 1 exited: the kernel killed everything else in its namespace.
-    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _in_scratch(p, scratch)]
+    leftover = [p for p in Path("/proc").iterdir()
+                if p.name.isdigit() and _in_namespace(p, outcome.value)]
     assert not leftover and not marker.exists()
 
 
-def _in_scratch(proc: Path, scratch: Path) -> bool:
+def _in_namespace(proc: Path, mount_namespace: str) -> bool:
     try:
-        return os.readlink(proc / "cwd") == str(scratch)
+        return os.readlink(proc / "ns" / "mnt") == mount_namespace
     except OSError:
         return False
 

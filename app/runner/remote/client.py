@@ -28,10 +28,11 @@ from typing import Any
 
 import redis
 
-from app import protocol
+from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
+from app.runner import client_limits
 from app.runner.admission import rejection
 from app.runner.interface import OnUpdate
 from app.runner.outcome import UNQUEUED_MESSAGE
@@ -196,22 +197,25 @@ class RemoteRunner:
             return RunResult(status="rejected",
                              message="The run's id is not valid (1-64 letters, digits, - or _).")
         per_minute = self.settings.effective_rate_per_minute
-        if per_minute <= 0 or not request.session_id:
+        key = client_limits.limit_key(request, self.settings.hosted)
+        if per_minute <= 0 or key is None:
             return None
         try:
             wait = self.queue.rate(self._limit_key(request), per_minute, RATE_WINDOW_S)
         except redis.RedisError as exc:
             return RunResult(status="crashed", message=self._unreachable_message(exc))
-        return rejection(wait, per_minute, RATE_WINDOW_S) if wait > 0 else None
+        who = "address" if key.startswith("client:") else "session"
+        return rejection(wait, per_minute, RATE_WINDOW_S, who) if wait > 0 else None
 
     @staticmethod
     def _private(value: str | None) -> str:
         return keys.private_key(value) if value else ""
 
     def _limit_key(self, request: RunRequest) -> str:
-        """Whom a run counts against, for its fair turns and the rate limit: the session, as
-        the local runner keys them. (Per-client keys and limits of the hosted demo go here.)"""
-        return self._private(request.session_id)
+        """Whom a run counts against, for its fair turns and the rate limit, as the local
+        runner keys them: the session, or in hosted mode the client address
+        (app/runner/client_limits.py)."""
+        return self._private(client_limits.limit_key(request, self.settings.hosted))
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -357,12 +361,12 @@ class RemoteRunner:
 
 def _parse_result(data: Any) -> RunResult:
     """A host's result, checked: anything malformed becomes "crashed", never an exception."""
-    try:
-        result = protocol.from_dict(RunResult, data)
+    try:  # strict and bounded, as the local Runner reads its supervisor (app/decoding.py)
+        result = decoding.build(RunResult, data)
         if result.status not in STATUSES:
             raise ValueError(result.status)
         return result
-    except (TypeError, ValueError, KeyError, AttributeError):
+    except (TypeError, ValueError, KeyError, AttributeError):  # DecodeError is a ValueError
         return RunResult(status="crashed", message="The worker host sent a malformed result.")
 
 

@@ -2,8 +2,9 @@
 
 API used by the runner (supervisor and zygote):
     probe(settings=None) -> dict[str, bool]       which layers this host provides (cached)
-    enter_child(settings, scratch) -> dict[str, bool]
+    enter_child(settings, scratch, run_uid=None) -> dict[str, bool]
         in a freshly forked child of the single-threaded zygote, before the JAX backend starts;
+        as root the run becomes run_uid (its own, from app/runner/uids.py), else nobody;
         applies every layer and returns which are active. With a pid namespace it forks twice:
         pid 1 of the namespace (a minimal init) and the worker (pid 2) that returns and runs the
         code; the calling process waits and _exits with the worker's status, so the caller's
@@ -48,11 +49,13 @@ __all__ = ["LAYERS", "RunCgroup", "SandboxUnavailable", "enter_child", "probe"]
 # In the order they are applied. "all" in PLAYGROUND_REQUIRE_SANDBOX means every one of these.
 CHILD_LAYERS: tuple[str, ...] = (
     "session",
+    "oom_score_adj",
     "net_ns",
     "mount_ns",
     "filesystem",
     "ipc_ns",
     "uts_ns",
+    "cgroup_ns",
     "pid_ns",
     "private_proc",
     "rlimits",
@@ -97,6 +100,18 @@ def _check_required(settings: Settings, active: dict[str, bool], among: tuple[st
 # (pyseccomp's import runs ldconfig) is most of its cost.
 with contextlib.suppress(ImportError, OSError, RuntimeError, ValueError):
     seccomp_filter.prepare()
+
+
+def prepare(settings: Settings) -> None:
+    """In the zygote, once: find the host's writable places (a walk of ~20 ms to ~2 s), so its
+    children inherit the answer instead of walking again."""
+    mounts.writable_host_dirs(run_uids(settings))
+
+
+def run_uids(settings: Settings) -> frozenset[int]:
+    """Every uid a run may have: the configured range, and nobody (in a user namespace)."""
+    first = settings.run_uid_first
+    return frozenset(range(first, first + settings.run_uid_count)) | {privileges.SANDBOX_UID}
 
 
 # -- probe ------------------------------------------------------------------------------------
@@ -175,11 +190,12 @@ def _state_dirs(settings: Settings) -> tuple[Path | None, Path | None]:
     return platform.state_dir(settings), platform.compile_cache_dir(settings)
 
 
-def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
+def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -> dict[str, bool]:
     """Apply every layer to the calling, freshly forked, single-threaded process.
 
     Returns the active layers (every name of CHILD_LAYERS and INFO_LAYERS). Raises
-    SandboxUnavailable if a required layer could not be applied.
+    SandboxUnavailable if a required layer could not be applied. The calling process must
+    already be in the run's cgroup (the cgroup namespace is rooted there).
     """
     active = dict.fromkeys(CHILD_LAYERS + INFO_LAYERS, False)
     as_root = os.geteuid() == 0
@@ -190,6 +206,8 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
     with contextlib.suppress(OSError):
         os.setsid()
     active["session"] = os.getsid(0) == os.getpid()
+    # While still privileged, so that the run cannot lower it again.
+    _try(active, "oom_score_adj", privileges.raise_oom_score)
 
     # Namespaces only while single-threaded: a thread left outside could setns back in.
     if _thread_count() == 1:
@@ -202,16 +220,24 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
             ("mount_ns", libc.CLONE_NEWNS),
             ("ipc_ns", libc.CLONE_NEWIPC),
             ("uts_ns", libc.CLONE_NEWUTS),
+            # /proc/self/cgroup shows "/": neither the host's cgroup path nor other runs'.
+            ("cgroup_ns", libc.CLONE_NEWCGROUP),
             ("pid_ns", libc.CLONE_NEWPID),
         ):
             _try(active, name, lambda flag=flag: libc.unshare(flag))
-    uid = privileges.SANDBOX_UID if as_root or active["user_ns"] else outer_uid
-    gid = privileges.SANDBOX_GID if as_root or active["user_ns"] else outer_gid
+    if as_root and run_uid is not None:
+        uid = gid = run_uid
+    elif as_root or active["user_ns"]:
+        uid, gid = privileges.SANDBOX_UID, privileges.SANDBOX_GID
+    else:
+        uid, gid = outer_uid, outer_gid
+    workdir = scratch
     if active["mount_ns"]:
         state_dir, cache_dir = _state_dirs(settings)
         plan = mounts.plan(scratch, settings.file_size_mb, uid, gid, state_dir, cache_dir,
-                           private_dirs(settings))
-        _try(active, "filesystem", lambda: mounts.apply(plan))
+                           run_uids=run_uids(settings), private=private_dirs(settings))
+        if _try(active, "filesystem", lambda: mounts.apply(plan)):
+            workdir = plan.run_dir
     if not active["filesystem"] and as_root:
         os.chown(scratch, uid, gid)  # the run's own plain directory, since no tmpfs is there
     if active["uts_ns"]:
@@ -226,15 +252,15 @@ def enter_child(settings: Settings, scratch: Path) -> dict[str, bool]:
         with contextlib.suppress(OSError):
             os.setsid()
 
-    os.chdir(scratch)  # again: a tmpfs now covers the directory we were in
+    os.chdir(workdir)  # the run's own tmpfs (or, without the filesystem layer, its scratch)
     # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone. As root
     # dropping to nobody it would count every run of the host together: the pids cgroup does it.
     rlimits.apply(settings, limit_processes=settings.max_pids if active["user_ns"] else None)
     active["rlimits"] = True
-    environment.scrub(scratch)
+    environment.scrub(workdir)
     active["environment"] = True
     with contextlib.suppress(OSError):
-        privileges.drop(as_root)
+        privileges.drop(as_root, uid, gid)
     active["unprivileged"] = os.geteuid() != 0 and libc.effective_capabilities() == 0
     with contextlib.suppress(OSError):
         privileges.set_no_new_privs()

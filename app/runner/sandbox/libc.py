@@ -30,6 +30,12 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 
+MNT_DETACH = 2
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added in Linux 5.12)
+
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
@@ -68,6 +74,24 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
         ),
         f"mount {source} on {target}",
     )
+
+
+def umount(target: str, flags: int = MNT_DETACH) -> None:
+    _check(_lib().umount2(target.encode(), ctypes.c_int(flags)), f"umount {target}")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def make_tree_read_only(path: str) -> None:
+    """mount_setattr(path, AT_RECURSIVE, RDONLY): every mount at or below path, in one call.
+    Raises OSError (ENOSYS before Linux 5.12)."""
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _check(_lib().syscall(ctypes.c_long(_SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD),
+                          path.encode(), ctypes.c_uint(AT_RECURSIVE), ctypes.byref(attr),
+                          ctypes.c_size_t(ctypes.sizeof(attr))), f"mount_setattr {path}")
 
 
 def sethostname(name: str) -> None:

@@ -6,9 +6,12 @@ import os
 
 from app.runner.sandbox import libc
 
-# "nobody": owns no file of the server; /etc/shadow and root's files are unreadable to it.
+# "nobody": owns no file of the server; /etc/shadow and root's files are unreadable to it. The
+# uid inside a user namespace; as root each run gets its own uid instead (app/runner/uids.py),
+# so per-user kernel quotas (inotify instances, pipe buffers) are not shared between runs.
 SANDBOX_UID = 65534
 SANDBOX_GID = 65534
+OOM_SCORE_ADJ = 1000  # the most: a run is the first process the host's OOM killer picks
 
 
 def enter_user_namespace(outer_uid: int, outer_gid: int) -> None:
@@ -24,16 +27,23 @@ def enter_user_namespace(outer_uid: int, outer_gid: int) -> None:
         f.write(f"{SANDBOX_GID} {outer_gid} 1")
 
 
-def drop(as_root: bool) -> None:
-    """Become nobody (as root) and drop every capability; then forbid regaining them."""
+def drop(as_root: bool, uid: int = SANDBOX_UID, gid: int = SANDBOX_GID) -> None:
+    """Become uid/gid (as root) and drop every capability; then forbid regaining them."""
     if as_root:
         os.setgroups([])
-        os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
-        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
     libc.drop_all_capabilities()
     set_no_new_privs()
     if libc.effective_capabilities() != 0:
         raise OSError("capabilities remain after dropping them")
+
+
+def raise_oom_score() -> None:
+    """The host's OOM killer takes a run before anything else. Set while still privileged, so
+    the run cannot lower it again (as root the kernel records it as the process's minimum)."""
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write(str(OOM_SCORE_ADJ))
 
 
 def set_no_new_privs() -> None:

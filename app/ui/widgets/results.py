@@ -82,6 +82,17 @@ def show_output(chunks: list[OutputChunk], stdout: str, stderr: str) -> None:
         st.code(text.rstrip("\n") or " ", language=None)
 
 
+# Which parts the run's own process wrote (its code could have written anything there) and which
+# the server measured; a run's report never changes its status or limits (app/runner/outcome.py).
+PROVENANCE = ("The value, error, views, timings and compilations above are reported by the run's "
+              "own process; the status, times, memory, platform and sandbox are the server's.")
+
+
+def _reported_by_the_run(result: RunResult) -> bool:
+    return bool(result.value_repr is not None or result.error or result.inspect
+                or result.compilations)
+
+
 def _footer(result: RunResult) -> str:
     parts = [f"{result.duration_s:.2f} s"]
     if result.queue_s >= 0.05:
@@ -150,6 +161,8 @@ def show_output_tab(result: RunResult, code: str | None, view: View | None = Non
         show_inspect_summary(result, result.inspect)
     st.caption(_footer(result))
     show_sandbox(result.sandbox)
+    if _reported_by_the_run(result):
+        st.caption(PROVENANCE)
 
 
 def show_inspect_summary(result: RunResult, inspect: InspectResult) -> None:
