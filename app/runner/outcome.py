@@ -7,7 +7,8 @@ report the run wrote is read only when the supervisor did not kill it, so a forg
 never turn a kill into a success. The report is the run's own word (its code can write anything
 there): it is decoded strictly and bounded (app/decoding.py), a report that cannot be decoded
 ends the run `crashed`, and of its fields only the error, the value and the views are taken,
-all shown to that run's session alone; the platform is the host's, never the report's.
+all shown to that run's session alone; the platform is the supervisor's word (the host's, or
+"cpu" for a run it placed in a CPU child), never the report's.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def _is_memory_error(kind: str, message: str) -> bool:
 
 def classify(c: RunFacts, settings: Settings, platform: str,
              decoded: Report | None = None) -> RunResult:
-    """The RunResult of a finished run; platform is the host's ("cpu", "gpu", "tpu").
+    """The RunResult of a finished run; platform is the host's ("cpu", "gpu", "tpu"); a run the
+    supervisor placed in a CPU child (c.target "cpu") ran on the CPU whatever the host has.
 
     decoded: the run's report, decoded already (the supervisor decodes large ones in another
     process); None: decode it here."""
@@ -139,7 +141,7 @@ def classify(c: RunFacts, settings: Settings, platform: str,
         peak_memory_mb=round(peak, 1) if peak is not None else None,
         sandbox=layers,
         truncated=c.truncated,
-        platform=platform,
+        platform="cpu" if c.target == "cpu" else platform,
         target=c.target,
         notes=list(c.notes),
     )

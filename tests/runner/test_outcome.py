@@ -171,13 +171,21 @@ def test_a_run_that_filled_its_session_cache_layer_is_output_limit() -> None:
 
 
 def test_where_it_ran_and_the_cache_counts_reach_the_result() -> None:
-    data = report(value_repr="3", platform="cpu",
-                  compile_cache={"session_hits": 2, "x" * 99: 1, "bad": "2", "flag": True})
+    data = report(value_repr="3", platform="gpu",
+                  compile_cache={"session_hits": 2, "x" * 99: 1})
     result = classify(facts(exited(0), data, target="cpu", notes=["Ran on the CPU."]),
                       SETTINGS, "gpu")
     assert result.target == "cpu" and result.notes == ["Ran on the CPU."]
-    assert result.platform == "cpu"  # what the worker saw, not the host's
+    # Placed in a CPU child by the supervisor: the CPU, whatever the report claims.
+    assert result.platform == "cpu"
     assert result.compile_cache == {"session_hits": 2, "x" * 40: 1}
+    on_the_gpu = classify(facts(exited(0), report(value_repr="3", platform="cpu"),
+                                target="accelerator"), SETTINGS, "gpu")
+    assert on_the_gpu.platform == "gpu"  # the host's, not the report's
+    # A cache count of the wrong type makes the report undecodable: that run alone crashes.
+    forged = classify(facts(exited(0), report(value_repr="3", compile_cache={"bad": "2"})),
+                      SETTINGS, "gpu")
+    assert forged.status == "crashed"
 
 
 @pytest.mark.parametrize("line", [b"[1, 2]", b"not json", b'{"layers": 3, "marks": []}', b""])

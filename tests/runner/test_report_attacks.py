@@ -40,6 +40,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     config = Settings(
         max_concurrent=2,
         prefork=1,
+        pool_memory_mb=1,  # no room to grow the pool: only the `prefork` child waits between runs
         timeout_s=10,
         state_dir=str(tmp_path_factory.mktemp("report-attacks")),
         compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())),
