@@ -236,12 +236,14 @@ def test_hosted_tabs_of_one_client_keep_to_its_cap_and_leave_the_kept_slot(
     two hosts of one slot, hosted mode keeps one slot (a quarter, at least one) for clients with
     none executing. One address's tabs on two replicas: its first run takes a slot, its next two
     wait although a slot is free, its fourth is refused at once (2 waiting, counted over both
-    replicas); another address's run starts in the kept slot meanwhile. When its first run
+    replicas); another address's run, queued behind them (first come, first served here, so
+    the order alone would start them first), takes the kept slot. When the address's first run
     ends, its waiting runs start, one at a time."""
     address, other = "203.0.113.10", "203.0.113.11"
-    hosted = {"hosted": True, "queued_per_client": 2, "rate_per_minute": 1000}
+    hosted = {"hosted": True, "queued_per_client": 2, "rate_per_minute": 1000,
+              "fair_queue": False}
     with replica(cluster.url, **hosted) as a, replica(cluster.url, **hosted) as b:
-        first = Background(a, request(HOLD.format(s=30), "tab-1", client_id=address))
+        first = Background(a, request(HOLD.format(s=60), "tab-1", client_id=address, timeout_s=30))
         assert first.running.wait(60), first.updates
         waiting = [Background(runner, request(f"print({i})", f"tab-{i}", client_id=address))
                    for i, runner in ((2, b), (3, a))]
@@ -251,7 +253,8 @@ def test_hosted_tabs_of_one_client_keep_to_its_cap_and_leave_the_kept_slot(
         assert refused.status == "rejected" and "2 runs waiting" in refused.message, refused
         elsewhere = b.run(request("print('other')", "tab-1", client_id=other))
         assert (elsewhere.status, elsewhere.stdout) == ("ok", "other\n"), elsewhere
-        # Had a waiting run taken the free slot, it would have run (and printed) before that.
+        # Had a waiting run taken the free slot, it would have run before that one (ahead of it
+        # in the queue, on the one free host).
         assert first.result is None and not any(run.running.is_set() for run in waiting)
         assert a.cancel(str(first.request.run_id), "tab-1")
         assert first.wait().status == "cancelled"

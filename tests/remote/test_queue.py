@@ -220,6 +220,29 @@ def test_sessions_of_one_client_share_its_cap_and_leave_the_kept_slot(q: RedisQu
     assert q.claim("h1", "L").run_id == "a3"  # A has none executing: any free slot
 
 
+def test_a_lost_host_s_slots_and_runs_no_longer_count(q: RedisQueue) -> None:
+    rules = ClientRules(reserved_slots=1)
+    for host in ("h1", "h2", "h3"):
+        live(q, host)
+    for run, client in (("a1", "A"), ("b1", "B"), ("a2", "A")):
+        submit(q, run, f"tab-{run}", key=client, rules=rules)
+    assert [q.claim("h1", "L").run_id, q.claim("h2", "L").run_id] == ["a1", "b1"]
+    assert q.claim("h3", "L") is None  # A has a1 executing; the one free slot is kept
+    q.redis.delete(keys.host("h1"))  # its heartbeat expired: lost, not yet reaped
+    assert q.claim("h3", "L").run_id == "a2"  # a1 is lost with it: A has none executing
+
+
+def test_a_claim_drops_entries_whose_record_expired(q: RedisQueue) -> None:
+    live(q, "h1")
+    for n in range(40):  # more than one page of the queue
+        submit(q, f"r{n}")
+    for n in range(39):
+        q.redis.delete(keys.run(f"r{n}"))  # as when a replica died and the records expired
+    assert q.claim("h1", "L").run_id == "r39"
+    assert q.redis.zcard(keys.QUEUE) == 0
+    assert q.claim("h1", "L") is None
+
+
 def test_a_session_with_many_queued_runs_takes_turns(q: RedisQueue) -> None:
     live(q, "h1")
     for name in ["a1", "a2", "a3"]:

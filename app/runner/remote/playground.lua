@@ -42,6 +42,7 @@ local HOSTS = P .. 'hosts'
 local SLOTS = P .. 'slots'
 local STATS = P .. 'stats'
 local EPOCH = P .. 'epoch'
+local PAGE = 32 -- queued runs read at a time while looking for the next to start
 local DONE_KEEP_MS = 60000 -- a finished run's marker: late results find "done"
 local INBOX_KEEP_MS = 600000 -- an inbox nobody reads (its replica died) goes after this
 
@@ -225,45 +226,59 @@ local function submit(_, args)
   return {'queued', redis.call('ZRANK', QUEUE, member) + 1, member, epoch()}
 end
 
+-- client_limits.next_to_start over the queue, read a page at a time: -> the member, tag and id
+-- of the first run in fair order that may take a slot now (its client has none executing, or
+-- more than the kept slots are free), or nil. Entries whose record expired are dropped.
+local function next_to_start(total, free)
+  local executing -- limit key -> runs executing, counted once some run needs it
+  local stale, found, rank = {}, nil, 0
+  while not found do
+    local page = redis.call('ZRANGE', QUEUE, rank, rank + PAGE - 1, 'WITHSCORES')
+    if #page == 0 then break end
+    for i = 1, #page, 2 do
+      local id = string.sub(page[i], 18)
+      local state, key, reserved, hosted = unpack(redis.call('HMGET', run_key(id),
+        'state', 'key', 'reserved', 'hosted'))
+      if state ~= 'queued' then
+        table.insert(stale, page[i])
+      else
+        local kept = reserved_slots(tonumber(reserved) or 0, hosted == '1', total)
+        local may = key == '' or free > kept
+        if not may then
+          executing = executing or executing_by_key()
+          may = not executing[key]
+        end
+        if may then
+          found = {page[i], tonumber(page[i + 1]), id}
+          break
+        end
+      end
+    end
+    rank = rank + PAGE
+  end
+  for _, member in ipairs(stale) do redis.call('ZREM', QUEUE, member) end
+  return found
+end
+
 -- claim(host, lease, max_sessions) -> {id, request_json, queued_us, stream} | nil
--- Only a live host claims, and it asks only when it has a free slot. It takes the first run in
--- fair order that may start now (client_limits.next_to_start): a run whose client has one
--- executing somewhere only while more than the kept slots are free in the whole cluster.
+-- Only a live host claims, and it asks only when it has a free slot.
 local function claim(_, args)
   local host, lease, max_sessions = args[1], args[2], tonumber(args[3])
   if redis.call('EXISTS', host_key(host)) == 0 then return false end
   local _, _, total, free = tally()
-  free = math.max(free, 1) -- this host's own slot, whatever Redis counted
-  local executing -- limit key -> runs executing, counted once some run needs it
-  local queue = redis.call('ZRANGE', QUEUE, 0, -1, 'WITHSCORES')
-  for i = 1, #queue, 2 do
-    local member = queue[i]
-    local id = string.sub(member, 18)
-    local run_state, key, reserved, hosted = unpack(redis.call('HMGET', run_key(id),
-      'state', 'key', 'reserved', 'hosted'))
-    if run_state ~= 'queued' then
-      redis.call('ZREM', QUEUE, member) -- its record expired: drop the stale entry
-    else
-      local kept = reserved_slots(tonumber(reserved) or 0, hosted == '1', total)
-      local may = key == '' or free > kept
-      if not may then
-        executing = executing or executing_by_key()
-        may = not executing[key]
-      end
-      if may then
-        redis.call('ZREM', QUEUE, member)
-        fair_started(tonumber(queue[i + 1]), max_sessions)
-        local now = now_us()
-        local request, enqueued_us, stream = unpack(redis.call('HMGET', run_key(id),
-          'request', 'enqueued_us', 'stream'))
-        redis.call('HSET', run_key(id), 'state', 'claimed', 'host', host, 'lease', lease,
-          'claimed_us', int(now))
-        redis.call('SADD', host_runs(host), id)
-        return {id, request, int(now - tonumber(enqueued_us)), stream or '0'}
-      end
-    end
-  end
-  return false
+  -- At least this host's own slot is free, whatever Redis counted.
+  local found = next_to_start(total, math.max(free, 1))
+  if not found then return false end
+  local member, tag, id = unpack(found)
+  redis.call('ZREM', QUEUE, member)
+  fair_started(tag, max_sessions)
+  local now = now_us()
+  local request, enqueued_us, stream = unpack(redis.call('HMGET', run_key(id),
+    'request', 'enqueued_us', 'stream'))
+  redis.call('HSET', run_key(id), 'state', 'claimed', 'host', host, 'lease', lease,
+    'claimed_us', int(now))
+  redis.call('SADD', host_runs(host), id)
+  return {id, request, int(now - tonumber(enqueued_us)), stream or '0'}
 end
 
 -- start(id, lease, cancelled_json) -> 1: run it; 0: not yours any more (or stopped meanwhile)
@@ -368,10 +383,10 @@ local function reap(_, args)
 end
 
 -- heartbeat(host, slots, status_json, ttl_ms, stale_us, lost_json, [id, lease]...) -> ids lost
--- Renews the host's key (its liveness) and its slots, reconciles what it holds with what Redis says: the ids
--- it runs whose lease is gone (declared lost meanwhile, or abandoned) come back, to be stopped;
--- runs Redis gives it that it does not know (a claim whose reply was lost) are queued again,
--- or crashed if they had started.
+-- Renews the host's key (its liveness) and its slots (what claims count the cluster's free slots
+-- by), reconciles what it holds with what Redis says: the ids it runs whose lease is gone
+-- (declared lost meanwhile, or abandoned) come back, to be stopped; runs Redis gives it that it
+-- does not know (a claim whose reply was lost) are queued again, or crashed if they had started.
 local function heartbeat(_, args)
   local host, slots, status = args[1], args[2], args[3]
   local ttl_ms, stale_us, lost_json = tonumber(args[4]), tonumber(args[5]), args[6]
