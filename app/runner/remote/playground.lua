@@ -178,6 +178,14 @@ local function fair_started(tag, max_sessions)
   end
 end
 
+-- fairness.FairShare.withdrawn: a queued run stopped before it started gives its client the
+-- turn back if it was the client's latest, so stopping and running again does not push it behind.
+local function fair_withdrawn(key, tag)
+  if key ~= '' and tonumber(redis.call('ZSCORE', NEXT, key)) == tag + 1 then
+    redis.call('ZADD', NEXT, num(tag), key)
+  end
+end
+
 -- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms, stream,
 --        queued_per_client, reserved, hosted)
 -- session: who may stop the run; key: whom it counts against (its fair turns, the per-client
@@ -331,6 +339,7 @@ local function cancel(_, args)
   if not run or run.state == 'done' then return 0 end
   if session ~= '' and run.session ~= session then return 0 end -- only its own session
   if run.state == 'queued' then
+    fair_withdrawn(run.key, tonumber(run.tag))
     finish(id, run, args[3])
     return 1
   end
