@@ -1,7 +1,8 @@
 """Per-client limits of the hosted demo, as pure functions: who a run counts against, how many of
 its runs may wait, and whether it may take a free slot now.
 
-The policy, in one place (the Redis runner of issue 12 applies the same across hosts):
+The policy, in one place (the Redis runner applies the same across replicas and hosts, in
+playground.lua's submit and claim; tests/remote/test_queue.py checks it against these):
   - key: in hosted mode the client's address (app/client_address.py), else the browser session;
     the rate limit (admission.py), the fair queue (fairness.py) and the two rules below use it;
   - queue: a client has at most `queued_per_client` runs waiting; one more is refused at once;

@@ -230,6 +230,39 @@ def test_hosted_replicas_count_a_client_not_its_sessions(cluster: Cluster) -> No
         assert b.run(other).status == "ok"
 
 
+def test_hosted_tabs_of_one_client_keep_to_its_cap_and_leave_the_kept_slot(
+        cluster: Cluster) -> None:
+    """Issue 9, item 4, across replicas and hosts (the Redis queue applies client_limits): with
+    two hosts of one slot, hosted mode keeps one slot (a quarter, at least one) for clients with
+    none executing. One address's tabs on two replicas: its first run takes a slot, its next two
+    wait although a slot is free, its fourth is refused at once (2 waiting, counted over both
+    replicas); another address's run, queued behind them (first come, first served here, so
+    the order alone would start them first), takes the kept slot. When the address's first run
+    ends, its waiting runs start, one at a time."""
+    address, other = "203.0.113.10", "203.0.113.11"
+    hosted = {"hosted": True, "queued_per_client": 2, "rate_per_minute": 1000,
+              "fair_queue": False}
+    with replica(cluster.url, **hosted) as a, replica(cluster.url, **hosted) as b:
+        first = Background(a, request(HOLD.format(s=60), "tab-1", client_id=address, timeout_s=30))
+        assert first.running.wait(60), first.updates
+        waiting = [Background(runner, request(f"print({i})", f"tab-{i}", client_id=address))
+                   for i, runner in ((2, b), (3, a))]
+        for run in waiting:
+            assert run.queued.wait(30) and run.result is None
+        refused = b.run(request("print(4)", "tab-4", client_id=address))
+        assert refused.status == "rejected" and "2 runs waiting" in refused.message, refused
+        elsewhere = b.run(request("print('other')", "tab-1", client_id=other))
+        assert (elsewhere.status, elsewhere.stdout) == ("ok", "other\n"), elsewhere
+        # Had a waiting run taken the free slot, it would have run before that one (ahead of it
+        # in the queue, on the one free host).
+        assert first.result is None and not any(run.running.is_set() for run in waiting)
+        assert a.cancel(str(first.request.run_id), "tab-1")
+        assert first.wait().status == "cancelled"
+        assert [(r.status, r.stdout) for r in (run.wait() for run in waiting)] == [
+            ("ok", "2\n"), ("ok", "3\n")]
+    assert_nothing_in_flight(cluster.url)
+
+
 def test_a_run_nobody_takes_ends_busy_and_says_why(redis_server) -> None:  # type: ignore[no-untyped-def]
     with replica(redis_server.url(5), queue_wait_s=1.0) as lonely:  # DB 5: no host there
         result = lonely.run(request("print(1)"))

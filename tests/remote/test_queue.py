@@ -7,17 +7,20 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import redis
 
+from app.config import load
 from app.protocol import RunResult
+from app.runner import client_limits
 from app.runner.fairness import FairShare, fair_order
 from app.runner.remote import keys
 from app.runner.remote.connection import connect
-from app.runner.remote.queue import LIBRARY, VERSION, RedisQueue
+from app.runner.remote.queue import LIBRARY, VERSION, ClientRules, RedisQueue
 
 INBOX = keys.inbox("test-replica")
 CRASHED = RunResult(status="crashed", message="host lost")
@@ -33,14 +36,18 @@ def q(redis_server) -> Iterator[RedisQueue]:  # type: ignore[no-untyped-def]
 
 
 def live(q: RedisQueue, host: str, ttl_s: float = 60.0, leases: dict[str, str] | None = None,
-         stale_s: float = 60.0) -> list[str]:
-    return q.heartbeat(host, {"slots": 1, "ttl_s": ttl_s}, ttl_s, stale_s, CRASHED, leases or {})
+         stale_s: float = 60.0, slots: int = 1) -> list[str]:
+    return q.heartbeat(host, {"slots": slots, "ttl_s": ttl_s}, ttl_s, stale_s, CRASHED,
+                       leases or {})
 
 
 def submit(q: RedisQueue, run_id: str, session: str = "", queue_size: int = 10_000,
-           fair: bool = True, owner: str = INBOX):  # type: ignore[no-untyped-def]
-    return q.submit(run_id, owner, session, session, json.dumps({"code": run_id}), queue_size,
-                    fair, ttl_s=600)
+           fair: bool = True, owner: str = INBOX, key: str | None = None,
+           rules: ClientRules | None = None):  # type: ignore[no-untyped-def]
+    """key: whom the run counts against (default: its session, as when not hosted)."""
+    return q.submit(run_id, owner, session, session if key is None else key,
+                    json.dumps({"code": run_id}), queue_size, fair, ttl_s=600,
+                    rules=rules or ClientRules())
 
 
 def inbox_events(q: RedisQueue, owner: str = INBOX) -> list[dict]:
@@ -84,6 +91,162 @@ def test_claims_follow_the_local_fair_order(q: RedisQueue, seed: int, fair: bool
             assert q.positions([members[name] for name in order]) == list(
                 range(1, len(order) + 1))
     assert claimed > 100
+
+
+def run_to_the_end(q: RedisQueue, run_id: str, lease: str) -> None:
+    """A claimed run, started and finished by its host."""
+    assert q.start(run_id, lease, CANCELLED)
+    assert q.pipeline_calls([q.finish_call(run_id, lease, RunResult(status="ok"))]) == [1]
+
+
+@dataclass
+class Keyed:
+    name: str
+    client_key: str | None
+    fair_tag: float
+
+
+@pytest.mark.parametrize(("seed", "hosted", "queued_per_client", "reserved_slots"), [
+    (1, False, 0, 0),  # no per-client rules: the fair order alone
+    (2, True, 0, 0),  # the hosted defaults: 4 waiting per client, a quarter of the slots kept
+    (3, False, 2, 1),
+    (4, True, 1, 2),
+    (5, False, 3, 3),
+    (6, True, 2, 0),
+])
+def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted: bool,
+                                               queued_per_client: int,
+                                               reserved_slots: int) -> None:
+    """Issue 9 item 4 across hosts: arrivals, claims by hosts with a free slot, finishes, stops
+    of queued runs and hosts joining at random, checked step by step against
+    app.runner.client_limits over the local fair order (what the local supervisor does): the
+    same run is refused ("full"), held back (a kept slot), or started, with the cluster's slots
+    and runs executing as Redis counts them."""
+    rng = random.Random(seed)
+    settings = replace(load({}), hosted=hosted, queued_per_client=queued_per_client,
+                       reserved_slots=reserved_slots)
+    rules = ClientRules.of(settings)
+    cap = client_limits.queued_per_client(settings)
+    queue_size = 12
+    slots: dict[str, int] = {}  # host -> its slots
+    held: dict[str, list[Keyed]] = {}  # host -> the runs it executes
+
+    def join() -> None:
+        host = f"h{len(slots)}"
+        slots[host], held[host] = rng.randint(1, 3), []
+        live(q, host, slots=slots[host])
+
+    join()
+    share = FairShare()
+    waiting: list[Keyed] = []
+    seen: Counter[str] = Counter()
+    for step in range(500):
+        roll = rng.random()
+        if roll < 0.4:
+            key = rng.choice(["alice", "bob", "carol", ""])  # "": no key (CLI, bench)
+            name, client_key = f"r{step}", key or None
+            if len(waiting) >= queue_size:
+                expected = "busy"
+            elif client_limits.queue_full(client_key, waiting, cap):
+                expected = "full"
+            else:
+                expected = "queued"
+                waiting.append(Keyed(name, client_key, share.tag(client_key)))
+            got = submit(q, name, f"tab-{step}", queue_size=queue_size, key=key, rules=rules)
+            assert got.kind == expected, step
+            seen[expected] += 1
+        elif roll < 0.7:
+            free_hosts = [host for host in slots if len(held[host]) < slots[host]]
+            if not free_hosts:
+                continue
+            host = rng.choice(free_hosts)
+            order = fair_order(waiting)
+            kept = client_limits.reserved_slots(settings, sum(slots.values()))
+            seen["claims with kept slots"] += bool(kept)
+            start = client_limits.next_to_start(
+                order, Counter(run.client_key for runs in held.values() for run in runs),
+                sum(slots[h] - len(held[h]) for h in slots), kept)
+            claimed = q.claim(host, f"L-{host}")
+            assert (claimed and claimed.run_id) == (start and start.name), step
+            if order and start is not order[0]:
+                seen["held back"] += 1
+            if start is not None:
+                waiting.remove(start)
+                share.started(start.fair_tag)
+                held[host].append(start)
+        elif roll < 0.87:
+            busy_hosts = [host for host in slots if held[host]]
+            if not busy_hosts:
+                continue
+            host = rng.choice(busy_hosts)
+            run = held[host].pop(rng.randrange(len(held[host])))
+            run_to_the_end(q, run.name, f"L-{host}")
+        elif roll < 0.96:
+            if not waiting:
+                continue
+            run = waiting.pop(rng.randrange(len(waiting)))  # its person pressed Stop
+            assert q.cancel(run.name, f"tab-{run.name[1:]}", CANCELLED)
+            share.withdrawn(run.client_key, run.fair_tag)  # as the supervisor's cancel
+        elif len(slots) < 4:
+            join()
+    # Not vacuous: each rule in force refused or held back some runs.
+    assert seen["queued"] > 80, seen
+    assert bool(seen["full"]) == bool(cap), seen
+    assert bool(seen["held back"]) == bool(seen["claims with kept slots"]), seen
+
+
+def test_sessions_of_one_client_share_its_cap_and_leave_the_kept_slot(q: RedisQueue) -> None:
+    """As hosted replicas submit them: tabs of one client are one limit key, at most 2 waiting
+    whichever tab; a client with a run executing leaves the cluster's last free slot (a quarter
+    of 2 slots kept) to another client; a host joining makes room for it."""
+    rules = ClientRules(queued_per_client=2, hosted=True)
+
+    def tab(run: str, client: str) -> str:
+        return submit(q, run, f"tab-{run}", key=client, rules=rules).kind
+
+    live(q, "h1")
+    live(q, "h2")
+    assert [tab("a1", "A"), tab("a2", "A"), tab("a3", "A")] == ["queued", "queued", "full"]
+    assert [tab("b1", "B"), tab("c1", "C")] == ["queued", "queued"]  # other clients: their own
+    assert q.claim("h1", "L").run_id == "a1"
+    assert tab("a3", "A") == "queued"  # one of A's left the queue: room for one more
+    assert q.claim("h2", "L").run_id == "b1"  # fair order: b1, c1, a2, a3
+    run_to_the_end(q, "b1", "L")
+    assert q.claim("h2", "L").run_id == "c1"
+    run_to_the_end(q, "c1", "L")
+    assert q.claim("h2", "L") is None  # a2 is next, but A has a1 executing: h2's slot is kept
+    live(q, "h3")  # 3 slots, 1 kept, 2 free (h2, h3): one for A
+    assert q.claim("h3", "L").run_id == "a2"
+    assert q.claim("h2", "L") is None  # a3: 1 free, kept
+    assert tab("d1", "D") == "queued"
+    assert q.claim("h2", "L").run_id == "d1"  # behind a3, but D has none executing
+    run_to_the_end(q, "a1", "L")
+    assert q.claim("h1", "L") is None  # A still has a2 executing; the one free slot is kept
+    run_to_the_end(q, "a2", "L")
+    assert q.claim("h1", "L").run_id == "a3"  # A has none executing: any free slot
+
+
+def test_a_lost_host_s_slots_and_runs_no_longer_count(q: RedisQueue) -> None:
+    rules = ClientRules(reserved_slots=1)
+    for host in ("h1", "h2", "h3"):
+        live(q, host)
+    for run, client in (("a1", "A"), ("b1", "B"), ("a2", "A")):
+        submit(q, run, f"tab-{run}", key=client, rules=rules)
+    assert [q.claim("h1", "L").run_id, q.claim("h2", "L").run_id] == ["a1", "b1"]
+    assert q.claim("h3", "L") is None  # A has a1 executing; the one free slot is kept
+    q.redis.delete(keys.host("h1"))  # its heartbeat expired: lost, not yet reaped
+    assert q.claim("h3", "L").run_id == "a2"  # a1 is lost with it: A has none executing
+
+
+def test_a_claim_drops_entries_whose_record_expired(q: RedisQueue) -> None:
+    live(q, "h1")
+    for n in range(40):  # more than one page of the queue
+        submit(q, f"r{n}")
+    for n in range(39):
+        q.redis.delete(keys.run(f"r{n}"))  # as when a replica died and the records expired
+    assert q.claim("h1", "L").run_id == "r39"
+    assert q.redis.zcard(keys.QUEUE) == 0
+    assert q.claim("h1", "L") is None
 
 
 def test_a_session_with_many_queued_runs_takes_turns(q: RedisQueue) -> None:

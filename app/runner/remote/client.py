@@ -38,7 +38,7 @@ from app.runner.interface import OnUpdate
 from app.runner.outcome import UNQUEUED_MESSAGE
 from app.runner.remote import keys, status
 from app.runner.remote.connection import connect, redact
-from app.runner.remote.queue import RedisQueue
+from app.runner.remote.queue import ClientRules, RedisQueue
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class RemoteRunner:
         self.url = url or self.settings.runner_url
         self.redis = connect(self.url)
         self.queue = RedisQueue(self.redis)
+        # The hosted demo's per-client rules, applied in Redis across replicas and hosts.
+        self.rules = ClientRules.of(self.settings)
         self.replica = secrets.token_hex(8)
         self.inbox = keys.inbox(self.replica)
         self.counters: Counter[str] = Counter()
@@ -121,13 +123,15 @@ class RemoteRunner:
                     run_id, self.inbox, self._private(request.session_id),
                     self._limit_key(request), protocol.to_json(request), s.queue_size,
                     s.fair_queue, ttl_s=s.queue_wait_s + s.max_timeout_s + 2 * ANSWER_MARGIN_S,
-                    stream=on_update is not None)
+                    stream=on_update is not None, rules=self.rules)
             except redis.RedisError as exc:
                 return RunResult(status="crashed", message=self._unreachable_message(exc))
             if submitted.kind == "busy":
                 return RunResult(status="busy", message=(
                     f"The server is busy: {submitted.running} runs are executing and "
                     f"{submitted.waiting} are waiting. Try again in a moment."))
+            if submitted.kind == "full":
+                return client_limits.queue_refusal(self.rules.queued_per_client)
             if submitted.kind == "exists":
                 return RunResult(status="rejected",
                                  message="A run with this id is already on its way.")

@@ -17,11 +17,13 @@ Keys (standalone Redis; a DB number keeps deployments apart):
   pg:fair:virtual        the tag of the run started (claimed) last
   pg:fair:next           ZSET  limit key -> the tag its next run gets at least
   pg:run:<id>            HASH  state, owner (the replica's inbox), session (who may stop it),
-                               key (whom it counts against: fair turns), request, member, tag,
-                               lease, host, cancel, *_us times
+                               key (whom it counts against: fair turns, the per-client rules),
+                               reserved + hosted (its replica's kept-slots setting), request,
+                               member, tag, lease, host, cancel, *_us times
   pg:wake                LIST  one token per submitted run: idle hosts block on it
   pg:hosts               SET   host ids; pg:host:<h> (status JSON, expires: the heartbeat),
                                pg:host:<h>:runs (SET of run ids), pg:host:<h>:ctl (LIST)
+  pg:slots               HASH  host id -> its slots (the cluster's total and free slots)
   pg:inbox:<replica>     LIST  JSON events for the runs a replica waits for
   pg:rate:<limit key>    ZSET  start times in the rate window
   pg:stats               HASH  counters
@@ -37,8 +39,10 @@ local VIRTUAL = P .. 'fair:virtual'
 local NEXT = P .. 'fair:next'
 local WAKE = P .. 'wake'
 local HOSTS = P .. 'hosts'
+local SLOTS = P .. 'slots'
 local STATS = P .. 'stats'
 local EPOCH = P .. 'epoch'
+local PAGE = 32 -- queued runs read at a time while looking for the next to start
 local DONE_KEEP_MS = 60000 -- a finished run's marker: late results find "done"
 local INBOX_KEEP_MS = 600000 -- an inbox nobody reads (its replica died) goes after this
 
@@ -109,14 +113,53 @@ local function requeue(id, run)
   redis.call('HINCRBY', STATS, 'requeued', 1)
 end
 
--- -> live hosts, runs they hold (claimed or running)
+-- -> live hosts, runs all hosts hold (claimed or running), the live hosts' slots, and how many
+-- of those are free
 local function tally()
-  local live, held = 0, 0
+  local live, held, total, free = 0, 0, 0, 0
   for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
-    live = live + redis.call('EXISTS', host_key(host))
-    held = held + redis.call('SCARD', host_runs(host))
+    local runs = redis.call('SCARD', host_runs(host))
+    held = held + runs
+    if redis.call('EXISTS', host_key(host)) == 1 then
+      local slots = tonumber(redis.call('HGET', SLOTS, host)) or 0
+      live, total, free = live + 1, total + slots, free + math.max(0, slots - runs)
+    end
   end
-  return live, held
+  return live, held, total, free
+end
+
+-- The per-client rules of app/runner/client_limits.py, over the whole cluster.
+
+-- queue_full: the runs of one limit key waiting (the queue is at most PLAYGROUND_QUEUE_SIZE)
+local function queued_runs_of(key)
+  local count = 0
+  for _, member in ipairs(redis.call('ZRANGE', QUEUE, 0, -1)) do
+    if redis.call('HGET', run_key(string.sub(member, 18)), 'key') == key then
+      count = count + 1
+    end
+  end
+  return count
+end
+
+-- running_by_client: limit key -> runs executing (claimed or running) on live hosts
+local function executing_by_key()
+  local counts = {}
+  for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
+    if redis.call('EXISTS', host_key(host)) == 1 then
+      for _, id in ipairs(redis.call('SMEMBERS', host_runs(host))) do
+        local key = redis.call('HGET', run_key(id), 'key')
+        if key and key ~= '' then counts[key] = (counts[key] or 0) + 1 end
+      end
+    end
+  end
+  return counts
+end
+
+-- reserved_slots: the setting, or when hosted a quarter of the slots (at least one when there
+-- are two or more); never all of them
+local function reserved_slots(wanted, hosted, total)
+  if wanted == 0 and hosted and total > 1 then wanted = math.max(1, math.floor(total / 4)) end
+  return math.max(0, math.min(wanted, total - 1))
 end
 
 -- fairness.FairShare.started: the clock moves to the started run's tag; sessions with nothing
@@ -135,14 +178,25 @@ local function fair_started(tag, max_sessions)
   end
 end
 
--- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms, stream)
--- session: who may stop the run; key: whom it counts against (its fair turns), both hashed ids;
--- stream: '1' when its owner wants the output as it comes
--- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"exists"}
+-- fairness.FairShare.withdrawn: a queued run stopped before it started gives its client the
+-- turn back if it was the client's latest, so stopping and running again does not push it behind.
+local function fair_withdrawn(key, tag)
+  if key ~= '' and tonumber(redis.call('ZSCORE', NEXT, key)) == tag + 1 then
+    redis.call('ZADD', NEXT, num(tag), key)
+  end
+end
+
+-- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms, stream,
+--        queued_per_client, reserved, hosted)
+-- session: who may stop the run; key: whom it counts against (its fair turns, the per-client
+-- rules), both hashed ids; stream: '1' when its owner wants the output as it comes;
+-- queued_per_client: at most this many of key's runs wait (0: no cap); reserved, hosted: the
+-- replica's kept-slots setting, applied when the run is claimed
+-- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"full"} | {"exists"}
 local function submit(_, args)
   local id, owner, session, key, request = args[1], args[2], args[3], args[4], args[5]
   local queue_size, fair, ttl_ms = tonumber(args[6]), args[7] == '1', tonumber(args[8])
-  local stream = args[9] or '0'
+  local stream, cap, reserved, hosted = args[9], tonumber(args[10]), args[11], args[12]
   local run = load_run(id)
   if run then
     -- The same replica again (its call was retried after a lost reply): already taken.
@@ -158,6 +212,10 @@ local function submit(_, args)
     local _, held = tally()
     return {'busy', waiting, held}
   end
+  if key ~= '' and cap > 0 and queued_runs_of(key) >= cap then
+    redis.call('HINCRBY', STATS, 'queue_full', 1)
+    return {'full'}
+  end
   local tag = tonumber(redis.call('GET', VIRTUAL) or '0')
   if fair and key ~= '' then -- fairness.FairShare.tag
     local due = tonumber(redis.call('ZSCORE', NEXT, key) or '0')
@@ -166,8 +224,8 @@ local function submit(_, args)
   end
   local member = string.format('%016d', redis.call('INCR', SEQ)) .. ':' .. id
   redis.call('HSET', run_key(id), 'state', 'queued', 'owner', owner, 'session', session,
-    'key', key, 'stream', stream, 'request', request, 'member', member, 'tag', num(tag),
-    'enqueued_us', int(now_us()))
+    'key', key, 'reserved', reserved, 'hosted', hosted, 'stream', stream, 'request', request,
+    'member', member, 'tag', num(tag), 'enqueued_us', int(now_us()))
   redis.call('PEXPIRE', run_key(id), ttl_ms)
   redis.call('ZADD', QUEUE, num(tag), member)
   redis.call('RPUSH', WAKE, '1')
@@ -176,27 +234,59 @@ local function submit(_, args)
   return {'queued', redis.call('ZRANK', QUEUE, member) + 1, member, epoch()}
 end
 
+-- client_limits.next_to_start over the queue, read a page at a time: -> the member, tag and id
+-- of the first run in fair order that may take a slot now (its client has none executing, or
+-- more than the kept slots are free), or nil. Entries whose record expired are dropped.
+local function next_to_start(total, free)
+  local executing -- limit key -> runs executing, counted once some run needs it
+  local stale, found, rank = {}, nil, 0
+  while not found do
+    local page = redis.call('ZRANGE', QUEUE, rank, rank + PAGE - 1, 'WITHSCORES')
+    if #page == 0 then break end
+    for i = 1, #page, 2 do
+      local id = string.sub(page[i], 18)
+      local state, key, reserved, hosted = unpack(redis.call('HMGET', run_key(id),
+        'state', 'key', 'reserved', 'hosted'))
+      if state ~= 'queued' then
+        table.insert(stale, page[i])
+      else
+        local kept = reserved_slots(tonumber(reserved) or 0, hosted == '1', total)
+        local may = key == '' or free > kept
+        if not may then
+          executing = executing or executing_by_key()
+          may = not executing[key]
+        end
+        if may then
+          found = {page[i], tonumber(page[i + 1]), id}
+          break
+        end
+      end
+    end
+    rank = rank + PAGE
+  end
+  for _, member in ipairs(stale) do redis.call('ZREM', QUEUE, member) end
+  return found
+end
+
 -- claim(host, lease, max_sessions) -> {id, request_json, queued_us, stream} | nil
 -- Only a live host claims, and it asks only when it has a free slot.
 local function claim(_, args)
   local host, lease, max_sessions = args[1], args[2], tonumber(args[3])
   if redis.call('EXISTS', host_key(host)) == 0 then return false end
-  while true do
-    local first = redis.call('ZRANGE', QUEUE, 0, 0, 'WITHSCORES')
-    if #first == 0 then return false end
-    local member = first[1]
-    redis.call('ZREM', QUEUE, member)
-    local id = string.sub(member, 18)
-    local run = load_run(id)
-    if run and run.state == 'queued' then -- else its record expired: drop the stale entry
-      fair_started(tonumber(first[2]), max_sessions)
-      local now = now_us()
-      redis.call('HSET', run_key(id), 'state', 'claimed', 'host', host, 'lease', lease,
-        'claimed_us', int(now))
-      redis.call('SADD', host_runs(host), id)
-      return {id, run.request, int(now - tonumber(run.enqueued_us)), run.stream or '0'}
-    end
-  end
+  local _, _, total, free = tally()
+  -- At least this host's own slot is free, whatever Redis counted.
+  local found = next_to_start(total, math.max(free, 1))
+  if not found then return false end
+  local member, tag, id = unpack(found)
+  redis.call('ZREM', QUEUE, member)
+  fair_started(tag, max_sessions)
+  local now = now_us()
+  local request, enqueued_us, stream = unpack(redis.call('HMGET', run_key(id),
+    'request', 'enqueued_us', 'stream'))
+  redis.call('HSET', run_key(id), 'state', 'claimed', 'host', host, 'lease', lease,
+    'claimed_us', int(now))
+  redis.call('SADD', host_runs(host), id)
+  return {id, request, int(now - tonumber(enqueued_us)), stream or '0'}
 end
 
 -- start(id, lease, cancelled_json) -> 1: run it; 0: not yours any more (or stopped meanwhile)
@@ -249,6 +339,7 @@ local function cancel(_, args)
   if not run or run.state == 'done' then return 0 end
   if session ~= '' and run.session ~= session then return 0 end -- only its own session
   if run.state == 'queued' then
+    fair_withdrawn(run.key, tonumber(run.tag))
     finish(id, run, args[3])
     return 1
   end
@@ -292,6 +383,7 @@ local function reap(_, args)
         end
       end
       redis.call('DEL', host_runs(host), host_ctl(host))
+      redis.call('HDEL', SLOTS, host)
       redis.call('SREM', HOSTS, host)
       redis.call('HINCRBY', STATS, 'hosts_lost', 1)
     end
@@ -299,17 +391,19 @@ local function reap(_, args)
   return {requeued, crashed, live, epoch()}
 end
 
--- heartbeat(host, status_json, ttl_ms, stale_us, lost_json, [id, lease]...) -> ids lost
--- Renews the host's key (its liveness), reconciles what it holds with what Redis says: the ids
--- it runs whose lease is gone (declared lost meanwhile, or abandoned) come back, to be stopped;
--- runs Redis gives it that it does not know (a claim whose reply was lost) are queued again,
--- or crashed if they had started.
+-- heartbeat(host, slots, status_json, ttl_ms, stale_us, lost_json, [id, lease]...) -> ids lost
+-- Renews the host's key (its liveness) and its slots (what claims count the cluster's free slots
+-- by), reconciles what it holds with what Redis says: the ids it runs whose lease is gone
+-- (declared lost meanwhile, or abandoned) come back, to be stopped; runs Redis gives it that it
+-- does not know (a claim whose reply was lost) are queued again, or crashed if they had started.
 local function heartbeat(_, args)
-  local host, status, ttl_ms, stale_us = args[1], args[2], tonumber(args[3]), tonumber(args[4])
+  local host, slots, status = args[1], args[2], args[3]
+  local ttl_ms, stale_us, lost_json = tonumber(args[4]), tonumber(args[5]), args[6]
   redis.call('SET', host_key(host), status, 'PX', ttl_ms)
+  redis.call('HSET', SLOTS, host, slots)
   redis.call('SADD', HOSTS, host)
   local known, lost = {}, {}
-  for i = 6, #args, 2 do
+  for i = 7, #args, 2 do
     local id, lease = args[i], args[i + 1]
     known[id] = true
     local run = load_run(id)
@@ -325,7 +419,7 @@ local function heartbeat(_, args)
         requeue(id, run)
         redis.call('SREM', host_runs(host), id)
       elseif run.state == 'running' and now - tonumber(run.started_us) > stale_us then
-        finish(id, run, args[5])
+        finish(id, run, lost_json)
       end
     end
   end

@@ -17,7 +17,9 @@ from typing import Any
 import redis
 
 from app import protocol
+from app.config import Settings
 from app.protocol import RunResult
+from app.runner import client_limits
 from app.runner.remote import keys
 
 _SOURCE = (Path(__file__).with_name("playground.lua")).read_text()
@@ -29,8 +31,24 @@ MAX_SESSIONS = 10_000  # as fairness.FairShare: the fair table's bound
 
 
 @dataclass(frozen=True)
+class ClientRules:
+    """The per-client rules of app/runner/client_limits.py, as a replica's runs carry them into
+    the queue: the cap on one limit key's waiting runs (checked in submit), and the kept-slots
+    setting (applied in claim, against the cluster's total slots as Redis counts them then)."""
+
+    queued_per_client: int = 0  # 0: no cap
+    reserved_slots: int = 0  # PLAYGROUND_RESERVED_SLOTS; with hosted, 0 = a quarter
+    hosted: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> ClientRules:
+        return cls(client_limits.queued_per_client(settings), settings.reserved_slots,
+                   settings.hosted)
+
+
+@dataclass(frozen=True)
 class Submitted:
-    kind: str  # "queued", "busy" or "exists"
+    kind: str  # "queued", "busy", "full" (the client's cap on waiting runs) or "exists"
     position: int = 0  # queued: 1 = next
     member: str = ""  # queued: its entry in the queue (for positions)
     epoch: str = ""  # queued: the Redis lifetime it was queued in
@@ -116,18 +134,20 @@ class RedisQueue:
     # -- the replica's side --------------------------------------------------------------------
 
     def submit(self, run_id: str, owner: str, session: str, key: str, request_json: str,
-               queue_size: int, fair: bool, ttl_s: float, stream: bool = False) -> Submitted:
-        """session: who may stop the run; key: whom it counts against (fair turns); stream:
-        its output is wanted as it comes."""
+               queue_size: int, fair: bool, ttl_s: float, stream: bool = False,
+               rules: ClientRules = ClientRules()) -> Submitted:
+        """session: who may stop the run; key: whom it counts against (fair turns, the
+        per-client rules; "" = nobody); stream: its output is wanted as it comes."""
         reply = self._call("pg_submit", run_id, owner, session, key, request_json,
                            queue_size, "1" if fair else "0", int(ttl_s * 1000),
-                           "1" if stream else "0")
+                           "1" if stream else "0", rules.queued_per_client,
+                           rules.reserved_slots, "1" if rules.hosted else "0")
         if reply[0] == "queued":
             return Submitted("queued", position=int(reply[1]), member=str(reply[2]),
                              epoch=str(reply[3]))
         if reply[0] == "busy":
             return Submitted("busy", waiting=int(reply[1]), running=int(reply[2]))
-        return Submitted("exists")
+        return Submitted(str(reply[0]))  # "full" or "exists"
 
     def rate(self, key: str, per_window: int, window_s: float) -> float:
         """0.0 when one more run is admitted now (and counted), else the seconds to wait."""
@@ -190,8 +210,10 @@ class RedisQueue:
 
     def heartbeat(self, host: str, status: dict[str, Any], ttl_s: float, stale_s: float,
                   lost: RunResult, leases: dict[str, str]) -> list[str]:
-        """Renew the host's liveness; returns the runs it holds whose lease is gone."""
+        """Renew the host's liveness and its slots (status["slots"]: what claims count the
+        cluster's free slots by); returns the runs it holds whose lease is gone."""
         pairs = [item for run_id, lease in leases.items() for item in (run_id, lease)]
-        reply = self._call("pg_heartbeat", host, json.dumps(status), int(ttl_s * 1000),
+        slots = int(status.get("slots") or 0)
+        reply = self._call("pg_heartbeat", host, slots, json.dumps(status), int(ttl_s * 1000),
                            int(stale_s * 1_000_000), result_json(lost), *pairs)
         return [str(run_id) for run_id in reply or []]
