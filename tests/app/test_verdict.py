@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from test_pages import LIBRARY, open_page
 
 from app.protocol import ErrorInfo, RunResult
+from app.ui.run import WAIT_IN_PLACE
 from app.ui.verdict import verdict
 
 
@@ -66,3 +67,23 @@ def test_gotchas_page_shows_the_fix_in_a_visible_verdict() -> None:
     assert not at.exception, [e.value for e in at.exception]
     verdicts = [s.value for s in at.success if s.value.startswith("**Verdict:**")]
     assert len(verdicts) == 1 and "fixed\\: the JAX side now runs" in verdicts[0], verdicts
+
+
+def test_a_pair_running_again_shows_no_old_results_under_its_live_panel() -> None:
+    pair = next(p for p in LIBRARY.pairs if p.id.endswith("in-place-update")
+                and p.jax.expect.outcome == "TypeError")
+    at = open_page("gotchas.py")
+    at.get("button_group")[0].set_value(pair.section).run()
+    at.button(key=f"run-both::{pair.id}").click().run()
+    assert any(s.value.startswith("**Verdict:**") for kind in ("success", "warning", "info")
+               for s in getattr(at, kind)), "the first run of both sides drew no verdict"
+    # Run again with a JAX side that takes a while, without waiting in place: the live panel
+    # is drawn, and neither the old verdict nor the old results sit under it.
+    at.session_state[WAIT_IN_PLACE] = False
+    at.session_state[f"code::{pair.jax.id}"] = "import time\ntime.sleep(20)\n"
+    at.button(key=f"run-both::{pair.id}").click().run()
+    shown = [e.value for kind in ("success", "warning", "info", "error") for e in getattr(at, kind)]
+    assert not [s for s in shown if str(s).startswith("**Verdict:**")], shown
+    assert not [s for s in shown if "Your code raised" in str(s)], shown
+    assert at.button(key=f"stop::{pair.id}"), "no live panel with Stop while the pair runs"
+    at.button(key=f"stop::{pair.id}").click().run()

@@ -64,6 +64,8 @@ def pair_view(pair: Pair) -> None:
         requests = [build_request(chosen[label], events[label].code, inspect=False)
                     for label in to_run]
         submit(pair.id, requests, [(label, events[label].code) for label in to_run])
+        for label in to_run:  # results are kept per side: a side that runs again shows none
+            state.set_result(chosen[label].id, None)
     done = collect(pair.id)
     if done:
         results, ran = done
