@@ -84,3 +84,18 @@ def test_hostile_link_opens_the_page_as_shipped_with_a_notice(
     at = open_page(page, query={QUERY_PARAM: _raw_token(raw)})  # asserts no exception
     assert any("share link" in w.value for w in at.warning), [w.value for w in at.warning]
     assert f"code::{snippet_id}" not in at.session_state  # the shipped code, untouched
+
+
+def test_lab_link_keeps_a_stack_whose_option_does_not_parse_yet() -> None:
+    at = open_page("transform_lab.py")
+    key = "lab::a::playground/blank"
+    stack = at.session_state[f"{key}::stack"]
+    assert stack, "the Lab starts with a stack"
+    name = stack[0]
+    option = next(t for t in at.text_input if t.key and t.key.startswith(f"{key}::0::{name}::"))
+    option.set_value("(0,").run()  # half typed: the stack cannot be built right now
+    at.button(key="share::lab/playground/blank").click().run()
+    token = at.query_params[QUERY_PARAM]
+    shared = decode(token if isinstance(token, str) else token[0])
+    assert shared.extra["a"] == stack
+    assert shared.extra["a_options"][0][option.key.rsplit("::", 1)[-1]] == "(0,"

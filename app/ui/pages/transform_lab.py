@@ -20,7 +20,13 @@ from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
 from app.ui.widgets.results import View, show_result
 from app.ui.widgets.target import target_picker
-from app.ui.widgets.transforms import expression, option_texts, preset_stack, stack_picker
+from app.ui.widgets.transforms import (
+    expression,
+    option_texts,
+    preset_stack,
+    stack_names,
+    stack_picker,
+)
 
 VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _SNIPPET_KEY = "lab::snippet"
@@ -178,7 +184,8 @@ def lab_body(snippet: Any) -> None:
     target = target_picker(unjit_col, f"lab::target::{snippet.id}")
     sharing.share_button(share_col, SharedState(snippet.id, event.code, {
         "function": function, "args": args, "compare": compare, "passes": passes,
-        "a": [s.name for s in steps_a or []], "b": [s.name for s in steps_b or []],
+        # The stacks' names even while an option does not parse (steps_* is then None).
+        "a": stack_names(f"lab::a::{snippet.id}"), "b": stack_names(f"lab::b::{snippet.id}"),
         "a_options": option_texts(f"lab::a::{snippet.id}"),
         "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
