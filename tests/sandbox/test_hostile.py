@@ -128,7 +128,7 @@ def _read_or_empty(path: Path) -> str:
     """A cgroup file, or "" when its cgroup went away while we looked (not a leftover)."""
     try:
         return path.read_text()
-    except FileNotFoundError:
+    except OSError:  # ENOENT, or ENODEV when it is removed mid-read
         return ""
 
 
