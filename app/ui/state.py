@@ -111,6 +111,16 @@ def widget(draw: Callable[..., Any], label: str, key: str, default: Any, **kwarg
     return value
 
 
+def choice(label: str, key: str, options: list[str]) -> str:
+    """A selectbox over options whose choice survives page switches; a remembered choice that
+    is no longer among them (a snippet that left the library since) falls back to the first."""
+    chosen = widget(st.selectbox, label, key, options[0], options=options)
+    if chosen not in options:
+        preset(key, options[0])
+        chosen = options[0]
+    return str(chosen)
+
+
 def pending(area_id: str) -> Any:
     return st.session_state.get(_PENDING + area_id)
 

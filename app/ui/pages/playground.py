@@ -10,14 +10,13 @@ import streamlit as st
 from app.config import settings
 from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, library, state
-from app.ui.run import latest_result, submit
+from app.ui.run import submit
 from app.ui.share import SharedState
 from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
-from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
-from app.ui.widgets.ir_view import IrContext
+from app.ui.widgets.editor import editor, stored_mark
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
-from app.ui.widgets.results import View, show_result
+from app.ui.widgets.snippet_area import show_latest
 from app.ui.widgets.target import target_picker
 from app.ui.widgets.transforms import (
     expression,
@@ -86,11 +85,7 @@ def render_playground() -> None:
     shared = sharing.incoming()
     if shared:
         _restore(shared, starts)
-    label = state.widget(st.selectbox, "Start from", _START_KEY, next(iter(starts)),
-                         options=list(starts))
-    if label not in starts:  # a snippet that left the library since
-        state.preset(_START_KEY, next(iter(starts)))
-        label = next(iter(starts))
+    label = state.choice("Start from", _START_KEY, list(starts))
     playground_body(_own_copy(starts[label]))
 
 
@@ -146,9 +141,4 @@ def playground_body(snippet: Any) -> None:
                                              numpy_function=snippet.numpy_entry,
                                              passes=passes, profile=True)
         submit(snippet.id, [request], event.code)
-    stored = latest_result(snippet.id)
-    redraw_if_changed(drawn, stored_mark(snippet.id, event.code))
-    if stored:
-        result, ran_code = stored
-        show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id),
-                    IrContext(scope=snippet.id))
+    show_latest(snippet.id, event.code, drawn)

@@ -100,11 +100,7 @@ def render_transform_lab() -> None:
     shared = sharing.incoming()
     if shared:
         _restore(shared, choices)
-    label = state.widget(st.selectbox, "Function from", _SNIPPET_KEY, next(iter(choices)),
-                         options=list(choices))
-    if label not in choices:  # a snippet that left the library since
-        state.preset(_SNIPPET_KEY, next(iter(choices)))
-        label = next(iter(choices))
+    label = state.choice("Function from", _SNIPPET_KEY, list(choices))
     lab_body(choices[label])
 
 

@@ -73,9 +73,15 @@ def snippet_area(snippet: Any) -> None:
     clicked, inspect = controls(snippet, event.code)
     if clicked or event.submitted:
         submit(snippet.id, [build_request(snippet, event.code, inspect)], event.code)
-    stored = latest_result(snippet.id)
-    redraw_if_changed(drawn, stored_mark(snippet.id, event.code))
+    show_latest(snippet.id, event.code, drawn)
+
+
+def show_latest(area_id: str, code: str, drawn: Any) -> None:
+    """The area's latest result (collected if its run just ended), with its failing line marked
+    in the editor that holds `code` (drawn: the mark the editor was drawn with)."""
+    stored = latest_result(area_id)
+    redraw_if_changed(drawn, stored_mark(area_id, code))
     if stored:
         result, ran_code = stored
-        show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id),
-                    IrContext(scope=snippet.id))
+        show_result(result, ran_code, View(editor_id=area_id, key=area_id),
+                    IrContext(scope=area_id))
