@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+from pathlib import Path
 from typing import Any
+
+CACHE_SUFFIX = "-cache"  # JAX's LRUCache names an entry <key>-cache (jax._src.lru_cache)
 
 _counts = {"session_hits": 0, "shared_hits": 0, "session_writes": 0, "skipped_writes": 0}
 
@@ -51,13 +55,33 @@ class LayeredCache:
             _counts["skipped_writes"] += 1
             return
         try:
-            self.layer.put(key, value)
+            publish(Path(self.layer.path), f"{key}{CACHE_SUFFIX}", value)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
                 raise
             _counts["skipped_writes"] += 1
             return
         _counts["session_writes"] += 1
+
+
+def publish(directory: Path, name: str, data: bytes) -> bool:
+    """Put an entry in place whole, or not at all; False: it was there already.
+
+    Runs of one session may run at once (the Transform Lab's two stacks), each with a uid of its
+    own, and compile the same program: written in place (as JAX's LRUCache does), one run could
+    read the other's half-written entry, or fail to open it for writing (not its file, in the
+    layer's sticky directory) and print a warning into the person's output. A private temporary
+    name linked into place is atomic, and a second writer of the same key just stops."""
+    temporary = directory / f".{name}.{os.getpid()}.tmp"
+    try:
+        temporary.write_bytes(data)
+        os.link(temporary, directory / name)
+    except FileExistsError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+    return True
 
 
 def install(layer_path: str, shared_dir: str | None, max_entry_bytes: int) -> str:

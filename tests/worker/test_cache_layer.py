@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.runner.platform import REPO_ROOT
+from app.worker.cache_layer import CACHE_SUFFIX
 
 SCRIPT = """
 import json, sys
@@ -76,3 +79,48 @@ def test_entries_larger_than_a_run_may_write_are_skipped_quietly(tmp_path: Path)
     assert how == "layered"
     assert counts["skipped_writes"] >= 1 and counts["session_writes"] == 0
     assert list(layer.iterdir()) == []
+
+
+def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole(tmp_path: Path) -> None:
+    """Two runs of one session (the Lab's two stacks), each with its own uid in the layer's sticky
+    directory, compile the same program at once: both find no entry, both write. The second
+    writer must neither fail (JAX would print "Error writing persistent compilation cache
+    entry" into the person's output) nor touch the first writer's entry."""
+    import shutil
+    import tempfile
+
+    from jax._src.lru_cache import LRUCache
+
+    from app.worker.cache_layer import LayeredCache
+
+    if os.geteuid() != 0:
+        pytest.skip("acting as two run uids needs root")
+    first_uid, second_uid = 400_001, 400_002  # as app/runner/uids.py hands them out
+    root = Path(tempfile.mkdtemp(dir="/tmp"))  # reachable by other uids, unlike tmp_path
+    try:
+        root.chmod(0o755)
+        layer = root / "layer"
+        layer.mkdir()
+        layer.chmod(0o1777)  # as app/runner/session_cache.py makes a layer's root
+        entry = layer / f"key{CACHE_SUFFIX}"
+        entry.write_bytes(b"the first run's program")
+        os.chown(entry, first_uid, first_uid)
+        cache = LayeredCache(LRUCache(str(layer), max_size=-1), None, 1 << 20)
+        pid = os.fork()
+        if pid == 0:  # the second run
+            status = 1
+            try:
+                os.setgid(second_uid)
+                os.setuid(second_uid)
+                # It looked before the first run's entry appeared: the race, made certain.
+                Path.exists = lambda self, **_: False  # type: ignore[method-assign]
+                cache.put("key", b"the second run's program")
+                status = 0
+            finally:
+                os._exit(status)
+        _, wait_status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(wait_status) == 0, "the second writer raised"
+        assert entry.read_bytes() == b"the first run's program"
+        assert sorted(p.name for p in layer.iterdir()) == [entry.name]  # no temporary left
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
