@@ -197,6 +197,11 @@ def _start_backend(trusted: bool, marks: dict[str, float], warm: bool) -> None:
 
     if trusted:  # only the warm-up may write the persistent compilation cache
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        shared = jax.config.jax_compilation_cache_dir
+        if shared:  # whole entries only: runs read the cache while the warm-up fills it
+            from app.worker import cache_layer
+
+            cache_layer.install_publishing(shared)
     jax.devices()
     marks["backend"] = time.monotonic()
     if warm and not trusted:

@@ -84,6 +84,37 @@ def publish(directory: Path, name: str, data: bytes) -> bool:
     return True
 
 
+class PublishingCache:
+    """JAX's cache in the shared directory, for the trusted warm-up, which fills it while runs
+    read it: every entry appears whole (see publish), never half-written to a reader."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+        self._path = cache._path  # JAX logs it
+
+    def get(self, key: str) -> bytes | None:
+        return self.cache.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        publish(Path(self.cache.path), f"{key}{CACHE_SUFFIX}", value)
+
+
+def install_publishing(shared_dir: str) -> bool:
+    """The trusted warm-up writes the shared cache through PublishingCache; False: this JAX has
+    no such hook (it then writes as JAX does)."""
+    try:
+        from jax._src import compilation_cache
+        from jax._src.lru_cache import LRUCache
+
+        cache = PublishingCache(LRUCache(shared_dir, max_size=-1))
+        compilation_cache.reset_cache()
+        compilation_cache._cache = cache
+        compilation_cache._cache_initialized = True
+    except (ImportError, AttributeError, TypeError, OSError):
+        return False
+    return True
+
+
 def install(layer_path: str, shared_dir: str | None, max_entry_bytes: int) -> str:
     """Make JAX read the layer then the shared cache and write to the layer; how it was done
     ("layered", "layer only", or "none": this JAX has neither way, the run goes without)."""

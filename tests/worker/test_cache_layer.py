@@ -124,3 +124,30 @@ def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole(tmp_path
         assert sorted(p.name for p in layer.iterdir()) == [entry.name]  # no temporary left
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+PUBLISHING_SCRIPT = """
+import json, sys
+import jax, jax.numpy as jnp
+from jax._src import compilation_cache
+from app.worker import cache_layer
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+installed = cache_layer.install_publishing(sys.argv[1])
+jax.jit(lambda x: jnp.cos(x) + 3.0)(jnp.ones(4)).block_until_ready()
+print(json.dumps([installed, type(compilation_cache._cache).__name__]))
+"""
+
+
+def test_the_warm_up_fills_the_shared_cache_with_whole_entries_only(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(REPO_ROOT),
+           "JAX_COMPILATION_CACHE_DIR": str(shared),
+           "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
+    done = subprocess.run([sys.executable, "-c", PUBLISHING_SCRIPT, str(shared)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=str(REPO_ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    installed, kind = json.loads(done.stdout.strip().splitlines()[-1])
+    assert installed and kind == "PublishingCache"
+    names = [p.name for p in shared.iterdir()]
+    assert names and all(n.endswith(CACHE_SUFFIX) and not n.startswith(".") for n in names), names
