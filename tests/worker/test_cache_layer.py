@@ -81,17 +81,40 @@ def test_entries_larger_than_a_run_may_write_are_skipped_quietly(tmp_path: Path)
     assert list(layer.iterdir()) == []
 
 
-def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole(tmp_path: Path) -> None:
+RACE_SCRIPT = """
+import os, sys
+from pathlib import Path
+from jax._src.lru_cache import LRUCache
+from app.worker.cache_layer import LayeredCache
+layer, second_uid = sys.argv[1], int(sys.argv[2])
+cache = LayeredCache(LRUCache(layer, max_size=-1), None, 1 << 20)
+pid = os.fork()  # this process never started a JAX backend: forking is safe, as in the zygote
+if pid == 0:  # the second run
+    status = 1
+    try:
+        os.setgid(second_uid)
+        os.setuid(second_uid)
+        # It looked before the first run's entry appeared: the race, made certain.
+        Path.exists = lambda self, **_: False
+        cache.put("key", b"the second run's program")
+        status = 0
+    except BaseException as exc:
+        sys.stderr.write(f"{type(exc).__name__}: {exc}\\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(status)
+_, wait_status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(wait_status))
+"""
+
+
+def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole() -> None:
     """Two runs of one session (the Lab's two stacks), each with its own uid in the layer's sticky
     directory, compile the same program at once: both find no entry, both write. The second
     writer must neither fail (JAX would print "Error writing persistent compilation cache
     entry" into the person's output) nor touch the first writer's entry."""
     import shutil
     import tempfile
-
-    from jax._src.lru_cache import LRUCache
-
-    from app.worker.cache_layer import LayeredCache
 
     if os.geteuid() != 0:
         pytest.skip("acting as two run uids needs root")
@@ -105,21 +128,11 @@ def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole(tmp_path
         entry = layer / f"key{CACHE_SUFFIX}"
         entry.write_bytes(b"the first run's program")
         os.chown(entry, first_uid, first_uid)
-        cache = LayeredCache(LRUCache(str(layer), max_size=-1), None, 1 << 20)
-        pid = os.fork()
-        if pid == 0:  # the second run
-            status = 1
-            try:
-                os.setgid(second_uid)
-                os.setuid(second_uid)
-                # It looked before the first run's entry appeared: the race, made certain.
-                Path.exists = lambda self, **_: False  # type: ignore[method-assign]
-                cache.put("key", b"the second run's program")
-                status = 0
-            finally:
-                os._exit(status)
-        _, wait_status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(wait_status) == 0, "the second writer raised"
+        # A fresh process forks the second run: this one has JAX's threads.
+        done = subprocess.run([sys.executable, "-c", RACE_SCRIPT, str(layer), str(second_uid)],
+                              capture_output=True, text=True, timeout=120, cwd=str(REPO_ROOT),
+                              env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+        assert done.returncode == 0, f"the second writer raised:\n{done.stderr[-3000:]}"
         assert entry.read_bytes() == b"the first run's program"
         assert sorted(p.name for p in layer.iterdir()) == [entry.name]  # no temporary left
     finally:
