@@ -16,7 +16,7 @@ from app.ui.widgets import sharing
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.editor import editor, stored_mark
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
-from app.ui.widgets.snippet_area import show_latest
+from app.ui.widgets.snippet_area import INSPECT_VIEWS, show_latest
 from app.ui.widgets.target import target_picker
 from app.ui.widgets.transforms import (
     expression,
@@ -26,7 +26,6 @@ from app.ui.widgets.transforms import (
     stack_picker,
 )
 
-VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _START_KEY = "playground::start"
 INTRO = ("Write or paste any JAX code. The last line's value is shown; `print` and "
          "`jax.debug.print` output appear in order. Ctrl+Enter (Cmd+Enter) runs.")
@@ -136,7 +135,7 @@ def playground_body(snippet: Any) -> None:
                              target=target)  # type: ignore[arg-type]
         if inspect and steps is not None:
             request.inspect = InspectRequest(function=function, args=args, transforms=steps,
-                                             views=list(VIEWS),  # type: ignore[arg-type]
+                                             views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
                                              timings=True, compare_unjitted=True,
                                              numpy_function=snippet.numpy_entry,
                                              passes=passes, profile=True)

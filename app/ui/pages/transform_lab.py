@@ -19,6 +19,7 @@ from app.ui.widgets.editor import editor, mark_for, redraw_if_changed
 from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.pipeline_view import TOGGLE_HELP
 from app.ui.widgets.results import View, show_result
+from app.ui.widgets.snippet_area import INSPECT_VIEWS
 from app.ui.widgets.target import target_picker
 from app.ui.widgets.transforms import (
     expression,
@@ -28,7 +29,6 @@ from app.ui.widgets.transforms import (
     stack_picker,
 )
 
-VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 _SNIPPET_KEY = "lab::snippet"
 INTRO = (
     "Pick a function from the guide, wrap it in transforms, and see what JAX builds: the "
@@ -87,7 +87,7 @@ def _request(code: str, function: str, args: str, steps: list[TransformStep], sn
         x64=bool(getattr(snippet, "x64", False)),
         target=target,  # type: ignore[arg-type]
         inspect=InspectRequest(function=function, args=args, transforms=steps,
-                               views=list(VIEWS),  # type: ignore[arg-type]
+                               views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
                                timings=True, compare_unjitted=compare_unjitted,
                                numpy_function=getattr(snippet, "numpy_entry", None),
                                passes=passes, profile=True),
