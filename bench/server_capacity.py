@@ -359,7 +359,8 @@ def participant_loop(server: Server, query: str, action: str, stop: threading.Ev
 
 
 def room(args: argparse.Namespace) -> int:
-    env = {"PLAYGROUND_MAX_CONCURRENT": str(args.slots), "PLAYGROUND_QUEUE_SIZE": "400", "PLAYGROUND_QUEUE_WAIT_S": "120"}
+    env = {"PLAYGROUND_MAX_CONCURRENT": str(args.slots), "PLAYGROUND_QUEUE_SIZE": "400",
+           "PLAYGROUND_QUEUE_WAIT_S": "120"}
     with tempfile.TemporaryDirectory(prefix="capacity-") as tmp, \
             served("after", REPO, True, Path(tmp), env) as server:
         warm = BrowserSession(server.base)
