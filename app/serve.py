@@ -11,18 +11,19 @@ server CPU every second, with or without visitors:
   is seen within a second.
 - The garbage collection after every script run (`runner.postScriptGC`) is turned off in
   .streamlit/config.toml; see the note there. Python's own collector still runs, and its full
-  passes walk every object the process holds. So the app's modules are imported before the
-  server starts (the first visitor no longer pays for them) and everything alive then is frozen
-  (gc.freeze): those objects live as long as the process anyway, and a full pass skips them.
+  passes walk every object the process holds. So once the first script run has imported the
+  app's modules, everything alive is frozen (gc.freeze, app/main.py calls freeze_long_lived):
+  those objects live as long as the process anyway, and a full pass skips them. Not before the
+  first run: a custom component (the code editor) registers itself only when imported inside
+  a script run.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
-import pkgutil
 import sys
+import threading
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +73,26 @@ def calm_server_ticks() -> bool:
     return True
 
 
-def preload_and_freeze() -> int:
-    """Import every page's module, then freeze what is alive; the number of page modules."""
-    import app.ui.navigation  # noqa: F401  (the pages' registry and everything it imports)
-    import app.ui.pages as pages
+_frozen = threading.Event()
+_freezing = threading.Lock()
 
-    names = [m.name for m in pkgutil.iter_modules(pages.__path__, pages.__name__ + ".")]
-    for name in names:
-        importlib.import_module(name)
-    gc.collect()
-    gc.freeze()
-    return len(names)
+
+def freeze_long_lived() -> bool:
+    """Once per process: collect, then freeze every object alive; True the time it froze."""
+    if _frozen.is_set():
+        return False
+    with _freezing:
+        if _frozen.is_set():
+            return False
+        gc.collect()
+        gc.freeze()
+        _frozen.set()
+        return True
 
 
 def main(argv: list[str]) -> None:
     drop_config_polling()
     calm_server_ticks()
-    preload_and_freeze()
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", *argv]

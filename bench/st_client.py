@@ -143,7 +143,14 @@ class BrowserSession:
 
     def submit_code(self, editor_id: str, code: str) -> None:
         """Ctrl+Enter in a code editor: the component's value is the event with the code."""
-        event = {"id": uuid.uuid4().hex[:8], "type": "submit", "lang": "python", "text": code,
+        self._editor_event(editor_id, code, "submit")
+
+    def type_code(self, editor_id: str, code: str) -> None:
+        """Type code, then leave the editor (it sends its text on blur, as before a click)."""
+        self._editor_event(editor_id, code, "blur")
+
+    def _editor_event(self, editor_id: str, code: str, kind: str) -> None:
+        event = {"id": uuid.uuid4().hex[:8], "type": kind, "lang": "python", "text": code,
                  "selected": "", "cursor": ""}
         self.widget_values[editor_id] = {"json_value": json.dumps(event)}
         self._send_rerun()
