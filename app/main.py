@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app.serve import freeze_long_lived  # noqa: E402
+from app.server import freeze_long_lived  # noqa: E402
 from app.ui.navigation import build_pages  # noqa: E402
 
 # "auto": the sidebar opens on wide screens and starts collapsed on phones, where it would

@@ -13,7 +13,7 @@ sends for `run_every`), so the server does exactly the work it does for a browse
 
 `interactions` serves the app twice, alternately: "before" (plain `streamlit run`, the garbage
 collection after every script run on; from --baseline-tree when given, else this tree) and
-"after" (`python -m app.serve`, this tree's configuration). For each it takes the median of
+"after" (`python -m app.server`, this tree's configuration). For each it takes the median of
 --repeats of: a new visitor opening the start page and a section page, a sidebar click, a trivial
 Run, a 3 s Run with live output (its live panel per second of the run), a Check in a room, an idle
 server and an idle open page per minute, and an open facilitator dashboard with --dashboard-people
@@ -102,7 +102,7 @@ class Server:
 @contextlib.contextmanager
 def served(label: str, tree: Path, tuned: bool, scratch: Path,
            extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """The app from `tree`: `python -m app.serve` when tuned, else plain `streamlit run` with
+    """The app from `tree`: `python -m app.server` when tuned, else plain `streamlit run` with
     the post-script collection on (Streamlit's default)."""
     import urllib.request
 
@@ -113,7 +113,7 @@ def served(label: str, tree: Path, tuned: bool, scratch: Path,
                PLAYGROUND_DATA_DIR=str(data / "data"), PLAYGROUND_TIMEOUT_S="30",
                PLAYGROUND_ROOM_MAX_PARTICIPANTS="300", PLAYGROUND_ROOMS_PER_HOUR="100")
     env.update(extra_env or {})
-    entry = ["-m", "app.serve", "run"] if tuned else [
+    entry = ["-m", "app.server", "run"] if tuned else [
         "-m", "streamlit", "run", "--runner.postScriptGC", "true"]
     command = [sys.executable, *entry, "app/main.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -311,7 +311,7 @@ def interactions(args: argparse.Namespace) -> int:
                     rows[label].setdefault(name, []).append(value)
                 print(f"round {round_ + 1} {label}: done", flush=True)
     print(f"\nServer CPU (ms), median of {args.repeats} repeats x {args.rounds} rounds; before = "
-          f"{'plain streamlit run, ' + str(baseline_tree)} ; after = python -m app.serve, {REPO}")
+          f"{'plain streamlit run, ' + str(baseline_tree)} ; after = python -m app.server, {REPO}")
     print(f"{'interaction':40s} {'before':>9s} {'after':>9s} {'ratio':>7s} {'goal':>6s}")
     for name in rows["after"]:
         before = statistics.median(rows["before"].get(name, [float("nan")]))

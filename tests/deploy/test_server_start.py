@@ -1,4 +1,4 @@
-"""app/serve.py: the server starts without the polling and wake-ups that only serve development,
+"""app/server.py: the server starts without the polling and wake-ups that only serve development,
 and with the app's long-lived objects frozen out of the garbage collector's full passes. Each
 check runs in a fresh interpreter: the patches are process-wide."""
 
@@ -25,7 +25,7 @@ import streamlit.watcher.path_watcher as path_watcher
 created = []
 original = path_watcher._watch_path
 path_watcher._watch_path = lambda *a, **k: created.append(a[0]) or True
-from app.serve import drop_config_polling
+from app.server import drop_config_polling
 hooked = drop_config_polling()
 from streamlit.web import bootstrap
 bootstrap._install_config_watchers({})
@@ -52,7 +52,7 @@ print(json.dumps({"watched": created}))
 def test_uvicorn_ticks_once_a_second_and_still_serves_and_stops() -> None:
     seen = run_python("""
 import asyncio, json, socket, threading, time, urllib.request
-from app.serve import calm_server_ticks
+from app.server import calm_server_ticks
 calmed = calm_server_ticks()
 import uvicorn
 from uvicorn.server import Server

@@ -1,4 +1,4 @@
-"""Start Streamlit as a long-running server: `python -m app.serve run app/main.py [options]`.
+"""Start Streamlit as a long-running server: `python -m app.server run app/main.py [options]`.
 
 The same as `python -m streamlit ...`, less what only helps while developing an app and costs a
 server CPU every second, with or without visitors:
