@@ -23,7 +23,7 @@ from pygments.token import STANDARD_TYPES, Name, _TokenType
 
 from app import op_docs
 from app.protocol import InspectResult
-from app.ui.widgets.highlight import CSS_CLASS, lexer_for
+from app.ui.widgets.highlight import CSS_CLASS, PLAIN_NOTE, lexer_for, within_budget
 
 # Mid-tone hues: a 16% tint under text reads on both #ffffff and #0e1117, and the solid hue
 # in the gutter bar and legend chips keeps >= 3:1 against both backgrounds.
@@ -96,7 +96,10 @@ def _is_op_token(view: str, ttype: _TokenType) -> bool:
 
 
 def highlighted_lines(text: str, view: str) -> list[str]:
-    """The text as one HTML fragment per line; ops with an entry in the op table get a title."""
+    """The text as one HTML fragment per line; ops with an entry in the op table get a title.
+    Past the highlighting budget the lines are plain escaped text."""
+    if not within_budget(text):
+        return [html.escape(line) for line in text.split("\n")]
     lexer = type(lexer_for(view))(stripnl=False, ensurenl=False)
     lines: list[list[str]] = [[]]
     for ttype, value in lexer.get_tokens(text):
@@ -240,6 +243,8 @@ def show_block(text: str | None, view: str, inspect: InspectResult, code: str | 
         return
     if truncated:
         st.warning("This listing was cut at the size limit.", icon=":material/content_cut:")
+    if not within_budget(text):
+        st.caption(PLAIN_NOTE)
     body = block_html(text, view, inspect, code or "", context)
     st.html(f'<div class="pg-wrap">{body}</div>' if wrap else body)
     show_ops(inspect.ops.get(view, []), view)
