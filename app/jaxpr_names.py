@@ -11,6 +11,7 @@ the text's length (one pass over the jaxpr lexer's tokens).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pygments.token import Name, Operator, Whitespace
@@ -44,6 +45,7 @@ class _Scope:
         return self.names[name]
 
 
+@functools.lru_cache(maxsize=16)  # a page diffs the same jaxprs more than once per redraw
 def canonical(text: str) -> str:
     """The jaxpr with every bound variable renamed in order of first appearance in its scope
     (each nested jaxpr is one; they are closed, so an inner name never means an outer one)."""

@@ -130,3 +130,15 @@ def test_highlighting_past_the_budget_is_plain_escaped_text() -> None:
     assert highlighted_lines(text + "\nsecond", "hlo") == ["&lt;b&gt;" + "x" * MAX_HIGHLIGHT_CHARS,
                                                           "second"]
     assert 'data-plain' not in to_html("f32[3]", "hlo")
+
+
+def test_source_line_numbers_outside_the_code_cost_nothing() -> None:
+    """A forged map of 200,000 distinct line numbers: no legend entry or hover rule each."""
+    from app.protocol import InspectResult
+    from app.ui.widgets.ir_view import IrContext, block_html
+
+    text = "\n".join(f"%{i} = add" for i in range(200_000))
+    forged = InspectResult(hlo=text, source_lines={"hlo": list(range(1, 200_001))})
+    body = block_html(text, "hlo", forged, "y = 1\n", IrContext("area"))
+    assert body.count('class="pgx-s1"') == 1 and "pgx-s2" not in body
+    assert body.count(":hover") == 1
