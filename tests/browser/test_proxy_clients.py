@@ -24,7 +24,7 @@ import pytest
 from app.rooms.inputs import token_hash
 from tests.browser.conftest import ROOT, stop_and_check_nothing_left
 from tests.browser.serving import free_port, start_streamlit, wait_healthy
-from tests.browser.test_rooms import create_room, open_page
+from tests.browser.test_rooms import NANSUM, create_room, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -136,10 +136,12 @@ def test_each_visitor_behind_the_shipped_proxy_has_its_own_limits(
     open_page(again, f"{urls[first]}/rooms")
     again.get_by_label("Room name").fill("Second")
     again.locator('[data-testid="stMultiSelect"]').first.click()
+    again.keyboard.type(NANSUM.title)
     again.keyboard.press("Enter")
-    again.locator("h1").first.click()
+    again.locator("h1").first.click()  # closes the drop-down
     again.get_by_role("button", name="Create the room").click()
     again.get_by_text("rooms an hour").wait_for()
+    assert _created_by(database) == [token_hash(f"client:{first}")]
 
     create_room(new_page(), urls[second])  # another visitor is not held back
     assert _created_by(database) == [token_hash(f"client:{a}") for a in VISITORS]
