@@ -45,7 +45,7 @@ class _Scope:
         return self.names[name]
 
 
-@functools.lru_cache(maxsize=16)  # a page diffs the same jaxprs more than once per redraw
+@functools.lru_cache(maxsize=8)  # a page diffs the same jaxprs more than once per redraw
 def canonical(text: str) -> str:
     """The jaxpr with every bound variable renamed in order of first appearance in its scope
     (each nested jaxpr is one; they are closed, so an inner name never means an outer one)."""

@@ -58,9 +58,9 @@ def show_since_previous(view: str, now: InspectResult, before: InspectResult | N
         st.caption(f"Your previous run inspected `{before.expression}`: no {DIFFED_VIEWS[view]} "
                    "of the same function to compare with.")
         return
-    shown = (jaxpr_names.canonical(old), jaxpr_names.canonical(new)) if view == "jaxpr" \
-        else (old, new)
-    diff = diff_view.compute(*shown)
+    renamed = view == "jaxpr" and st.session_state.get(f"{key}::since::{view}::renamed", True)
+    shown = (jaxpr_names.canonical(old), jaxpr_names.canonical(new)) if renamed else (old, new)
+    diff = diff_view.compute(*shown)  # the label counts what the expander shows
     with st.expander(f"Changes since your previous run: {diff_view.summary(diff)}",
                      expanded=False):
         old, new = comparable(view, old, new, f"{key}::since::{view}")

@@ -107,7 +107,7 @@ def _blocks(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
     return blocks
 
 
-@functools.lru_cache(maxsize=32)  # a page draws the same diff more than once per redraw
+@functools.lru_cache(maxsize=8)  # a page draws the same diff more than once per redraw
 def compute(a: str, b: str) -> Diff:
     a_lines, b_lines = a.splitlines(), b.splitlines()
     head, tail = _common_ends(a_lines, b_lines)
