@@ -23,7 +23,7 @@ import pytest
 
 from app.rooms.inputs import token_hash
 from tests.browser.conftest import ROOT, stop_and_check_nothing_left
-from tests.browser.serving import free_port, start_streamlit, wait_healthy
+from tests.browser.serving import free_port, start_app, wait_healthy
 from tests.browser.test_rooms import NANSUM, create_room, open_page
 
 pytestmark = pytest.mark.browser
@@ -97,7 +97,7 @@ def proxied(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
                PLAYGROUND_DATA_DIR=str(data), PLAYGROUND_STATE_DIR=str(tmp_path / "state"))
     env.pop("PLAYGROUND_DATABASE_URL", None)
     log = tmp_path / "server.log"
-    app = start_streamlit(ROOT, app_port, env, log)
+    app = start_app(ROOT, app_port, env, log)
     config = tmp_path / "haproxy.cfg"
     config.write_text(proxy_config(proxy_port, app_port))
     proxy_log = tmp_path / "haproxy.log"
