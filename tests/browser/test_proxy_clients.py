@@ -96,14 +96,15 @@ def proxied(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
                PLAYGROUND_TRUSTED_PROXIES="127.0.0.1", PLAYGROUND_ROOMS_PER_HOUR="1",
                PLAYGROUND_DATA_DIR=str(data), PLAYGROUND_STATE_DIR=str(tmp_path / "state"))
     env.pop("PLAYGROUND_DATABASE_URL", None)
+    config = tmp_path / "haproxy.cfg"  # first: nothing is started yet if this fails
+    config.write_text(proxy_config(proxy_port, app_port))
+    haproxy = _haproxy()
     log = tmp_path / "server.log"
     app = start_app(ROOT, app_port, env, log)
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(proxy_config(proxy_port, app_port))
     proxy_log = tmp_path / "haproxy.log"
     relays: list[Relay] = []
     with proxy_log.open("wb") as sink:
-        proxy = subprocess.Popen([_haproxy(), "-db", "-f", str(config)], stdout=sink,
+        proxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=sink,
                                  stderr=subprocess.STDOUT)
     try:
         wait_healthy(f"http://127.0.0.1:{app_port}", app, log)
