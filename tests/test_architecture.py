@@ -1,5 +1,5 @@
-"""The layering DESIGN.md asks for, checked: the sandbox side never pulls in the web app, and
-pages stay layout-only."""
+"""The layer rules of docs/architecture.md, checked: the sandbox side never pulls in the web
+app, and pages stay layout-only."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from importlib.metadata import version
 
-# DESIGN.md: jax 0.10.2's CPU compiler can fail on a matmul that feeds jax.debug.print (0.11.2
-# too, seen on the GPU machine's image); the runner sets this flag for its workers, so the
+# docs/architecture.md: jax 0.10.2's CPU compiler can fail on a matmul that feeds jax.debug.print
+# (0.11.2 too, seen on the GPU machine's image); the runner sets this flag for its workers, so the
 # in-process tests run with it too. A JAX that does not know the flag aborts on it: probe first.
 _WORKAROUND = "--xla_cpu_experimental_ynn_fusion_type="
 
