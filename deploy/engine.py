@@ -73,9 +73,10 @@ class Engine:
         return [self.name, *args]
 
     def run(self, *args: str, timeout: float = 600, check: bool = True,
-            input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+            input_text: str | None = None, cwd: Path | None = None,
+            ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(self.argv(*args), env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False, input=input_text)
+                              timeout=timeout, check=False, input=input_text, cwd=cwd)
         if check and proc.returncode != 0:
             raise EngineError(f"{self.name} {' '.join(args[:3])} ... exit {proc.returncode}: "
                               f"{(proc.stderr or proc.stdout).strip()[-1500:]}")

@@ -1,8 +1,8 @@
 """The hostile snippets: what each tries, and the statuses that count as a clean outcome.
 
-Each case is plain data so the table reads as a threat list; test_hostile.py runs every one through
-the real Runner and checks the common promises (clear status, nothing left behind, the next run
-works) plus the case's own check on the result.
+Each case is plain data so the table reads as a threat list; app/selftest/hostile.py runs every
+one through the real Runner and checks the common promises (clear status, nothing left behind,
+the next run works) plus the case's own check on the result.
 """
 
 from __future__ import annotations
