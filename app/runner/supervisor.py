@@ -51,6 +51,7 @@ from app.runner import child as child_module
 from app.runner import (
     client_limits,
     fairness,
+    oom_guard,
     outcome,
     pipes,
     placement,
@@ -105,6 +106,8 @@ class Supervisor:
         self.demand = pool.Demand()
         self.waited_for_preparation = 0  # runs handed a child still preparing
         self.next_cache_check = 0.0
+        # Where the kernel does not keep a run's OOM score at 1000, the supervisor checks it.
+        self.next_oom_check: float | None = None if oom_guard.kernel_keeps_minimum() else 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
         if self.info.policy is not None:  # every part of a run follows the decided policy
@@ -690,6 +693,8 @@ class Supervisor:
             times.append(max(self.demand.changes_at() or now, now))
         if any(c.layer is not None and c.state == "running" for c in self.children.values()):
             times.append(max(self.next_cache_check, now))
+        if self.next_oom_check is not None and self._sandboxed_running():
+            times.append(max(self.next_oom_check, now))
         expiry = self.session_layers.next_expiry()
         if expiry is not None:
             times.append(expiry)
@@ -717,6 +722,9 @@ class Supervisor:
                         and self.session_layers.is_full(c.layer)):
                     c.kill_reason = "cache"  # it filled its session's cache layer
                     pool.kill(c)
+        if self.next_oom_check is not None and now >= self.next_oom_check:
+            self.next_oom_check = now + oom_guard.CHECK_S
+            self.check_oom_scores()
         self.session_layers.expire(now)
         self.shrink_pool(now)
         self.zygote.check(now)
@@ -732,6 +740,17 @@ class Supervisor:
                          "for a free slot. Try again in a moment.")))
         if expired:
             self.send_positions()
+
+    def _sandboxed_running(self) -> list[Child]:
+        return [c for c in self.children.values() if c.state == "running" and not c.trusted
+                and c.kill_reason is None and c.pid is not None]
+
+    def check_oom_scores(self) -> None:
+        """End every run that lowered its OOM score (oom_guard: the kernel let it)."""
+        running = {c.pid: c for c in self._sandboxed_running()}
+        for pid in oom_guard.lowered(running):
+            running[pid].kill_reason = "oom_score"
+            pool.kill(running[pid])
 
     # -- main loop ------------------------------------------------------------------------------
 

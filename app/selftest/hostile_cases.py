@@ -45,9 +45,25 @@ def _unreadable_report(*why: str) -> Callable[[RunResult], bool]:
                       and all(w in r.message for w in why))
 
 
-def _host_run_lock_untouched(r: RunResult) -> bool:
-    lock = "/run/lock"
-    return not os.path.isdir(lock) or "hostile-planted" not in os.listdir(lock)
+# Places hosts keep state; a run may write only where its own tmpfs covers them.
+PLANT_PATHS = ("/run/lock", "/var/lock", "/run", "/var/cache", "/var/lib", "/var/log", "/var/mail",
+               "/var/spool", "/dev/mqueue", "/dev", "/etc", "/usr/local", "/opt", "/srv", "/mnt",
+               "/media", "/")
+
+
+def _nothing_planted_on_the_host(r: RunResult) -> bool:
+    """Judged by what the run could reach, not by how many places it could write: whatever it
+    wrote must have landed on a tmpfs of its own, gone with the run."""
+    return not any(os.path.exists(os.path.join(p, "hostile-planted")) for p in PLANT_PATHS)
+
+
+def _oom_score_kept(r: RunResult) -> bool:
+    """Either the kernel refused both lower values and the score is still 1000, or the
+    supervisor ended the run for lowering it."""
+    lines = r.stdout.split("\n")
+    if r.status == "crashed":
+        return lines[0] == "1000" and "OOM score" in r.message
+    return lines[:4] == ["1000", "0 refused 13", "-1000 refused 13", "now 1000"]
 
 
 def _none_open(r: RunResult) -> bool:
@@ -370,14 +386,14 @@ CASES: list[Hostile] = [
     Hostile(
         "write_host_state_dirs",
         ATTEMPTS
-        + "for path in ('/run/lock', '/var/lock', '/run', '/var/cache', '/var/lib', '/var/log',"
-        " '/var/mail', '/var/spool', '/dev/mqueue', '/dev', '/etc', '/usr/local', '/opt',"
-        " '/srv', '/mnt', '/media', '/'):\n"
+        + f"for path in {PLANT_PATHS!r}:\n"
         "    attempt(path, lambda p=path: open(p + '/hostile-planted', 'w').write('x'))\n",
         frozenset({"ok"}),
-        lambda r: _host_run_lock_untouched(r) and r.stdout.count("OPEN") <= 2,
+        lambda r: _nothing_planted_on_the_host(r) and r.stdout.count("\n") == len(PLANT_PATHS),
         why="/run/lock (1777) was the host's: a run left files for the next user; now every "
-        "mount is read-only and the writable ones are tmpfs of the run (/run/lock, /var/lock)",
+        "mount is read-only and the writable ones are tmpfs of the run (/run/lock, /var/lock, "
+        "and /dev/mqueue in a container, where it is 1777): a write may succeed, but only into "
+        "the run's own tmpfs, so nothing lands where the host or the next run sees it",
     ),
     Hostile(
         "other_runs_cgroups_and_host_paths",
@@ -391,11 +407,25 @@ CASES: list[Hostile] = [
     ),
     Hostile(
         "lower_own_oom_score",
+        "import time\n"
         "print(open('/proc/self/oom_score_adj').read().strip())\n"
-        "open('/proc/self/oom_score_adj', 'w').write('-1000')\n",
-        frozenset({"error"}),
-        lambda r: r.stdout.strip() == "1000" and r.error is not None
-        and r.error.type == "PermissionError",
-        why="the host's OOM killer picks a run first, and the run cannot change that",
+        "for value in ('0', '-1000'):\n"
+        "    try:\n"
+        "        with open('/proc/self/oom_score_adj', 'w') as f:\n"
+        "            f.write(value)\n"
+        "    except OSError as exc:\n"
+        "        print(value, 'refused', exc.errno)\n"
+        "    else:\n"
+        "        print(value, 'accepted')\n"
+        "end = time.monotonic() + 2.5\n"
+        "while time.monotonic() < end:\n"
+        "    time.sleep(0.05)\n"
+        "print('now', open('/proc/self/oom_score_adj').read().strip())\n",
+        frozenset({"ok", "crashed"}),
+        _oom_score_kept,
+        why="the host's OOM killer picks a run first, and the run cannot change that: with "
+        "CAP_SYS_RESOURCE the kernel records 1000 as the run's minimum and refuses a lower "
+        "value; without it (a container's unprivileged user) the kernel accepts 0, and the "
+        "supervisor, which checks the runs' scores, ends the run",
     ),
 ]

@@ -66,8 +66,10 @@ CHILD_LAYERS: tuple[str, ...] = (
 )
 CGROUP_LAYERS: tuple[str, ...] = ("cgroup_memory", "cgroup_pids", "cgroup_cpu")
 LAYERS: tuple[str, ...] = CHILD_LAYERS + CGROUP_LAYERS
-# Reported but never required: root needs no user namespace, an unprivileged user does.
-INFO_LAYERS: tuple[str, ...] = ("user_ns",)
+# Reported but never required: root needs no user namespace, an unprivileged user does; the
+# rlimit_* are what bound a run where a cgroup layer is off (a container's read-only cgroups):
+# rlimit_as its memory (with RLIMIT_DATA and the sized tmpfs), rlimit_nproc its processes.
+INFO_LAYERS: tuple[str, ...] = ("user_ns", "rlimit_as", "rlimit_nproc")
 _PROBE_TIMEOUT_S = 30.0
 
 
@@ -199,6 +201,10 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
     """
     active = dict.fromkeys(CHILD_LAYERS + INFO_LAYERS, False)
     as_root = os.geteuid() == 0
+    # Read before the namespaces hide the cgroup paths and the device nodes.
+    memory_cgroup = cgroups.in_run_group("memory")
+    pids_cgroup = cgroups.in_run_group("pids")
+    address_space = not memory_cgroup and rlimits.address_space_allowed()
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     scratch = Path(scratch)
 
@@ -253,10 +259,16 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
             os.setsid()
 
     os.chdir(workdir)  # the run's own tmpfs (or, without the filesystem layer, its scratch)
-    # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone. As root
-    # dropping to nobody it would count every run of the host together: the pids cgroup does it.
-    rlimits.apply(settings, limit_processes=settings.max_pids if active["user_ns"] else None)
+    # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone; as root
+    # with a run uid of its own (app/runner/uids.py) it counts that uid, this run alone too.
+    # As root dropping to the shared nobody it would count every run together: the pids cgroup
+    # does it then.
+    own_count = active["user_ns"] or (as_root and run_uid is not None and not pids_cgroup)
+    rlimits.apply(settings, limit_processes=settings.max_pids if own_count else None,
+                  address_space=address_space)
     active["rlimits"] = True
+    active["rlimit_as"] = address_space
+    active["rlimit_nproc"] = bool(own_count)
     environment.scrub(workdir)
     active["environment"] = True
     with contextlib.suppress(OSError):
