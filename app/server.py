@@ -8,12 +8,20 @@ lookup is not remembered, so each such visit costs two outbound requests), and c
 socket towards 8.8.8.8 for the internal one. A hosted sandbox makes no outbound connection it
 does not need: both answers are "unknown" here, so only localhost, the configured
 browser.serverAddress and server.corsAllowedOrigins are allowed origins.
+
+In hosted mode it first refuses to start where a run's memory would have no bound of its own
+(app/runner/start_check.py).
 """
 
 from __future__ import annotations
 
+import sys
+
 from streamlit import net_util
 from streamlit.web.cli import main
+
+from app.config import settings
+from app.runner import start_check
 
 
 def _unknown() -> None:
@@ -27,5 +35,9 @@ def patch_address_lookups() -> None:
 
 
 if __name__ == "__main__":
+    refused = start_check.check(settings())
+    if refused is not None:
+        print(refused, file=sys.stderr)
+        sys.exit(3)
     patch_address_lookups()
     main(prog_name="streamlit")

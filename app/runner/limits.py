@@ -25,6 +25,8 @@ def describe(layers: dict[str, bool], settings: Settings,
     tmpfs = f"its /tmp, /dev/shm and other writable places are tmpfs of {s.file_size_mb} MiB each"
     if layers.get("cgroup_memory"):
         memory = f"memory cgroup, {s.memory_mb} MiB for all its processes; {tmpfs}"
+        if layers.get("rlimit_as"):
+            memory += "; RLIMIT_AS per process"
     elif layers.get("rlimit_as"):
         memory = (f"no memory cgroup here: RLIMIT_DATA {s.memory_mb} MiB and RLIMIT_AS (all its "
                   f"mappings, shared ones too) per process; {tmpfs}")

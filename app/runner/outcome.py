@@ -113,8 +113,10 @@ def unqueued(queue_s: float) -> RunResult:
 
 
 def _is_memory_error(kind: str, message: str) -> bool:
-    """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
-    return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
+    """Host MemoryError (RLIMIT_DATA), a mapping refused with ENOMEM (RLIMIT_AS: mmap raises
+    OSError), or XLA failing to allocate on the device."""
+    return (kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
+            or (kind == "OSError" and message.startswith("[Errno 12]")))
 
 
 def classify(c: RunFacts, settings: Settings, platform: str,

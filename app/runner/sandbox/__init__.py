@@ -201,10 +201,11 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
     """
     active = dict.fromkeys(CHILD_LAYERS + INFO_LAYERS, False)
     as_root = os.geteuid() == 0
-    # Read before the namespaces hide the cgroup paths and the device nodes.
-    memory_cgroup = cgroups.in_run_group("memory")
+    # Read before the namespaces hide the cgroup paths and the device nodes. RLIMIT_AS wherever
+    # JAX allows it, memory cgroup or not: shared mappings fill a v1 memory cgroup slowly (a
+    # 4 GiB MAP_SHARED bomb ran into the wall clock instead of the memory limit on this host).
     pids_cgroup = cgroups.in_run_group("pids")
-    address_space = not memory_cgroup and rlimits.address_space_allowed()
+    address_space = rlimits.address_space_allowed()
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     scratch = Path(scratch)
 

@@ -4,9 +4,11 @@ RLIMIT_DATA makes list, NumPy and jnp bombs raise MemoryError; RLIMIT_CPU is per
 cumulative, so what the process already used is added, and it counts every thread, so it is
 PLAYGROUND_CPU_S per core of the run's CPU share; CORE=0 keeps crash dumps off the disk.
 
-Where no memory cgroup holds the run (a container whose engine gives no writable cgroup), memory
-that RLIMIT_DATA does not count (shared mappings: mmap MAP_SHARED, a mapped memfd or tmpfs file)
-is bounded by RLIMIT_AS instead: the address space the process has now, plus the run's memory,
+Memory that RLIMIT_DATA does not count (shared mappings: mmap MAP_SHARED, a mapped memfd or
+tmpfs file) is bounded by RLIMIT_AS: in a container whose engine gives no writable cgroup it is
+the only per-run bound of those pages, and with a memory cgroup it ends a shared-memory bomb at
+once instead of after a slow fill. Its value: the address space the process has now, plus the
+run's memory,
 plus ADDRESS_RESERVE for what the JAX backend maps when it starts (thread stacks, malloc arenas).
 glibc reserves 64 MiB of address space per malloc arena, up to 8 per core: the arenas are capped
 at MALLOC_ARENAS first, so the reserve does not grow with the host's cores (measured on 2 cores:
@@ -82,7 +84,7 @@ def _cap_malloc_arenas() -> None:
 def apply(settings: Settings, *, limit_processes: int | None = None,
           address_space: bool = False) -> None:
     """Apply every limit of one run to the calling process (inherited by its children).
-    address_space: also RLIMIT_AS (no memory cgroup holds this run)."""
+    address_space: also RLIMIT_AS (address_space_allowed)."""
     data_mb = max(settings.memory_mb, DATA_FLOOR_MB)
     _set(resource.RLIMIT_DATA, data_mb * MIB)
     if address_space:
