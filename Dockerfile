@@ -1,6 +1,7 @@
 # JAX Playground image. CPU by default; NVIDIA GPUs with --build-arg ACCELERATOR=cuda13.
-# deploy/container-check.sh performs these steps for real (CI has no Docker engine): keep every
-# step a plain RUN/ENV/COPY it can replay. Run options the sandbox needs: deploy/README.md.
+# deploy/container-check.sh builds and runs it with a real engine (podman on CI); the replay
+# without one (deploy/container_check.py) needs every step a plain RUN/ENV/COPY. Run options the
+# sandbox needs, each explained: docs/container.md.
 FROM python:3.11-slim-bookworm
 
 # cpu, or cuda13 (jax[cuda13]: CUDA 13 wheels from PyPI; the host needs the NVIDIA driver and
