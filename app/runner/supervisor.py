@@ -64,6 +64,7 @@ from app.runner import (
     warmup,
 )
 from app.runner import platform as platform_module
+from app.runner.limits import describe as describe_limits
 from app.runner.outcome import Report, RunFacts
 from app.runner.pool import Child, PendingRun
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
@@ -181,6 +182,9 @@ class Supervisor:
             "session_cache": self.session_layers.status(),
             "layers": self.layers,
             "limits": self.limits(),
+            # How each run's limits are enforced here (cgroups, or what stands in for them).
+            "enforced": describe_limits(self.layers, self.settings,
+                                        oom_guard.kernel_keeps_minimum()),
             "warm": self.warmup.state,
             "last_setup_error": self.setup.last_error,
             "fatal": self.fatal,
