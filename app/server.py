@@ -10,7 +10,7 @@ does not need: both answers are "unknown" here, so only localhost, the configure
 browser.serverAddress and server.corsAllowedOrigins are allowed origins.
 
 In hosted mode it first refuses to start where a run's memory would have no bound of its own
-(app/runner/start_check.py).
+(app/runner/api/start_check.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from streamlit import net_util
 from streamlit.web.cli import main
 
 from app.config import settings
-from app.runner import start_check
+from app.runner.api import start_check
 
 
 def _unknown() -> None:

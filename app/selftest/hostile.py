@@ -1,7 +1,8 @@
 """The hostile suite: every case of hostile_cases.CASES through the real Runner, on this host.
 
 `python -m app selftest --hostile` runs it where the app is deployed (inside its container, as
-its user), so an operator sees on their own host what tests/sandbox/test_hostile.py checks in CI.
+its user), so an operator sees on their own host what tests/runner/sandbox/test_hostile.py
+checks in CI.
 For each case: the status is one of the case's clean outcomes (with a message unless "ok"), the
 case's own check holds, nothing of the run is left (no process in the supervisor's tree or in a
 run cgroup beyond the idle pool, no scratch directory), and an ordinary run right after succeeds.
@@ -27,7 +28,7 @@ from app import protocol
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 from app.runner.sandbox import cgroups, mounts
 from app.selftest.hostile_cases import CASES, Hostile
 

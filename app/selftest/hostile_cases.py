@@ -225,7 +225,7 @@ CASES: list[Hostile] = [
         + "attempt('shadow', lambda: open('/etc/shadow').read())\n"
         "attempt('root_home', lambda: os.listdir('/root/.ssh'))\n"
         "attempt('app_config', lambda: open('{repo}/app/config.py').read())\n"
-        "attempt('app_runner', lambda: open('{repo}/app/runner/supervisor.py').read())\n"
+        "attempt('app_runner', lambda: open('{repo}/app/runner/supervisor/service.py').read())\n"
         "attempt('git', lambda: open('{repo}/.git/config').read())\n"
         "attempt('other_run', lambda: open('{other_run}/secret.txt').read())\n"
         "attempt('state_dir', lambda: open('{state}/planted.txt').read())\n"
