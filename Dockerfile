@@ -17,9 +17,12 @@ ENV PYTHONUNBUFFERED=1 \
 # libseccomp2: the sandbox's syscall filter (pyseccomp loads it). The sandbox builds its
 # namespaces and filesystem view itself (app/runner/sandbox), so no bubblewrap.
 # hadolint ignore=DL3008
+# apt-get clean and the *.bin caches: 75 MB that update leaves where the base image does not
+# configure apt to skip them (docs/container.md, "Sizes and times").
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libseccomp2 \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 # The app runs as this unprivileged user: the sandbox then needs no capability of the container's
 # root (it builds its namespaces in a user namespace), and an escape lands as uid 10001.
