@@ -16,9 +16,9 @@ ENV PYTHONUNBUFFERED=1 \
 
 # libseccomp2: the sandbox's syscall filter (pyseccomp loads it). The sandbox builds its
 # namespaces and filesystem view itself (app/runner/sandbox), so no bubblewrap.
-# hadolint ignore=DL3008
 # apt-get clean and the *.bin caches: 75 MB that update leaves where the base image does not
 # configure apt to skip them (docs/container.md, "Sizes and times").
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libseccomp2 \
     && apt-get clean \
