@@ -1,6 +1,6 @@
 """scripts/serve.sh: how PLAYGROUND_* settings become Streamlit options.
 
-The script ends in `exec $PYTHON -m streamlit run ...`; here PYTHON is a recorder that writes the
+The script ends in `exec $PYTHON -m app.server run ...`; here PYTHON is a recorder that writes the
 argv and environment it was given, so that the script's own logic is observed. That every
 STREAMLIT_* variable it sets is a real Streamlit option is checked with the real
 `streamlit config show`; the real start is covered by deploy/container-check.sh.
