@@ -111,6 +111,27 @@ def freeze_long_lived() -> bool:
         return True
 
 
+def observe() -> None:
+    """Logs as the operator configured them; the /metrics endpoint when
+    PLAYGROUND_METRICS_PORT is set, with the runner's and the rooms' state read at each scrape."""
+    from app.config import settings
+    from app.observability import logs, metrics
+
+    logs.configure("app")
+    config = settings()
+    if not config.metrics_port:
+        return
+    from app.rooms.activity import open_rooms_and_people
+    from app.rooms.store import get_store
+    from app.runner.factory import started_runner_status
+
+    where = "replica" if config.runner_url else "local"
+    metrics.register_once("runner", metrics.RunnerCollector(started_runner_status, where))
+    metrics.register_once("rooms", metrics.RoomsCollector(
+        lambda now: open_rooms_and_people(get_store(), now)))
+    metrics.serve(config.metrics_port)
+
+
 def main(argv: list[str]) -> None:
     from app.config import settings
     from app.runner.api import start_check
@@ -122,6 +143,7 @@ def main(argv: list[str]) -> None:
     patch_address_lookups()
     drop_config_polling()
     calm_server_ticks()
+    observe()
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", *argv]
