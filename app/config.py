@@ -1,4 +1,4 @@
-"""Settings from environment variables, read once. The README's configuration table lists them.
+"""Settings from environment variables, read once. docs/operations.md lists them.
 
 Every limit has a sane default for a small shared server; an operator tunes them with
 PLAYGROUND_* variables. Invalid values fail loudly at start, naming the variable.
@@ -74,7 +74,7 @@ class Settings:
     room_ttl_hours: float = 0.0  # rooms expire this long after creation; 0 = never (hosted: 24)
     rooms_per_hour: int = 0  # rooms one client may create per hour; 0 = unlimited (hosted: 5)
     room_max_participants: int = 300  # joins beyond this are refused
-    # Past one machine (README "Worker hosts")
+    # Past one machine (docs/operations.md, "Worker hosts")
     runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
     host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
     # What an operator sees: logs and metrics
@@ -227,7 +227,7 @@ def shown_value(config: Settings, name: str) -> object:
 
 
 def describe() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) rows for the README and the System page."""
+    """(variable, default, meaning) rows for docs/operations.md and the System page."""
     comments = _field_comments()
     defaults = Settings()
     return [
