@@ -43,7 +43,7 @@ FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 SETTING = re.compile(r"\bPLAYGROUND_[A-Z0-9_]*[A-Z0-9]\b")
 MAKE = re.compile(r"(?:^|[;&(|]\s*)make\s+([a-z][\w-]*)", re.M)
-APP_CLI = re.compile(r"python\s+-m\s+app(?=\s)([^\n|;&#>)]*)")
+APP_CLI = re.compile(r"python\s+-m\s+app(?=\s)([^\n|;&#>)`]*)")
 MODULE = re.compile(r"python3?\s+-m\s+([A-Za-z_][\w.]*)")
 SHELL_END = re.compile(r"[|;&#>)]")
 
@@ -146,10 +146,24 @@ def problems(doc: Path, text: str, root: Path = REPO) -> list[str]:
                 problem = _path_problem(candidate, doc, root)
                 if problem:
                     found.append(problem)
-    for target in LINK.findall(text):
-        target = target.split("#")[0]
-        if not target or "://" in target or target.startswith("mailto:"):
+    for link in LINK.findall(text):
+        if "://" in link or link.startswith("mailto:"):
             continue
-        if not (doc.parent / target).exists():
+        target, _, anchor = link.partition("#")
+        path = doc.parent / target if target else doc
+        if not path.exists():
             found.append(f"link to {target}, which does not exist")
+        elif anchor and path.suffix == ".md":
+            page = text if path == doc else path.read_text()
+            if anchor not in heading_anchors(page):
+                found.append(f"link to {link}: no such heading")
     return sorted(set(found))
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors GitHub gives headings: lower case, punctuation dropped, - for spaces."""
+    anchors = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", FENCE.sub("", text), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors

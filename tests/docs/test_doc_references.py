@@ -26,7 +26,8 @@ BOGUS = """\
 Run `make deploy` then `python -m app serve --port 1`, or `python -m app bench --turbo`.
 Settings: `PLAYGROUND_WARP_SPEED=1`; code in `app/runner/warp.py` and `warp_drive.py`;
 tests in `tests/runner/test_limits.py::test_no_such_test`; `python -m app.no_such_module`.
-See [the design](DESIGN.md) and `docs/screenshots/issue{1,2}.png`.
+See [the design](DESIGN.md), [ops](operations.md#no-such-heading),
+`docs/screenshots/issue{1,2}.png`.
 
 ```bash
 make bogus-target
@@ -48,6 +49,7 @@ def test_a_doc_with_bogus_names_fails_on_each_of_them() -> None:
         "tests/runner/test_limits.py has no test_no_such_test",
         "`python -m app.no_such_module`: no such module",
         "link to DESIGN.md, which does not exist",
+        "link to operations.md#no-such-heading: no such heading",
         "path docs/screenshots/issue1.png does not exist",
         "path docs/screenshots/issue2.png does not exist",
         "path bench/no_such_bench.py does not exist",
@@ -62,5 +64,6 @@ def test_names_that_exist_pass() -> None:
             "`python -m app worker-host --redis URL [--slots N]`, `PLAYGROUND_TIMEOUT_S`, "
             "`app/runner/supervisor/pool.py`, `pool.py`, `tests/runner/test_limits.py::"
             "test_the_cpu_time_limit_is_per_core_of_the_runs_share`, `python -m app.server run`, "
-            "`PLAYGROUND_LOG_LEVEL`, [the screenshot](screenshot.png)")
+            "`PLAYGROUND_LOG_LEVEL`, [the screenshot](screenshot.png), "
+            "[hosted mode](operations.md#hosted-mode)")
     assert refs.problems(refs.REPO / "docs" / "good.md", good) == []
