@@ -44,7 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app import protocol
+from app import protocol, runtimes
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import child as child_module
@@ -66,6 +66,7 @@ from app.runner import platform as platform_module
 from app.runner.outcome import Report, RunFacts
 from app.runner.pool import Child, PendingRun
 from app.runner.zygote_link import ZYGOTE_FAILING, ZygoteLink
+from app.runner.zygotes import SEPARATOR, Zygotes, pool_kind, split_kind
 
 PR_SET_CHILD_SUBREAPER = 36
 DRAIN_S = 0.5  # after a run exits, wait this long for its pipes to close
@@ -106,13 +107,19 @@ class Supervisor:
         self.waited_for_preparation = 0  # runs handed a child still preparing
         self.next_cache_check = 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
-        self.info = platform_module.detect(settings)
+        installed = runtimes.installed(settings)
+        default_runtime = installed[0] if installed else None
+        self.info = platform_module.detect(
+            settings, interpreter=(str(runtimes.interpreter(settings, default_runtime))
+                                   if default_runtime else None),
+            runtime_id=default_runtime.id if default_runtime else "")
         if self.info.policy is not None:  # every part of a run follows the decided policy
             settings = self.settings = policy.resolved(settings, self.info.policy)
         self.gpu_ids = self._gpu_ids()
         self.session_layers = session_cache.SessionLayers(settings,
                                                           shared_by_uids=os.geteuid() == 0)
-        self.zygote = ZygoteLink(settings, self.info, self.selector)
+        self.zygotes = Zygotes(settings, self.info, self.selector, installed)
+        self.zygote = self.zygotes.default  # the default runtime's: the warm-up runs there
         self.fatal = ""
         try:
             self.layers = sandbox.probe(settings)
@@ -170,6 +177,7 @@ class Supervisor:
             "runs_waited_for_preparation": self.waited_for_preparation,
             "child_ready_memory_mb_p50": pool.median(self.child_memory),
             "status_counts": dict(self.status_counts),
+            "runtimes": self.runtime_status(),
             "platform": self.info.platform,
             "device_count": self.info.device_count,
             "device_kind": self.info.device_kind,
@@ -184,12 +192,27 @@ class Supervisor:
             "uptime_s": round(time.time() - self.started, 1),
         }
 
+    def runtime_status(self) -> list[dict[str, Any]]:
+        """Per runtime: its zygote, its waiting and running children, and what they hold."""
+        rows = self.zygotes.listing()
+        for row in rows:
+            mine = [c for c in self.children.values()
+                    if split_kind(c.kind, self.zygotes.default_id)[1] == row["id"]]
+            row["children_waiting"] = sum(1 for c in mine if c.state == "idle" and c.run is None)
+            row["children_running"] = sum(1 for c in mine if c.state == "running")
+            row["pool_memory_mb"] = round(sum(c.ready_memory_mb or 0.0 for c in mine
+                                              if c.state == "idle" and c.run is None), 1)
+        return rows
+
     # -- zygote -------------------------------------------------------------------------------
 
-    def zygote_died(self) -> None:
+    def zygote_died(self, link: ZygoteLink | None = None) -> None:
         # Children still forking never got a pid; the running ones die with the zygote
         # (parent-death signal) and are reaped here as their subreaper.
+        link = link or self.zygote
         for c in list(self.children.values()):
+            if split_kind(c.kind, self.zygotes.default_id)[1] != link.runtime_id:
+                continue
             if c.state == "forking":
                 self.discard(c)
             elif c.state in ("starting", "idle", "running"):
@@ -197,22 +220,23 @@ class Supervisor:
                 pool.kill(c)
         if self.stopping:
             return
-        if not self.zygote.restart():
+        if not link.restart():
             # Broken environment (imports fail): do not spin; answer the waiting runs.
             self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
             self.fail_queue()
 
-    def on_zygote_message(self) -> None:
-        message = self.zygote.receive()
+    def on_zygote_message(self, link: ZygoteLink | None = None) -> None:
+        link = link or self.zygote
+        message = link.receive()
         if message is None:  # it died or is dying; reap() sees its exit and restarts it
-            self.zygote.close()
-            self.zygote.kill()
+            link.close()
+            link.kill()
             self.reap()
             return
         if "hello" in message:
             if self.setup.last_error.startswith(ZYGOTE_FAILING):
                 self.setup.failures = 0  # it starts again: so may the children
-            self.zygote.hello(message)
+            link.hello(message)
             self.fill_pool()
         elif "forked" in message:
             c = self.children.get(int(message["forked"]))
@@ -242,6 +266,7 @@ class Supervisor:
 
     def kind_spec(self, kind: str, gpu: int | None) -> dict[str, Any]:
         """The environment a child of this kind starts its backend with."""
+        kind = split_kind(kind, self.zygotes.default_id)[0]
         if kind == placement.CPU:
             return {"env": {"XLA_FLAGS": self.info.cpu_xla_flags}, "platforms": "cpu"}
         if gpu is not None:
@@ -250,7 +275,8 @@ class Supervisor:
 
     def fork_child(self, trusted: bool = False,
                    kind: str = placement.ACCELERATOR) -> Child | None:
-        if not self.zygote.ready:
+        zygote = self.zygotes.get(split_kind(kind, self.zygotes.default_id)[1])
+        if not zygote.ready:
             return None
         uid = None if trusted else self.uids.acquire()
         if uid is None and not trusted:
@@ -262,11 +288,11 @@ class Supervisor:
         c = Child(token, scratch, sandbox.RunCgroup(run_id, self.settings), trusted, *ours)
         c.kind = kind
         c.uid = uid
-        if kind == placement.ACCELERATOR and self.gpu_ids:
+        if split_kind(kind, self.zygotes.default_id)[0] == placement.ACCELERATOR and self.gpu_ids:
             # One GPU per run, the least busy; the warm-up sees the first, as one-GPU runs do
             # (the cache keys hold the devices a process sees).
             c.gpu = 0 if trusted else pool.pick_gpu(self.children.values(), len(self.gpu_ids))
-        if not self.zygote.send_fork(token, scratch, trusted, theirs,
+        if not zygote.send_fork(token, scratch, trusted, theirs,
                                      self.kind_spec(kind, c.gpu), uid):
             for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
                 os.close(fd)
@@ -311,8 +337,9 @@ class Supervisor:
         targets: dict[str, int] = {}
         for kind in kinds:
             base = self.settings.prefork if kind == placement.ACCELERATOR else 0
+            place = split_kind(kind, self.zygotes.default_id)[0]
             most = pool.most_waiting(self.max_concurrent,
-                                     "cpu" if kind == placement.CPU else self.info.platform)
+                                     "cpu" if place == placement.CPU else self.info.platform)
             target = pool.ready_target(base, self.demand.burst(kind, now, prep), most,
                                        child_mb, budget)
             budget = max(0.0, budget - target * child_mb)
@@ -404,7 +431,9 @@ class Supervisor:
         c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
         payload = protocol.to_json(run.request).encode()
         if not c.trusted and run.id is not None:  # the session's cache layer goes along
-            c.layer = self.session_layers.acquire(run.request.session_id, c.started_at)
+            c.layer = self.session_layers.acquire(
+                _layer_key(run.request.session_id, run.runtime, self.zygotes.default_id),
+                c.started_at)
         self.pipes.write_request(c, payload, close=True,
                                  pass_fd=c.layer.fd if c.layer is not None else None)
         if run.id is not None:
@@ -477,8 +506,15 @@ class Supervisor:
             placement.multi_device_uses(request.code, request.inspect)
             if self.info.platform != "cpu" else [],
             self.info.platform, self.info.device_count, self.settings.cpu_devices)
-        run.kind = place.kind if place.kind != placement.ACCELERATOR_ALL or self.gpu_ids \
+        kind = place.kind if place.kind != placement.ACCELERATOR_ALL or self.gpu_ids \
             else placement.ACCELERATOR
+        run.runtime = request.jax or self.zygotes.default_id
+        if not self.zygotes.has(run.runtime):
+            self.send_result(run, RunResult(status="rejected", message=(
+                f"JAX {run.runtime[:40]!r} is not available on this server (available: "
+                f"{', '.join(r['id'] for r in self.zygotes.listing())}).")))
+            return
+        run.kind = pool_kind(kind, run.runtime, self.zygotes.default_id)
         run.note = place.note
         self.demand.record(run.kind, run.enqueued_at)
         self.queue.append(run)
@@ -555,8 +591,9 @@ class Supervisor:
                 return
             if pid == 0:
                 return
-            if self.zygote.reaped(pid, status):
-                self.zygote_died()
+            link = self.zygotes.reaped(pid, status)
+            if link is not None:
+                self.zygote_died(link)
             else:
                 # Reaped here, not by the zygote: its parent, the zygote, is dead.
                 orphan = self.by_pid.get(pid)
@@ -639,6 +676,7 @@ class Supervisor:
     def conclude(self, run: PendingRun, facts: RunFacts, trusted: bool,
                  decoded: Report | None) -> None:
         result = outcome.classify(facts, self.settings, self.info.platform, decoded)
+        result.runtime = self.zygotes.runtime_info(run.runtime or self.zygotes.default_id)
         if trusted:
             self.warmup.finished(result)
             self.send({"event": "warm", **self.warmup.state})
@@ -683,7 +721,8 @@ class Supervisor:
                 times.append(live)
         if self.queue:
             times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
-        times += self.zygote.wake_times()
+        for link in self.zygotes.all():
+            times += link.wake_times()
         times += self.decoders.wake_times()
         busy = self.queue or any(c.state == "running" for c in self.children.values())
         if not busy and self.beyond_targets(now):  # else the run's end wakes us
@@ -719,7 +758,8 @@ class Supervisor:
                     pool.kill(c)
         self.session_layers.expire(now)
         self.shrink_pool(now)
-        self.zygote.check(now)
+        for link in self.zygotes.all():
+            link.check(now)
         for key, decoded in self.decoders.expired(now):
             self.on_decoded(key, decoded)
         expired = False
@@ -777,8 +817,9 @@ class Supervisor:
                         os.read(wake_r, 4096)
                     self.reap()
                 elif kind == "zygote":
-                    if self.zygote.owns(key.fileobj):
-                        self.on_zygote_message()
+                    link = self.zygotes.owner(key.fileobj)
+                    if link is not None:
+                        self.on_zygote_message(link)
                 elif kind == "pipe":
                     self.on_pipe(key.fd, detail)
                 elif kind == "request":
@@ -792,8 +833,9 @@ class Supervisor:
                 if self.stopping:
                     break
             self.check_clocks()
-            if self.zygote.overdue():
-                self.zygote.kill()  # stuck in its imports; reap() restarts it
+            for link in self.zygotes.all():
+                if link.overdue():
+                    link.kill()  # stuck in its imports; reap() restarts it
         self.shutdown()
 
     def shutdown(self) -> None:
@@ -817,7 +859,8 @@ class Supervisor:
             c.run = None
             c.state = "exited"
             self.discard(c)
-        self.zygote.stop()
+        for link in self.zygotes.all():
+            link.stop()
         self.reap_all()
         self.session_layers.close()
         shutil.rmtree(self.run_root, ignore_errors=True)
@@ -831,6 +874,13 @@ class Supervisor:
                 return
             if pid == 0:
                 time.sleep(0.01)
+
+def _layer_key(session_id: str | None, runtime_id: str, default_id: str) -> str | None:
+    """A session's cache layer is its own per runtime: an entry never crosses runtimes."""
+    if not session_id or runtime_id == default_id:
+        return session_id
+    return f"{session_id}{SEPARATOR}{runtime_id}"
+
 
 def _host_memory_mb() -> float:
     try:
@@ -862,7 +912,9 @@ def main() -> int:
     root = platform_module.state_dir(settings)
     # Traversable, not listable: a sandboxed run (maybe another uid) reaches only its own scratch.
     root.mkdir(mode=0o711, parents=True, exist_ok=True)
-    platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
+    for runtime_id in {r.id for r in runtimes.installed(settings)} | {""}:
+        platform_module.runtime_cache_dir(settings, runtime_id).mkdir(
+            mode=0o755, parents=True, exist_ok=True)
     _remove_stale_run_dirs(settings)
     supervisor = Supervisor(settings, warm_snippets=bool(message.get("warm_snippets")))
     try:
