@@ -51,15 +51,17 @@ class CheckRow:
     ok: bool
     detail: str = ""  # why it failed, in one line
     platform: str | None = None
+    jax: str = ""  # the JAX version it ran on
 
 
-def request_for(snippet: Snippet, timeout_s: float | None = None) -> RunRequest:
+def request_for(snippet: Snippet, timeout_s: float | None = None,
+                jax: str | None = None) -> RunRequest:
     """What the check sends: the code as the editor shows it, the snippet's x64 setting.
 
     The check asks for the longest timeout the runner allows: it verifies outcomes, and a busy
     shared host must not turn a slow compile into a false "timeout".
     """
-    return RunRequest(code=snippet.code, x64=snippet.x64, timeout_s=timeout_s)
+    return RunRequest(code=snippet.code, x64=snippet.x64, timeout_s=timeout_s, jax=jax)
 
 
 def outcome_of(result: RunResult) -> str:
@@ -75,15 +77,16 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def judge(snippet: Snippet, result: RunResult) -> CheckRow:
-    """Compare one run with the snippet's expectation."""
-    expect: Expectation = snippet.expect
+    """Compare one run with the snippet's expectation on the JAX version it ran on."""
+    expect: Expectation = snippet.expect_for(result.runtime.jax if result.runtime else None)
     got = outcome_of(result)
     problems: list[str] = []
     if got != expect.outcome:
         if result.error is not None:
             problems.append(_short(f"{result.error.type}: {result.error.message}"))
-        elif result.message:
-            problems.append(_short(result.message))
+        else:  # an outcome that differs is a problem even when the run says nothing
+            problems.append(_short(f"expected {expect.describe()}, got {got}"
+                                   + (f" ({result.message})" if result.message else "")))
     elif expect.message and (result.error is None or expect.message not in result.error.message):
         message = result.error.message if result.error else ""
         problems.append(_short(f"message lacks {expect.message!r}: {message}"))
@@ -93,6 +96,7 @@ def judge(snippet: Snippet, result: RunResult) -> CheckRow:
     return CheckRow(
         snippet=snippet,
         expected=expect.describe(),
+        jax=result.runtime.jax if result.runtime else "",
         got=shown,
         seconds=result.duration_s,
         ok=not problems,
@@ -125,11 +129,13 @@ def run_checks(
     jobs: int = 1,
     on_row: Callable[[CheckRow], None] | None = None,
     timeout_s: float | None = None,
+    jax: str | None = None,
 ) -> list[CheckRow]:
-    """Run all snippets (jobs at once) and judge each; rows come back in the library's order."""
+    """Run all snippets (jobs at once) on one JAX runtime (None: the default) and judge each;
+    rows come back in the library's order."""
 
     def one(snippet: Snippet) -> CheckRow:
-        row = judge(snippet, runner.run(request_for(snippet, timeout_s)))
+        row = judge(snippet, runner.run(request_for(snippet, timeout_s, jax)))
         if on_row is not None:
             on_row(row)
         return row
@@ -299,6 +305,8 @@ def check_command(args: argparse.Namespace) -> int:
         return 2
     runner = get_runner()
     jobs = args.jobs or settings().max_concurrent
+    if getattr(args, "runtimes", None):
+        return _check_runtimes(args, snippets, runner, jobs)
 
     def progress(row: CheckRow) -> None:
         mark = "." if row.ok else "F"
@@ -323,3 +331,46 @@ def check_command(args: argparse.Namespace) -> int:
         target.write_text(report, encoding="utf-8")
         print(f"wrote {target}", file=sys.stderr)
     return 0 if all(r.ok for r in rows) else 1
+
+
+def runtime_ids(spec: str) -> list[str]:
+    """The runtimes `--runtimes` names ("all", or a comma list); UnknownRuntime if one is not
+    installed here."""
+    from app import runtimes
+
+    if spec == "all":
+        have = runtimes.installed(settings())
+        if not have:
+            raise runtimes.UnknownRuntime("no JAX runtime is installed here: run `make setup`")
+        return [r.id for r in have]
+    return [runtimes.resolve(settings(), name.strip()).id for name in spec.split(",")
+            if name.strip()]
+
+
+def _check_runtimes(args: argparse.Namespace, snippets: Sequence[Snippet],
+                    runner: RunsRequests, jobs: int) -> int:
+    from app import runtimes, version_matrix
+
+    try:
+        ids = runtime_ids(args.runtimes)
+    except runtimes.UnknownRuntime as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    columns: dict[str, list[CheckRow]] = {}
+    for runtime_id in ids:
+        print(f"JAX {runtime_id}: ", end="", file=sys.stderr, flush=True)
+        columns[runtime_id] = run_checks(
+            snippets, runner, jobs=jobs, timeout_s=settings().max_timeout_s, jax=runtime_id,
+            on_row=lambda row: print("." if row.ok else "F", end="", file=sys.stderr,
+                                     flush=True))
+        print(file=sys.stderr)
+    print(version_matrix.text_matrix(columns))
+    print(version_matrix.summary(columns))
+    if args.markdown:
+        target = Path(args.markdown)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        command = f"python -m app check {args.path} --runtimes {args.runtimes} " \
+                  f"--markdown {args.markdown}"
+        target.write_text(version_matrix.markdown_matrix(columns, command), encoding="utf-8")
+        print(f"wrote {target}", file=sys.stderr)
+    return 0 if all(r.ok for rows in columns.values() for r in rows) else 1
