@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="then the accelerator figures of issue 10 (bench_gpu.py)")
     bench.add_argument("--gpu-runs", type=int, default=20, help="trivial runs per --gpu figure")
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
+    bench.add_argument("--runtime-runs", type=int, default=15,
+                       help="trivial runs per JAX runtime, the runtimes in turn")
     bench.set_defaults(handler="app.runner.bench:bench_command")
 
     host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")

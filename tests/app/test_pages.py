@@ -218,6 +218,21 @@ def test_system_page_shows_runner_and_limits() -> None:
     assert "PLAYGROUND_TIMEOUT_S" in str([d.value for d in at.dataframe])
 
 
+def test_system_page_lists_the_jax_runtimes_and_their_pools() -> None:
+    from app import runtimes
+    from app.config import Settings
+
+    installed = runtimes.installed(Settings())
+    if not installed:
+        pytest.skip("no JAX runtime installed (make setup)")
+    at = open_page("system.py")
+    assert f"JAX runtimes ({len(installed)})" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "pool memory (MiB)" in d.value.columns)
+    assert list(table["JAX"]) == [f"{installed[0].id} (default)",
+                                  *[r.id for r in installed[1:]]]
+    assert table["zygote"][0] in ("ready", "starting")  # the default starts with the runner
+
+
 def test_share_link_restores_code() -> None:
     first = LIBRARY.sections[0].snippets[0]
     token = encode(SharedState(first.id, "print('shared!')\n", {"inspect": False}))
