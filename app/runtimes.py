@@ -37,15 +37,17 @@ class Runtime:
     id: str
     jax: str
     jaxlib: str
-    python: str  # interpreter series, "3.12"
+    python: tuple[str, ...]  # interpreter series it may use, preferred first: ("3.12", "3.13")
     pins: tuple[str, ...]
+    cuda: str = ""  # the jax extra of its GPU build ("cuda13"), for `setup_runtimes.py --gpu`
 
-    def requirements(self) -> list[str]:
-        return [f"jax=={self.jax}", f"jaxlib=={self.jaxlib}", *self.pins]
+    def requirements(self, gpu: bool = False) -> list[str]:
+        jax = f"jax[{self.cuda}]=={self.jax}" if gpu and self.cuda else f"jax=={self.jax}"
+        return [jax, f"jaxlib=={self.jaxlib}", *self.pins]
 
-    def spec(self) -> str:
+    def spec(self, gpu: bool = False) -> str:
         """What decides the venv's contents: a changed spec means a reinstall."""
-        return json.dumps({"python": self.python, "requirements": self.requirements()})
+        return json.dumps({"python": list(self.python), "requirements": self.requirements(gpu)})
 
     def spec_hash(self) -> str:
         return hashlib.sha256(self.spec().encode()).hexdigest()[:16]
@@ -65,15 +67,20 @@ def parse(text: str) -> list[Runtime]:
     out: list[Runtime] = []
     for i, entry in enumerate(entries):
         try:
+            series = entry["python"]
             runtime = Runtime(
                 id=str(entry["id"]), jax=str(entry["jax"]), jaxlib=str(entry["jaxlib"]),
-                python=str(entry["python"]), pins=tuple(str(p) for p in entry.get("pins", [])))
+                python=tuple(str(s) for s in (series if isinstance(series, list) else [series])),
+                pins=tuple(str(p) for p in entry.get("pins", [])),
+                cuda=str(entry.get("cuda", "")))
         except (KeyError, TypeError) as exc:
             raise ValueError(f"runtimes.toml entry {i + 1}: missing {exc}") from exc
         if not ID_PATTERN.match(runtime.id):
             raise ValueError(f"runtimes.toml entry {i + 1}: bad id {runtime.id!r}")
-        if not SERIES_PATTERN.match(runtime.python):
-            raise ValueError(f"runtime {runtime.id}: python must be a series such as 3.12")
+        if not runtime.python or not all(SERIES_PATTERN.match(s) for s in runtime.python):
+            raise ValueError(f"runtime {runtime.id}: python must list series such as 3.12")
+        if runtime.cuda and not re.match(r"^cuda[0-9]{2}$", runtime.cuda):
+            raise ValueError(f"runtime {runtime.id}: cuda must be an extra such as cuda13")
         for pin in (f"jax=={runtime.jax}", f"jaxlib=={runtime.jaxlib}", *runtime.pins):
             if not PIN_PATTERN.match(pin):
                 raise ValueError(f"runtime {runtime.id}: {pin!r} is not an exact pin")
@@ -101,11 +108,13 @@ def interpreter(settings: Settings, runtime: Runtime) -> Path:
 
 
 def is_installed(settings: Settings, runtime: Runtime) -> bool:
+    """Its venv exists and was made from this spec (the CPU or the GPU build of it)."""
     try:
-        stamp = (venv(settings, runtime) / STAMP).read_text()
+        stamp = (venv(settings, runtime) / STAMP).read_text().strip()
     except OSError:
         return False
-    return stamp.strip() == runtime.spec() and os.access(interpreter(settings, runtime), os.X_OK)
+    return (stamp in (runtime.spec(), runtime.spec(gpu=True))
+            and os.access(interpreter(settings, runtime), os.X_OK))
 
 
 def installed(settings: Settings) -> list[Runtime]:
@@ -131,6 +140,15 @@ def resolve(settings: Settings, requested: str | None) -> Runtime:
             return runtime
     names = ", ".join(r.id for r in have)
     raise UnknownRuntime(f"JAX {str(requested)[:40]!r} is not available here (available: {names})")
+
+
+def first_interpreter(runtime: Runtime) -> Path | None:
+    """The interpreter of the first series in the runtime's list that this machine has."""
+    for series in runtime.python:
+        found = find_interpreter(series)
+        if found is not None:
+            return found
+    return None
 
 
 def find_interpreter(series: str) -> Path | None:

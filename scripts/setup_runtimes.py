@@ -30,15 +30,17 @@ def _disk_mb(path: Path) -> float:
     return total / 1e6
 
 
-def install(settings: config.Settings, runtime: runtimes.Runtime) -> str:
+def install(settings: config.Settings, runtime: runtimes.Runtime, gpu: bool = False) -> str:
     """Install one runtime; returns the line to print."""
     target = runtimes.venv(settings, runtime)
-    if runtimes.is_installed(settings, runtime):
+    spec = runtime.spec(gpu)
+    stamp = target / runtimes.STAMP
+    if stamp.is_file() and stamp.read_text().strip() == spec:
         return f"{runtime.id}: up to date ({target})"
-    python = runtimes.find_interpreter(runtime.python)
+    python = runtimes.first_interpreter(runtime)
     if python is None:
-        return (f"{runtime.id}: skipped: Python {runtime.python} not found (pyenv, /usr/local/bin, "
-                "/usr/bin, PATH)")
+        return (f"{runtime.id}: skipped: no Python {' or '.join(runtime.python)} here (pyenv, "
+                "/usr/local/bin, /usr/bin, PATH)")
     started = time.monotonic()
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,7 @@ def install(settings: config.Settings, runtime: runtimes.Runtime) -> str:
     pip = [str(target / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     # Only this runtime's pins apply: the host's own pip constraint file is for the app's venv.
     env = {**os.environ, "PIP_CONSTRAINT": ""}
-    done = subprocess.run([*pip, "install", "--quiet", *runtime.requirements()],
+    done = subprocess.run([*pip, "install", "--quiet", *runtime.requirements(gpu)],
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:
         shutil.rmtree(target, ignore_errors=True)
@@ -63,7 +65,7 @@ def install(settings: config.Settings, runtime: runtimes.Runtime) -> str:
         shutil.rmtree(target, ignore_errors=True)
         said = check.stdout.strip() or check.stderr[-200:]
         return f"{runtime.id}: FAILED: import jax gave {said}"
-    (target / runtimes.STAMP).write_text(runtime.spec() + "\n")
+    stamp.write_text(spec + "\n")
     seconds = time.monotonic() - started
     return (f"{runtime.id}: installed JAX {runtime.jax} on {python} in {seconds:.0f} s, "
             f"{_disk_mb(target):.0f} MB ({target})")
@@ -72,6 +74,8 @@ def install(settings: config.Settings, runtime: runtimes.Runtime) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="runtime ids to install")
+    parser.add_argument("--gpu", action="store_true",
+                        help="the CUDA build of each runtime (its `cuda` extra in runtimes.toml)")
     args = parser.parse_args(argv)
     settings = config.settings()
     wanted = runtimes.listed()
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = tuple(r for r in wanted if r.id in args.only)
     failed = False
     for runtime in wanted:
-        line = install(settings, runtime)
+        line = install(settings, runtime, args.gpu)
         failed |= ": FAILED:" in line
         print(line, flush=True)
     if not runtimes.installed(settings):
