@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.add_argument("--jax", metavar="VERSION", default=None,
                      help="the JAX runtime to run on (runtimes.toml; default: the newest)")
-    run.set_defaults(handler="app.runner.cli:run_command")
+    run.set_defaults(handler="app.runner.api.cli:run_command")
 
     check = sub.add_parser("check", help="run every snippet (or exercise) through the sandbox")
     check.add_argument("path", nargs="?", default="snippets",
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
     bench.add_argument("--runtime-runs", type=int, default=15,
                        help="trivial runs per JAX runtime, the runtimes in turn")
-    bench.set_defaults(handler="app.runner.bench:bench_command")
+    bench.set_defaults(handler="app.bench.figures:bench_command")
 
     host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
     host.add_argument("--redis", required=True, metavar="URL",
