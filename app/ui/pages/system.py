@@ -118,7 +118,7 @@ def show_hosts(status: dict[str, Any]) -> None:
         "host": [f"host {n}" if hosted else str(h.get("host")) for n, h in
                  enumerate(hosts, start=1)],
         "platform": [f"{h.get('platform')} × {h.get('device_count') or '?'}" for h in hosts],
-        "JAX": [h.get("jax") for h in hosts],
+        "JAX": [", ".join(h.get("runtimes") or []) or h.get("jax") for h in hosts],
         "slots": [h.get("slots") for h in hosts],
         "running": [h.get("running") for h in hosts],
         "queue": [h.get("queue") for h in hosts],
