@@ -13,8 +13,6 @@ from app.protocol import RunResult
 from app.ui import state
 
 KEY = "jax-version"
-# A room's version (set by its page) wins over the sidebar while the room's exercises run.
-ROOM_KEY = "jax-version::room"
 
 
 def available() -> list[str]:
@@ -38,10 +36,8 @@ def picker(container: Any = None) -> str | None:
 
 
 def current() -> str | None:
-    """The JAX version runs of this session use: the room's, else the sidebar's."""
-    room = st.session_state.get(ROOM_KEY)
-    if isinstance(room, str) and room:
-        return room
+    """The JAX version runs of this session use: the sidebar's (its last choice, kept aside
+    while a page without the sidebar drew), else the newest."""
     chosen = st.session_state.get(KEY) or st.session_state.get("keep::" + KEY)
     options = available()
     if isinstance(chosen, str) and chosen in options:

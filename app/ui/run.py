@@ -198,7 +198,7 @@ def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> Non
     client = current_client()
     version = jax_version.current()
     for request in requests:
-        request.jax = request.jax or version  # the session's (or the room's) JAX version
+        request.jax = request.jax or version  # the session's JAX version
         request.session_id = request.session_id or state.session_id()
         request.client_id = request.client_id or client
         request.run_id = uuid.uuid4().hex  # the name under which this session can stop it
