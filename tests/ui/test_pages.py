@@ -218,6 +218,25 @@ def test_system_page_shows_runner_and_limits() -> None:
     assert "PLAYGROUND_TIMEOUT_S" in str([d.value for d in at.dataframe])
 
 
+def test_a_gotcha_pairs_jax_side_is_compared_across_versions() -> None:
+    from app.ui import jax_version
+    from app.ui.plain import md_literal
+
+    versions = jax_version.available()
+    if len(versions) < 2:
+        pytest.skip("make setup installs the runtimes")
+    at = open_page("gotchas.py")
+    pair = next(p for p in LIBRARY.pairs if p.section == LIBRARY.pairs[0].section)
+    at.button(key=f"compare-versions::{pair.jax.id}").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "#### Compare versions" in shown
+    for version in versions:  # one column per version, each saying what it ran on
+        assert f"**JAX {md_literal(version, 40)}**" in shown
+    captions = [c.value for c in at.caption]
+    assert any(md_literal(f"JAX {versions[-1]} · jaxlib", 80) in c for c in captions), captions
+
+
 def test_system_page_lists_the_jax_runtimes_and_their_pools() -> None:
     from app import runtimes
     from app.config import Settings
