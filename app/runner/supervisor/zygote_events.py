@@ -5,6 +5,7 @@ Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from app.runner.supervisor import pool
@@ -13,6 +14,8 @@ from app.runner.supervisor.zygotes import split_kind
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
+
+log = logging.getLogger("playground.supervisor")
 
 
 def zygote_died(self: Supervisor, link: ZygoteLink | None = None) -> None:
@@ -29,7 +32,11 @@ def zygote_died(self: Supervisor, link: ZygoteLink | None = None) -> None:
             pool.kill(c)
     if self.stopping:
         return
+    log.warning("zygote died; restarting it", extra={"fields": {
+        "event": "zygote_crash", "restarts": link.restarts}})
     if not link.restart():
+        log.error("zygote keeps failing: runs are refused", extra={"fields": {
+            "event": "zygote_failing"}})
         # Broken environment (imports fail): do not spin; answer the waiting runs.
         self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
         self.fail_queue()
