@@ -71,7 +71,7 @@ def outcome_of(result: RunResult) -> str:
     return result.status
 
 
-def _short(text: str, limit: int = 90) -> str:
+def shorten(text: str, limit: int = 90) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
@@ -83,16 +83,16 @@ def judge(snippet: Snippet, result: RunResult) -> CheckRow:
     problems: list[str] = []
     if got != expect.outcome:
         if result.error is not None:
-            problems.append(_short(f"{result.error.type}: {result.error.message}"))
+            problems.append(shorten(f"{result.error.type}: {result.error.message}"))
         else:  # an outcome that differs is a problem even when the run says nothing
-            problems.append(_short(f"expected {expect.describe()}, got {got}"
+            problems.append(shorten(f"expected {expect.describe()}, got {got}"
                                    + (f" ({result.message})" if result.message else "")))
     elif expect.message and (result.error is None or expect.message not in result.error.message):
         message = result.error.message if result.error else ""
-        problems.append(_short(f"message lacks {expect.message!r}: {message}"))
+        problems.append(shorten(f"message lacks {expect.message!r}: {message}"))
     if got == expect.outcome and expect.stdout and expect.stdout not in result.stdout:
-        problems.append(_short(f"stdout lacks {expect.stdout!r}; it was {result.stdout!r}"))
-    shown = got if result.error is None else f"{got}: {_short(result.error.message, 60)}"
+        problems.append(shorten(f"stdout lacks {expect.stdout!r}; it was {result.stdout!r}"))
+    shown = got if result.error is None else f"{got}: {shorten(result.error.message, 60)}"
     return CheckRow(
         snippet=snippet,
         expected=expect.describe(),
@@ -186,7 +186,7 @@ def environment(rows: Sequence[CheckRow]) -> dict[str, str]:
 def text_table(rows: Sequence[CheckRow]) -> str:
     headers = ("", "snippet", "expected", "got", "time")
     body = [
-        ("ok" if r.ok else "FAIL", r.snippet.id, _short(r.expected, 50), _short(r.got, 50),
+        ("ok" if r.ok else "FAIL", r.snippet.id, shorten(r.expected, 50), shorten(r.got, 50),
          f"{r.seconds:.2f}s")
         for r in rows
     ]
@@ -212,7 +212,7 @@ def summary(rows: Sequence[CheckRow]) -> str:
     )
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
@@ -255,11 +255,12 @@ def markdown_report(
     for r in rows:
         mark = "ok" if r.ok else "**FAIL**"
         out.append(
-            f"| {mark} | `{r.snippet.id}` | {_md(r.expected)} | {_md(r.got)} | {r.seconds:.2f} s |"
+            f"| {mark} | `{r.snippet.id}` | {md_cell(r.expected)} | {md_cell(r.got)} "
+            f"| {r.seconds:.2f} s |"
         )
     if failed:
         out += ["", "## Mismatches", ""]
-        out += [f"- `{r.snippet.id}`: {_md(r.detail)}" for r in failed]
+        out += [f"- `{r.snippet.id}`: {md_cell(r.detail)}" for r in failed]
     issues = [r.snippet for r in rows if r.snippet.guide_issue]
     if issues:
         out += [
@@ -271,7 +272,7 @@ def markdown_report(
         ]
         for s in issues:
             blocks = ", ".join(str(b) for b in s.guide_blocks) or "table"
-            out.append(f"| {blocks} | `{s.id}` | {_md(s.guide_issue or '')} |")
+            out.append(f"| {blocks} | `{s.id}` | {md_cell(s.guide_issue or '')} |")
     fixed = [r.snippet for r in rows if r.snippet.changes and r.snippet.guide_blocks]
     if fixed:
         out += [
@@ -285,7 +286,7 @@ def markdown_report(
         ]
         for s in fixed:
             blocks = ", ".join(str(b) for b in s.guide_blocks)
-            out.append(f"| {blocks} | `{s.id}` | {_md(s.changes or '')} |")
+            out.append(f"| {blocks} | `{s.id}` | {md_cell(s.changes or '')} |")
     return "\n".join(out) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from app.snippet_check import CheckRow, _md, _short
+from app.snippet_check import CheckRow, md_cell, shorten
 
 AS_EXPECTED, DIFFERS = "as expected", "differs"
 
@@ -37,7 +37,7 @@ def text_matrix(columns: dict[str, Sequence[CheckRow]]) -> str:
     for sid, cells in rows:
         marks = [AS_EXPECTED if r.ok else DIFFERS.upper() for r in cells]
         lines.append(sid.ljust(width) + "  " + "  ".join(m.ljust(col) for m in marks).rstrip())
-        reasons += [f"{DIFFERS.upper()} {sid} on JAX {v}: {_short(r.detail, 200)}"
+        reasons += [f"{DIFFERS.upper()} {sid} on JAX {v}: {shorten(r.detail, 200)}"
                     for v, r in zip(versions, cells, strict=True) if not r.ok]
     return "\n".join(lines + reasons)
 
@@ -66,7 +66,7 @@ def markdown_matrix(columns: dict[str, Sequence[CheckRow]], command: str,
         "|---|" + "---|" * len(versions),
     ]
     for sid, cells in _by_snippet(columns):
-        marks = [AS_EXPECTED if r.ok else f"**{DIFFERS}**: {_md(_short(r.detail, 120))}"
+        marks = [AS_EXPECTED if r.ok else f"**{DIFFERS}**: {md_cell(shorten(r.detail, 120))}"
                  for r in cells]
         out.append(f"| `{sid}` | " + " | ".join(marks) + " |")
     return "\n".join(out) + "\n"
