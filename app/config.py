@@ -66,6 +66,7 @@ class Settings:
     allow_unbounded_memory: bool = False  # hosted: start even where a run's memory has no bound
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
+    runtimes_dir: str = ""  # where each JAX runtime's venv is (runtimes.toml); "" = .runtimes
     theme: str = "auto"  # light, dark or auto (follows the browser)
     live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
     # Rooms and exercise progress (app/rooms)
