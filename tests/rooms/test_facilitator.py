@@ -284,3 +284,23 @@ def test_a_locked_database_gives_a_clear_message_not_a_hang(
         holder.join()
         quick.close()
     learners.join_room(db, SETTINGS, room.code, "Ada")  # and it works again once released
+
+
+def test_a_refused_run_starts_no_personal_link(db: Store, cat: Catalogue) -> None:
+    from app.rooms.attempts import record_result
+
+    exercise = cat.exercise(NANSUM.id)
+    assert exercise is not None
+    started: list[learners.Learner] = []
+
+    def start() -> learners.Learner:  # what the page does for someone on their own
+        started.append(learners.learner(db, learners.start_alone(db, settings=SETTINGS)))
+        return started[-1]
+
+    for n, status in enumerate(("busy", "rejected", "cancelled")):
+        assert not record_result(db, SETTINGS, start, exercise, "x", f"r{n}",
+                                 RunResult(status=status))
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(participants)).scalar_one() == 0
+    assert record_result(db, SETTINGS, start, exercise, "x", "r-ok", passed(False))
+    assert len(started) == 1

@@ -9,6 +9,7 @@ fresh session (refresh, another device, a server restart) starts from the saved 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
@@ -129,20 +130,18 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
                      disabled=event.code == exercise.starter, on_click=state.reset, args=(key,),
                      help="Back to the starter code (your attempts stay recorded)")
     if clicked or event.submitted:
-        if who is None and solo and db is not None:
-            who = learner.ensure_learner(db)
         attempt = Submitted(event.code, new_attempt_key())
         request = check_request(exercise, event.code, attempt.attempt_key)
         submit(key, [request], attempt)
     done = collect(key)
     if done:
         (result,), attempt = done
-        if who is None and solo and db is not None:
-            who = learner.current_learner(db)
         if isinstance(attempt, Submitted):
             if db is not None:
+                # Alone, the personal link starts with the first check that ran (not before).
+                keeper = who or (partial(learner.ensure_learner, db) if solo else None)
                 try:
-                    record_result(db, settings(), who, exercise, attempt.code,
+                    record_result(db, settings(), keeper, exercise, attempt.code,
                                   attempt.attempt_key, result)
                     st.session_state[_SAVED + key] = attempt.code
                 except RoomError as exc:
