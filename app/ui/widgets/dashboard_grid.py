@@ -21,7 +21,7 @@ STYLE = """<style>
  white-space:nowrap}
 .pg-grid th{font-weight:600;vertical-align:bottom;background:rgba(128,128,128,.12)}
 .pg-grid th.ex{white-space:normal;max-width:8.5em;font-weight:500}
-.pg-grid td.name{text-align:left;white-space:normal;overflow-wrap:anywhere;max-width:16em;
+.pg-grid td.name{text-align:left;white-space:normal;overflow-wrap:anywhere;max-width:22em;
  min-width:7em}
 .pg-grid td.passed{background:rgba(33,195,84,.22)}
 .pg-grid td.failed{background:rgba(255,75,75,.20)}
