@@ -9,7 +9,7 @@ import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from app.rooms.dashboard import Cell, Dashboard, Row
+from app.rooms.dashboard import AttemptLine, Cell, Dashboard, Row
 from app.rooms.rooms import Room
 
 # Past this many exercises the headers are numbers, with the titles in a legend under the grid.
@@ -126,3 +126,19 @@ def error_lines(view: Dashboard, titles: dict[str, str]) -> list[tuple[str, str]
     """(exercise title, 'label ×count, ...') for exercises with failures."""
     return [(titles[e], ", ".join(f"{label} ×{count}" for label, count in view.errors[e]))
             for e in view.exercises if view.errors.get(e)]
+
+
+def attempts_html(tried: list[AttemptLine], timezone: str | None = None) -> str:
+    """One participant's attempts at one exercise, newest first: time, verdict, what failed."""
+    lines = []
+    for a in tried:
+        verdict = ('<td class="passed">passed</td>' if a.passed
+                   else '<td class="failed">failed</td>')
+        what = "" if a.passed else (a.error_type or a.failed_case or a.status)
+        message = "" if a.passed else a.message[:300]
+        lines.append(f"<tr><td>{clock(a.submitted_at, timezone)}</td>{verdict}"
+                     f'<td class="name">{escape(what)}</td>'
+                     f'<td class="name">{escape(message)}</td></tr>')
+    return (f'{STYLE}<table class="pg-grid" data-testid="room-attempts"><thead><tr><th>At</th>'
+            "<th>Verdict</th><th>Case or error</th><th>Message</th></tr></thead>"
+            f"<tbody>{''.join(lines)}</tbody></table>")

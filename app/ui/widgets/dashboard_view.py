@@ -23,7 +23,14 @@ from app.rooms.inputs import RoomError
 from app.rooms.rooms import Room
 from app.rooms.store import Store
 from app.ui import plain
-from app.ui.widgets.dashboard_grid import ago, clock, error_lines, grid_html, room_status
+from app.ui.widgets.dashboard_grid import (
+    ago,
+    attempts_html,
+    clock,
+    error_lines,
+    grid_html,
+    room_status,
+)
 
 REFRESH_S = 2.0
 TIME_BUCKET_S = 30.0
@@ -90,10 +97,10 @@ def _live(db: Store, room: Room, cat: Catalogue) -> None:
                     "its values shown as #)")
         for title, line in errors:
             st.caption(f"{plain.text(title)}: {plain.text(line)}")
-    _participant(db, room, view)
+    _participant(db, room, view, built.titles)
 
 
-def _participant(db: Store, room: Room, view: Dashboard) -> None:
+def _participant(db: Store, room: Room, view: Dashboard, titles: dict[str, str]) -> None:
     names = {r.participant_id: r for r in view.rows}
     picked = st.selectbox(
         "Open a participant's work", [None, *names], key=_PICKED,
@@ -105,15 +112,15 @@ def _participant(db: Store, room: Room, view: Dashboard) -> None:
     if detail is None:
         st.info("This participant is no longer in the room.")
         return
-    show_detail(db, detail, view, room)
+    show_detail(db, detail, view, room, titles)
 
 
-def show_detail(db: Store, detail: Detail, view: Dashboard, room: Room) -> None:
+def show_detail(db: Store, detail: Detail, view: Dashboard, room: Room,
+                titles: dict[str, str]) -> None:
     with st.container(border=True):
         st.markdown(f"**{plain.text(detail.name)}** · joined "
                     f"{clock(detail.joined_at, timezone())} · active "
                     f"{ago(time.time() - detail.last_seen_at)} ago".replace("now ago", "now"))
-        titles = dict.fromkeys(view.exercises)
         for item_id in [*view.exercises, *(i for i in detail.code if i not in titles)]:
             code = detail.code.get(item_id)
             hints = detail.hints.get(item_id, 0)
@@ -122,19 +129,15 @@ def show_detail(db: Store, detail: Detail, view: Dashboard, room: Room) -> None:
             if code is None and not tried and not hints and seen is None:
                 continue
             notes = [f"{len(tried)} attempt(s)" if tried else "no attempt",
-                     f"{hints} hint(s)" if hints else "no hint"]
+                     f"{hints} hint(s) shown" if hints else "no hint"]
             if seen is not None:
                 notes.append(f"saw the solution at {clock(seen, timezone())}")
-            st.markdown(f"`{plain.text(item_id)}` · {' · '.join(notes)}")
+            st.markdown(f"**{plain.text(titles.get(item_id, item_id))}** · {' · '.join(notes)}")
             if code is not None:
+                st.caption(f"Current code (saved {clock(code[1], timezone())})")
                 st.code(code[0], language="python")
             if tried:
-                st.dataframe([{
-                    "at": clock(a.submitted_at, timezone()),
-                    "verdict": "passed" if a.passed else "failed",
-                    "case or error": a.error_type or a.failed_case or a.status,
-                    "message": a.message[:300]} for a in tried],
-                    hide_index=True, use_container_width=True)
+                st.html(attempts_html(tried, timezone()))
         if not room.read_only(time.time()):
             _remove(db, detail, room)
 
