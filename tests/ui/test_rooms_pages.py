@@ -3,8 +3,10 @@ SQLite store: a check's verdict, creating a room, joining it, the dashboard, bad
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 
 from streamlit.testing.v1 import AppTest
 
@@ -133,14 +135,14 @@ def test_a_closed_room_stays_readable_for_everyone_with_its_export() -> None:
     assert participant.title[0].value == "Room: Onboarding \\<b\\>room\\</b\\>"
 
 
-def test_a_locked_database_gives_a_clear_message_on_the_page() -> None:
-    at = open_page("rooms.py")
-    code, _key = _create_room(at)
+@contextlib.contextmanager
+def sqlite_locked() -> Iterator[None]:
+    """Another process holds the app database's write lock for the duration."""
     db = get_store()
     assert db.path is not None
     release, locked = threading.Event(), threading.Event()
 
-    def hold() -> None:  # another process holds the write lock past the busy timeout
+    def hold() -> None:
         other = sqlite3.connect(db.path, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         locked.set()
@@ -152,11 +154,30 @@ def test_a_locked_database_gives_a_clear_message_on_the_page() -> None:
     holder.start()
     try:
         assert locked.wait(30)
-        joiner = open_page("rooms.py", {"join": code})
-        joiner.text_input[0].input("Ada")
-        joiner.button[0].click().run()
+        yield
     finally:
         release.set()
         holder.join()
+
+
+def test_a_locked_database_gives_a_clear_message_on_the_page() -> None:
+    at = open_page("rooms.py")
+    code, _key = _create_room(at)
+    with sqlite_locked():
+        joiner = open_page("rooms.py", {"join": code})
+        joiner.text_input[0].input("Ada")
+        joiner.button[0].click().run()
     assert not joiner.exception, [e.value for e in joiner.exception]
     assert StoreBusy.MESSAGE in texts(joiner)
+
+
+def test_a_hint_opened_while_the_database_is_locked_shows_and_says_so() -> None:
+    at = open_page("rooms.py")
+    code, _key = _create_room(at)
+    token = learners.join_room(get_store(), settings(), code, "Ada")
+    participant = open_page("rooms.py", {"p": token})
+    with sqlite_locked():
+        participant.button(key=f"hint-btn::{NANSUM}").click().run()
+    assert not participant.exception, [e.value for e in participant.exception]
+    shown = texts(participant)
+    assert StoreBusy.MESSAGE in shown and "Hint 1." in shown

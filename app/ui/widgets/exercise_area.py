@@ -84,13 +84,19 @@ def _reveal_hint(db: Store | None, who: Learner | None, exercise: Exercise, coun
     """Button callback: runs before the next draw, which then shows the new hint."""
     st.session_state[f"hints::{exercise.id}"] = count + 1
     if db is not None and who is not None:
-        learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        try:
+            learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        except RoomError as exc:  # the database busy: the hint shows, unrecorded, and says so
+            st.warning(str(exc))
 
 
 def _reveal_solution(db: Store | None, who: Learner | None, exercise: Exercise) -> None:
     st.session_state[f"solution::{exercise.id}"] = True
     if db is not None and who is not None:
-        learners.reveal_solution(db, who, exercise.id)
+        try:
+            learners.reveal_solution(db, who, exercise.id)
+        except RoomError as exc:
+            st.warning(str(exc))
 
 
 def _hints(db: Store | None, who: Learner | None, exercise: Exercise, shown: int) -> None:
