@@ -304,3 +304,26 @@ def test_a_refused_run_starts_no_personal_link(db: Store, cat: Catalogue) -> Non
         assert conn.execute(select(func.count()).select_from(participants)).scalar_one() == 0
     assert record_result(db, SETTINGS, start, exercise, "x", "r-ok", passed(False))
     assert len(started) == 1
+
+
+def test_a_database_of_the_first_schema_is_upgraded_in_place(db: Store, cat: Catalogue) -> None:
+    from app.rooms.schema import _V2_COLUMNS
+
+    room, token = make_room(db, cat)
+    learners.join_room(db, SETTINGS, room.code, "Kept", now=T0)
+    with db.write() as conn:  # back to version 1: the columns added since are gone
+        conn.execute(text("DROP INDEX IF EXISTS ix_participants_joined_by"))
+        for table, columns in _V2_COLUMNS.items():
+            for column in columns:
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    again = Store(db.url)
+    try:
+        assert again.version == 2
+        opened = rooms.facilitated_room(again, room.code, token, now=T0)
+        assert opened.version == 0 and opened.closed_at is None
+        assert [r.name for r in dashboard(again, opened, now=T0).rows] == ["Kept"]
+        rooms.close_room(again, opened, now=T0 + 1)
+        assert rooms.room_version(again, room.id) == 1
+    finally:
+        again.close()
