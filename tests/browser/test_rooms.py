@@ -42,7 +42,7 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app/main.py",
+                [sys.executable, "-m", "app.server", "run", "app/main.py",
                  "--server.port", str(self.port), "--server.address", "127.0.0.1",
                  "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                 cwd=ROOT, env=self.env, stdout=sink, stderr=subprocess.STDOUT,
