@@ -1,6 +1,6 @@
 """A room's results for the record: one row per participant and exercise, as CSV (for a
 spreadsheet) and as JSON (for a program). Names and case texts are what people and runs typed, so
-every CSV cell that a spreadsheet would read as a formula is neutralised."""
+every CSV cell that a spreadsheet would read as a formula is neutralised (export_cells)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any
 
+from app.rooms import export_cells
 from app.rooms.catalogue import Catalogue, Item
 from app.rooms.dashboard import Dashboard
 from app.rooms.schema import attempts, participants, reveals
@@ -17,16 +18,6 @@ from app.rooms.store import Store
 
 COLUMNS = ("participant", "joined", "exercise", "title", "state", "attempts", "first_passed",
            "last_attempt", "hints_shown", "solution_seen", "last_failure")
-# A cell starting with one of these is a formula (or its start) in Excel, LibreOffice, Sheets.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_cell(value: object) -> str:
-    """Text a spreadsheet shows as text: a leading formula character gets a "'" before it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _when(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -77,9 +68,8 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([row[c] if isinstance(row[c], (int, float)) and not isinstance(
-            row[c], bool) else csv_cell(row[c]) for c in COLUMNS])
+    for line in rows:
+        writer.writerow(export_cells.row([line[c] for c in COLUMNS]))
     return buffer.getvalue()
 
 

@@ -163,8 +163,8 @@ def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name:
 
 
 # One sentence for an unknown room and a wrong key: the answer must not tell which codes exist.
-NOT_OPENED = ("This facilitator link does not open a room here: check that it was copied "
-              "whole, or use the room's recovery code.")
+FACILITATOR_LINK_REFUSED = ("This facilitator link does not open a room here: check that it was "
+                            "copied whole, or use the room's recovery code.")
 
 
 def facilitated_room(store: Store, code: object, token: object,
@@ -175,8 +175,10 @@ def facilitated_room(store: Store, code: object, token: object,
     token = inputs.checked_token(token, "facilitator link")
     with store.read() as conn:
         row = conn.execute(select(rooms).where(rooms.c.code == code)).first()
+        # One answer for an unknown code and a wrong key: a guess learns neither which
+        # codes exist nor that it found one.
         if row is None or not _same(row.facilitator_hash, inputs.token_hash(token)):
-            raise RoomError(NOT_OPENED)
+            raise RoomError(FACILITATOR_LINK_REFUSED)
         return _check_live(row, now)
 
 
