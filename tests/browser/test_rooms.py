@@ -265,7 +265,9 @@ def test_an_afternoon_with_a_room(server: Server, new_page: Any, tmp_path: Path)
     facilitator.get_by_text("Closed at").first.wait_for()
     assert "Bob" in grid_rows(facilitator)  # the final grid stays
     facilitator.get_by_role("button", name="Export JSON").wait_for()
-    shot(facilitator, "rooms-closed", full_page=True)
+    facilitator.locator('[data-testid="stSegmentedControl"], [data-testid="stButtonGroup"]'
+                        ).first.scroll_into_view_if_needed()
+    shot(facilitator, "rooms-closed")
 
     for page, link, mine in ((bob, bob_link, "# Bob was here"), (cy, cy_link, None)):
         open_page(page, link)
