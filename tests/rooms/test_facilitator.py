@@ -327,3 +327,15 @@ def test_a_database_of_the_first_schema_is_upgraded_in_place(db: Store, cat: Cat
         assert rooms.room_version(again, room.id) == 1
     finally:
         again.close()
+
+
+def test_a_closed_room_is_not_counted_as_open(db: Store, cat: Catalogue) -> None:
+    from app.rooms.activity import open_rooms_and_people
+
+    room, _ = make_room(db, cat)
+    other, _ = make_room(db, cat, name="Other")
+    join(db, room.code, "Ada")
+    join(db, other.code, "Bob")
+    assert open_rooms_and_people(db, T0 + 1) == (2, 2)
+    rooms.close_room(db, room, now=T0 + 2)
+    assert open_rooms_and_people(db, T0 + 3) == (1, 1)
