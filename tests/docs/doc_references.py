@@ -68,10 +68,12 @@ def settings() -> set[str]:
     return {"PLAYGROUND_" + f.name.upper() for f in dataclasses.fields(config.Settings)}
 
 
-def _code(text: str) -> Iterator[str]:
-    """Inline code spans and fenced blocks: where docs name files and commands."""
-    yield from FENCE.findall(text)
-    yield from CODE_SPAN.findall(FENCE.sub("", text))
+def _code(text: str) -> Iterator[tuple[str, bool]]:
+    """Fenced blocks (True) and inline code spans (False): where docs name files and commands."""
+    for block in FENCE.findall(text):
+        yield block, True
+    for span in CODE_SPAN.findall(FENCE.sub("", text)):
+        yield span, False
 
 
 def _expand_braces(token: str) -> list[str]:
@@ -84,8 +86,9 @@ def _expand_braces(token: str) -> list[str]:
     return out
 
 
-def _path_problem(token: str, doc: Path, root: Path) -> str | None:
-    """A token that looks like a repository path and names nothing there."""
+def _path_problem(token: str, doc: Path, root: Path, fenced: bool) -> str | None:
+    """A token that looks like a repository path and names nothing there. A bare module name
+    (`pool.py`) counts only in running text: a command's example file (`< snippet.py`) is not."""
     token = token.strip("'\"()[],:;").rstrip(".")
     path, _, member = token.partition("::")
     if (not path or path.startswith(("/", "../")) or "://" in path or "..." in path
@@ -96,7 +99,8 @@ def _path_problem(token: str, doc: Path, root: Path) -> str | None:
     if "/" in path and (doc.parent / first).exists() and doc.parent != root:
         bases.append(doc.parent)
     if not bases:
-        if re.fullmatch(r"[\w-]+\.py", path) and not any(root.glob(f"[!.]*/**/{path}")):
+        if (not fenced and re.fullmatch(r"[\w-]+\.py", path)
+                and not any(root.glob(f"[!.]*/**/{path}"))):
             return f"no file named {path} in the repository"
         return None
     found = next((base / path for base in bases if (base / path).exists()), None)
@@ -122,7 +126,7 @@ def problems(doc: Path, text: str, root: Path = REPO) -> list[str]:
         if reader is None or name not in (root / reader).read_text():
             found.append(f"setting {name} is not in app.config.Settings")
     targets, commands = make_targets(root), cli_commands()
-    for code in _code(text):
+    for code, fenced in _code(text):
         for target in MAKE.findall(code):
             if target not in targets:
                 found.append(f"make target {target!r} is not in the Makefile")
@@ -143,7 +147,7 @@ def problems(doc: Path, text: str, root: Path = REPO) -> list[str]:
                 found.append(f"`python -m {module}`: no such module")
         for token in code.split():
             for candidate in _expand_braces(token):
-                problem = _path_problem(candidate, doc, root)
+                problem = _path_problem(candidate, doc, root, fenced)
                 if problem:
                     found.append(problem)
     for link in LINK.findall(text):
