@@ -59,11 +59,12 @@ def measure(trivial_runs: int) -> dict[str, Any]:
     from app.config import settings as load_settings
     from app.exercises import load_exercises
     from app.protocol import RunRequest
-    from app.runner import Runner
     try:
         from app.bench.measure import wait_idle
-    except ImportError:  # a checkout from before the benchmarks moved to app/bench
+        from app.runner.api.runner import Runner
+    except ImportError:  # a checkout from before the runner's packages
         from app.runner.bench import wait_idle  # type: ignore[no-redef]
+        from app.runner.runner import Runner  # type: ignore[no-redef]
 
     runner = Runner(load_settings())
     runner.start()
