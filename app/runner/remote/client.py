@@ -31,6 +31,7 @@ import redis
 from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
+from app.observability import runs
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
 from app.runner.api.admission import rejection
 from app.runner.api.interface import OnUpdate
@@ -98,7 +99,13 @@ class RemoteRunner:
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
         """Run one request on some worker host; blocks until its one result. on_update gets
         ("queued", position), ("running", None) and ("output", OutputChunk) in this thread. A
-        request without a run_id is given one (uuid4 hex)."""
+        request without a run_id is given one (uuid4 hex). Every result is counted and logged
+        (app.observability.runs)."""
+        result = self._run(request, on_update)
+        runs.record(request, result, where="replica")
+        return result
+
+    def _run(self, request: RunRequest, on_update: OnUpdate | None) -> RunResult:
         refused = self._refuse(request)
         if refused is not None:
             return refused
@@ -200,6 +207,10 @@ class RemoteRunner:
         if request.run_id is not None and not keys.valid_run_id(request.run_id):
             return RunResult(status="rejected",
                              message="The run's id is not valid (1-64 letters, digits, - or _).")
+        if request.jax:
+            refused = self._refuse_version(request.jax)
+            if refused is not None:
+                return refused
         per_minute = self.settings.effective_rate_per_minute
         key = client_limits.limit_key(request, self.settings.hosted)
         if per_minute <= 0 or key is None:
@@ -210,6 +221,21 @@ class RemoteRunner:
             return RunResult(status="crashed", message=self._unreachable_message(exc))
         who = "address" if key.startswith("client:") else "session"
         return rejection(wait, per_minute, RATE_WINDOW_S, who) if wait > 0 else None
+
+    def _refuse_version(self, version: str) -> RunResult | None:
+        """A JAX version no connected worker host announces ends here, naming the ones they
+        have (with no host connected the run waits as any run does)."""
+        try:
+            hosts = self.queue.snapshot().hosts
+        except redis.RedisError:
+            return None  # the submit reports the unreachable queue
+        announced = [h.status.get("runtimes") for h in hosts]
+        have = sorted({str(v) for a in announced if isinstance(a, list) for v in a})
+        if not hosts or version in have:
+            return None
+        return RunResult(status="rejected", message=(
+            f"JAX {version[:40]!r} is not available on any worker host (available: "
+            f"{', '.join(have) or 'none announced'})."))
 
     @staticmethod
     def _private(value: str | None) -> str:
