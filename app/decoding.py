@@ -141,7 +141,7 @@ class _Builder:
             self.entries(len(value), cap or _default_cap(item), path)
             return {k: self.value(item, v, f"{path}.{k[:40]}", None, depth + 1)
                     for k, v in value.items()}
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             if not isinstance(value, dict):
                 raise DecodeError(f"{_where(path)}: expected an object, got {_kind(value)}")
             self.spend(path)

@@ -22,7 +22,7 @@ MAX_HINTS = 3
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SECTION_DIR = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
 _REQUIRED = {"title": str, "statement": str, "starter": str, "solution": str, "check": str}
-_OPTIONAL = {"hints": list, "order": int, "x64": bool}
+_OPTIONAL: dict[str, type] = {"hints": list, "order": int, "x64": bool}
 _CODE_FIELDS = ("starter", "solution", "check")
 
 
@@ -83,9 +83,9 @@ def parse_exercise(path: Path, section_slug: str, section_title: str) -> Exercis
             continue
         if name not in _OPTIONAL:
             raise ExerciseError(path, name, "is not a known field")
-        kind = _OPTIONAL[name]
+        expected = _OPTIONAL[name]
         # bool is an int in Python: `order = true` must not pass as a number.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ExerciseError(path, name, f"has the wrong type {type(value).__name__}")
     hints = data.get("hints", [])
     if len(hints) > MAX_HINTS:

@@ -36,8 +36,10 @@ _SECTION_DIR = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
 _OUTCOME = re.compile(r"^(ok|[A-Za-z_][A-Za-z0-9_]*)$")
 _PAIR_SIDES = ("numpy", "jax")
 
-_REQUIRED = {"title": str, "subsection": str, "explanation": str, "expect": (str, dict)}
-_OPTIONAL = {
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "title": str, "subsection": str, "explanation": str, "expect": (str, dict),
+}
+_OPTIONAL: dict[str, type] = {
     "entry": str,
     "args": str,
     "transforms": list,

@@ -7,8 +7,9 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, CursorResult, func, select
 
 from app.config import Settings
 from app.rooms import inputs
@@ -102,11 +103,11 @@ def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name:
                 raise RoomError(f"This server lets one person create {limit} rooms an hour; "
                                 "try again later.")
         code = inputs.new_room_code()
-        room_id = conn.execute(rooms.insert().values(
+        room_id = _new_id(conn.execute(rooms.insert().values(
             code=code, facilitator_hash=inputs.token_hash(token), name=clean_name,
             items=json.dumps([{"kind": i.kind, "id": i.id} for i in chosen]),
             created_by=creator, created_at=now, ends_at=ends_at, expires_at=expires_at,
-        )).inserted_primary_key[0]
+        )))
         room = live_room(conn, int(room_id), now)
     return room, token
 
@@ -145,9 +146,9 @@ def push_item(store: Store, room: Room, item: Item, now: float | None = None) ->
         raise RoomError("Only the room's own exercises and snippets can be pushed.")
     with store.write() as conn:
         live_room(conn, room.id, now)
-        push_id = conn.execute(pushes.insert().values(
+        push_id = _new_id(conn.execute(pushes.insert().values(
             room_id=room.id, kind=item.kind, item_id=item.id, pushed_at=now,
-        )).inserted_primary_key[0]
+        )))
     return Push(int(push_id), item.kind, item.id, None, now)
 
 
@@ -189,9 +190,9 @@ def show_solution(store: Store, room: Room, exercise_id: str, attempt_id: int,
         ).first()
         if row is None:
             raise RoomError("That solution is not a passing attempt in this room.")
-        push_id = conn.execute(pushes.insert().values(
+        push_id = _new_id(conn.execute(pushes.insert().values(
             room_id=room.id, kind="solution", item_id=exercise_id, code=row.code, pushed_at=now,
-        )).inserted_primary_key[0]
+        )))
     return Push(int(push_id), "solution", exercise_id, row.code, now)
 
 
@@ -209,3 +210,11 @@ def close_room(store: Store, room: Room, now: float | None = None) -> None:
     now = time.time() if now is None else now
     with store.write() as conn:
         conn.execute(rooms.update().where(rooms.c.id == room.id).values(deleted_at=now))
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT added."""
+    key = result.inserted_primary_key
+    if key is None:  # never for a single-row INSERT into a table with a primary key
+        raise RuntimeError("the database returned no id for the new row")
+    return int(key[0])

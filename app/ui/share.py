@@ -194,10 +194,10 @@ def _validated(payload: Any) -> SharedState:
         raise damaged
     snippet_id, code, extra = payload.get("s"), payload.get("c"), payload.get("x", {})
     try:
-        _string(MAX_ID_CHARS)(snippet_id)
-        code_bytes = _utf8_size(code) if isinstance(code, str) else None
-        if code_bytes is None:
+        snippet_id = _string(MAX_ID_CHARS)(snippet_id)
+        if not isinstance(code, str):
             raise _Invalid
+        code_bytes = _utf8_size(code)
         valid_extra = _validated_extra(extra)
     except _Invalid:
         raise damaged from None

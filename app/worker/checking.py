@@ -233,7 +233,7 @@ class _TraceCounter:
         self.count = 0
         self.listening = False
 
-    def __call__(self, event: str, duration: float, **_: Any) -> None:
+    def __call__(self, event: str, duration_secs: float, **_: str | int) -> None:
         if event == "/jax/core/compile/jaxpr_trace_duration":
             self.count += 1
 

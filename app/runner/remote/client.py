@@ -275,9 +275,9 @@ class RemoteRunner:
                     next_tick = now + POLL_S
                 item = self.redis.blpop([self.inbox], timeout=POLL_S)
                 if item is not None:
-                    self._route(item[1])
+                    self._route(str(item[1]))  # decode_responses: already a str
                     for raw in self.redis.lpop(self.inbox, 256) or []:
-                        self._route(raw)
+                        self._route(str(raw))
                 self.reachable = True
                 backoff = POLL_S
             except redis.RedisError as exc:

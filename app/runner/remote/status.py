@@ -49,8 +49,8 @@ def summarize(snapshot: Snapshot, settings: Settings) -> dict[str, Any]:
                                for note in entry.status.get("notes") or []))
     notes.insert(0, f"Runs go to {len(rows)} worker host(s) through Redis; "
                     "sessions take turns in one queue shared by every app replica.")
-    first_limits = next((e.status.get("limits") for e in snapshot.hosts
-                         if isinstance(e.status.get("limits"), dict)), {})
+    first_limits: dict[str, Any] = next((e.status["limits"] for e in snapshot.hosts
+                                         if isinstance(e.status.get("limits"), dict)), {})
     limits = {**first_limits, "queue_size": settings.queue_size,
               "queue_wait_s": settings.queue_wait_s, "code_bytes": settings.code_bytes,
               "max_concurrent": sum(row["slots"] for row in rows)}

@@ -53,7 +53,7 @@ def show_stack_diff(label_a: str, a: RunResult, label_b: str, b: RunResult, key:
         return
     st.markdown("**A against B**")
     view = st.segmented_control("Compare", available, default=available[0],
-                                format_func=DIFFED_VIEWS.get, key=f"{key}::view")
+                                format_func=DIFFED_VIEWS.__getitem__, key=f"{key}::view")
     view = view or available[0]
     diff_view.show_diff(getattr(a.inspect, view), getattr(b.inspect, view), label_a, label_b,
                         key=f"{key}::{view}", side_by_side_default=True)
