@@ -32,6 +32,7 @@ from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
+from app.runner.api import precheck
 from app.runner.api.admission import rejection
 from app.runner.api.interface import OnUpdate
 from app.runner.remote import keys, status
@@ -190,16 +191,11 @@ class RemoteRunner:
     # -- admission -----------------------------------------------------------------------------
 
     def _refuse(self, request: RunRequest) -> RunResult | None:
-        """Refusals before the queue: size, a malformed run id, the per-session rate (counted in
-        Redis, so it holds across replicas)."""
-        size = len(request.code.encode("utf-8", "surrogatepass"))
-        if size > self.settings.code_bytes:
-            return RunResult(status="rejected", message=(
-                f"The code is {size / 1024:.0f} KiB; the limit is "
-                f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."))
-        if request.run_id is not None and not keys.valid_run_id(request.run_id):
-            return RunResult(status="rejected",
-                             message="The run's id is not valid (1-64 letters, digits, - or _).")
+        """Refusals before the queue: those of every runner (api/precheck.py), then the
+        per-session rate (counted in Redis, so it holds across replicas)."""
+        refused = precheck.refusal(request, self.settings)
+        if refused is not None:
+            return refused
         per_minute = self.settings.effective_rate_per_minute
         key = client_limits.limit_key(request, self.settings.hosted)
         if per_minute <= 0 or key is None:
