@@ -173,7 +173,7 @@ class RemoteRunner:
             return {**base, "running_supervisor": False,
                     "error": self._unreachable_message(exc, for_run=False)}
         return {**base, "running_supervisor": bool(snapshot.live_hosts),
-                **status.summarize(snapshot, self.settings)}
+                **status.summarize(snapshot, self.settings).as_dict()}
 
     def close(self) -> None:
         with self._lock:
