@@ -48,6 +48,7 @@ class RunnerStatus:
     policy: dict[str, str] = field(default_factory=dict)  # the resource policy, as rows
     layers: dict[str, bool] | None = None  # None: not known (the runner did not answer)
     limits: dict[str, Any] = field(default_factory=dict)
+    enforced: dict[str, str] = field(default_factory=dict)  # limit -> how this host enforces it
     last_setup_error: str = ""
     error: str = ""  # the runner could not be asked, or answered nonsense
     fatal: str = ""  # the runner refuses every run (a required sandbox layer is missing)

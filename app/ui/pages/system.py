@@ -69,6 +69,10 @@ def _show_runner(status: RunnerStatus) -> None:
         where = "every worker host" if status.hosts is not None else "this host"
         st.markdown(f"**Sandbox layers active on {where}**")
         _table(status.layers, "layer")
+    if status.enforced:
+        st.markdown("**How each run's limits are enforced** (a cgroup per run, or what stands "
+                    "in for one where the host gives none)")
+        _table(status.enforced, "limit")
     if status.last_setup_error:
         st.warning(f"Last sandbox set-up problem: {status.last_setup_error}")
     rest = {**status.details, **({"fatal": status.fatal} if status.fatal else {})}
@@ -105,10 +109,13 @@ def render_system() -> None:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Software")
+        # The kernel release tells an attacker which exploits to try: the public demo omits it.
+        host = (f"{platform.system()} ({platform.machine()})" if settings().hosted
+                else f"{platform.system()} {platform.release()} ({platform.machine()})")
         st.markdown(
             f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
             f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
-            f"- Host: {platform.system()} {platform.release()} ({platform.machine()})"
+            f"- Host: {host}"
         )
         st.subheader("Host")
         memory = psutil.virtual_memory()
