@@ -14,6 +14,9 @@ style of PEP 723 inline metadata, so the file still runs as plain Python:
 Sections are folders ``NN-slug`` holding a section.toml (title, order). A gotcha pair is two
 files ``<name>.numpy.py`` and ``<name>.jax.py``; the jax side's header carries ``difference``
 (one sentence) and may carry ``pair_title``. Every problem is a SnippetError naming file and field.
+
+Over 400 lines on purpose: the format's one reader (header, sections, pairs, the library), kept
+in one file so that the format and its checks read together with snippets/README.md.
 """
 
 from __future__ import annotations

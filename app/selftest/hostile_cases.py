@@ -2,7 +2,8 @@
 
 Each case is plain data so the table reads as a threat list; app/selftest/hostile.py runs every
 one through the real Runner and checks the common promises (clear status, nothing left behind,
-the next run works) plus the case's own check on the result.
+the next run works) plus the case's own check on the result. Over 400 lines on purpose: a
+table, one entry per threat, is read as a whole.
 """
 
 from __future__ import annotations
