@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app import decoding
+from app import decoding, runtimes
 from app.config import settings
 from app.protocol import TRANSFORM_NAMES, TransformName
 
@@ -171,6 +171,7 @@ class _Extra:
     b: list[TransformName] | None = field(default=None, metadata=_STEPS)
     a_options: Any = None
     b_options: Any = None
+    jax: str | None = None  # the JAX runtime it ran on (every page): app.runtimes.ID_PATTERN
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ def _checked_extra(extra: _Extra, present: set[str]) -> dict[str, Any]:
     if any(len(name) > MAX_ID_CHARS for name in codes):
         raise _Invalid
     if sum(_utf8_size(code) for code in codes.values()) > _max_code_bytes():
+        raise _Invalid
+    if "jax" in values and not runtimes.ID_PATTERN.match(values["jax"]):
         raise _Invalid
     for name in ("stack_options", "a_options", "b_options"):
         if name in values:

@@ -24,6 +24,7 @@ class HostStatus:
     host: str
     platform: str = "?"
     jax: str = "?"
+    runtimes: list[str] = field(default_factory=list)  # the JAX versions it can run
     device_kind: str | None = None
     device_count: int | None = None
     slots: int = 0
@@ -49,6 +50,7 @@ class RunnerStatus:
     layers: dict[str, bool] | None = None  # None: not known (the runner did not answer)
     limits: dict[str, Any] = field(default_factory=dict)
     enforced: dict[str, str] = field(default_factory=dict)  # limit -> how this host enforces it
+    runtimes: list[dict[str, Any]] = field(default_factory=list)  # the JAX runtimes runs choose
     last_setup_error: str = ""
     error: str = ""  # the runner could not be asked, or answered nonsense
     fatal: str = ""  # the runner refuses every run (a required sandbox layer is missing)

@@ -21,6 +21,8 @@ def host_row(entry: HostEntry) -> HostStatus:
         host=entry.host,
         platform=str(s.get("platform") or "?"),
         jax=str(s.get("jax") or "?"),
+        runtimes=[str(v)[:40] for v in (s.get("runtimes") or [])
+                  if isinstance(v, str)][:16] if isinstance(s.get("runtimes"), list) else [],
         device_kind=str(s["device_kind"]) if s.get("device_kind") else None,
         device_count=_count(s.get("device_count")),
         slots=_count(s.get("slots")) or 0,

@@ -81,6 +81,28 @@ def _show_runner(status: RunnerStatus) -> None:
             _table(rest, "field")
 
 
+def show_runtimes(status: RunnerStatus) -> None:
+    """The JAX runtimes runs may choose: each one's versions, its zygote and what its pool of
+    waiting children holds (a zygote starts with its runtime's first run)."""
+    rows = status.runtimes
+    if not rows:
+        return
+    st.subheader(f"JAX runtimes ({len(rows)})")
+    versions: list[dict[str, Any]] = [
+        v if isinstance(v := r.get("versions"), dict) else {} for r in rows]
+    st.dataframe({
+        "JAX": [f"{r.get('id') or r.get('jax')}" + (" (default)" if r.get("default") else "")
+                for r in rows],
+        "jaxlib": [v.get("jaxlib", "") for v in versions],
+        "Python": [v.get("python", "") for v in versions],
+        "zygote": ["ready" if r.get("zygote_ready") else
+                   ("starting" if r.get("started") else "not started") for r in rows],
+        "waiting": [r.get("children_waiting", 0) for r in rows],
+        "running": [r.get("children_running", 0) for r in rows],
+        "pool memory (MiB)": [r.get("pool_memory_mb", 0) for r in rows],
+    }, hide_index=True, width="stretch")
+
+
 def show_hosts(status: RunnerStatus) -> None:
     """The worker hosts behind the remote runner, one row each (names only for the operator);
     nothing for the local runner."""
@@ -95,7 +117,7 @@ def show_hosts(status: RunnerStatus) -> None:
     st.dataframe({
         "host": [f"host {n}" if hosted else h.host for n, h in enumerate(hosts, start=1)],
         "platform": [f"{h.platform} × {h.device_count or '?'}" for h in hosts],
-        "JAX": [h.jax for h in hosts],
+        "JAX": [", ".join(h.runtimes) or h.jax for h in hosts],
         "slots": [h.slots for h in hosts],
         "running": [h.running for h in hosts],
         "queue": [h.queue for h in hosts],
@@ -113,7 +135,8 @@ def render_system() -> None:
         host = (f"{platform.system()} ({platform.machine()})" if settings().hosted
                 else f"{platform.system()} {platform.release()} ({platform.machine()})")
         st.markdown(
-            f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
+            f"- The app's own JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, "
+            f"NumPy {_version('numpy')} (runs use the JAX runtimes below)\n"
             f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
             f"- Host: {host}"
         )
@@ -132,6 +155,7 @@ def render_system() -> None:
         else:
             _show_runner(status)
     if isinstance(status, RunnerStatus):
+        show_runtimes(status)
         show_hosts(status)
     st.subheader("Limits in force")
     current = settings()
