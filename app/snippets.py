@@ -61,7 +61,7 @@ class _Header:
     pair_title: str | None = None
     x64: bool = False
     guide_issue: str | None = None
-    versions: list[str] = field(default_factory=list)  # the JAX versions it is checked on
+    versions: list[Any] = field(default_factory=list)  # outcomes by JAX version: see _versions
 
 _EXPECT_KEYS = {"outcome", "message", "stdout"}
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}$")
