@@ -39,7 +39,7 @@ from app.runner.zygote import child
 
 # What every run needs, imported once here so the children inherit it for free.
 PRELOAD = ("jax", "jax.numpy", "numpy", "app.worker.execute")
-OPTIONAL_PRELOAD = ("app.worker.inspect", "app.runner.sandbox.entry")
+OPTIONAL_PRELOAD = ("app.worker.inspection", "app.runner.sandbox.entry")
 MAX_MESSAGE = 1 << 16
 
 
