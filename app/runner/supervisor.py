@@ -39,6 +39,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
@@ -404,7 +405,8 @@ class Supervisor:
         c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
         payload = protocol.to_json(run.request).encode()
         if not c.trusted and run.id is not None:  # the session's cache layer goes along
-            c.layer = self.session_layers.acquire(run.request.session_id, c.started_at)
+            c.layer = self.session_layers.acquire(run.request.session_id, c.started_at,
+                                                  run.client_key)
         self.pipes.write_request(c, payload, close=True,
                                  pass_fd=c.layer.fd if c.layer is not None else None)
         if run.id is not None:
@@ -588,7 +590,36 @@ class Supervisor:
             self.send_result(self.queue.popleft(), self.setup.result())
 
     def finish(self, c: Child) -> None:
-        """Build the result, answer, and clean up after one child."""
+        """Build the result, answer, and clean up after one child. Whatever that raises (what a
+        run left behind is hostile input) ends this run `crashed`, never the supervisor."""
+        try:
+            self._finish(c)
+        except Exception:
+            self.abandon(c)
+
+    def abandon(self, c: Child) -> None:
+        """Handling this child raised: log it, answer its run `crashed`, forget the child (its
+        cgroup killed, its layer dropped); every other run goes on."""
+        traceback.print_exc()  # the supervisor's stderr: the operator's log
+        run, c.run = c.run, None
+        if run is not None and run.id is not None and not run.background:
+            self.send_result(run, RunResult(
+                status="crashed", message="The runner could not finish this run (see the "
+                "server log); other runs were not affected."))
+        layer, c.layer = c.layer, None
+        with contextlib.suppress(Exception):
+            if layer is not None:
+                self.session_layers.release(layer, time.monotonic(), filled=True)
+        with contextlib.suppress(Exception):
+            c.state = "exited"
+            self.discard(c)
+        self.children.pop(c.token, None)
+        if c.pid is not None:
+            self.by_pid.pop(c.pid, None)
+        with contextlib.suppress(Exception):
+            self.dispatch()
+
+    def _finish(self, c: Child) -> None:
         self.pipes.close_reads(c)
         self.send_live(c)  # the last of its output, before its result
         filled = self.release_layer(c)
@@ -768,6 +799,14 @@ class Supervisor:
             if self.warmup.done:
                 self.send({"event": "warm", **self.warmup.state})
         while not self.stopping:
+            try:
+                self.loop(wake_r)
+            except Exception:  # handling one event failed: log it, every other run goes on
+                traceback.print_exc()
+        self.shutdown()
+
+    def loop(self, wake_r: int) -> None:
+        while not self.stopping:
             for key, _ in self.selector.select(self.next_timeout()):
                 kind, detail = key.data
                 if kind == "stdin":
@@ -794,7 +833,6 @@ class Supervisor:
             self.check_clocks()
             if self.zygote.overdue():
                 self.zygote.kill()  # stuck in its imports; reap() restarts it
-        self.shutdown()
 
     def shutdown(self) -> None:
         self.stopping = True
