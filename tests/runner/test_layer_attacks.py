@@ -9,7 +9,6 @@ same process answers throughout) and the victim must still be running, then stop
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
 from app.runner.runner import Runner
 from tests.runner import hostile_trees
+from tests.runner.victim import Victim
 
 CAP_MB = 64
 LAYER = runner_platform.LAYER_PATH.format(fd=runner_platform.layer_fd(Settings()))
@@ -41,37 +41,6 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     shared.start()
     yield shared
     shared.close()
-
-
-class Victim:
-    """Another session's run that sleeps until cancelled, on a thread of its own."""
-
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.request = RunRequest(code="import time\nprint('victim up', flush=True)\n"
-                                  "time.sleep(600)\n", session_id=uuid.uuid4().hex,
-                                  run_id=uuid.uuid4().hex, timeout_s=600)
-        self.up = threading.Event()
-        self.result: RunResult | None = None
-        self.thread = threading.Thread(target=self._go, daemon=True)
-        self.thread.start()
-        assert self.up.wait(120), "the victim never started"
-
-    def _go(self) -> None:
-        def seen(kind: str, value: object) -> None:
-            if kind == "output":
-                self.up.set()
-        self.result = self.runner.run(self.request, seen)
-
-    def still_running(self) -> bool:
-        return self.thread.is_alive() and self.result is None
-
-    def stop(self) -> RunResult:
-        run_id = str(self.request.run_id)
-        assert self.runner.cancel(run_id, self.request.session_id)
-        self.thread.join(60)
-        assert self.result is not None
-        return self.result
 
 
 def attack(tree: list[object], share: float = 0.81) -> str:
@@ -148,3 +117,46 @@ def test_no_tree_an_attacking_run_leaves_ends_another_run(
     finally:
         stopped = victim.stop()
     assert stopped.status == "cancelled", stopped
+
+
+# -- one client cannot take every layer --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """Hosted (runs count against their client), 8 layers at most: 2 per client."""
+    config = Settings(
+        hosted=True,
+        max_concurrent=1,
+        session_cache_mb=2,
+        session_cache_sessions=8,
+        state_dir=str(tmp_path_factory.mktemp("layer-clients")),
+        compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())),
+    )
+    shared = Runner(config)
+    shared.start()
+    yield shared
+    shared.close()
+
+
+def test_a_client_making_many_sessions_leaves_another_clients_layer_alone(
+        hosted: Runner) -> None:
+    """32 new sessions of one client once evicted every other session's layer (their reruns
+    compiled again) and pinned the layers' memory."""
+    k = uuid.uuid4().int % 100_000 + 3
+    code = f"import jax, jax.numpy as jnp\nprint(jax.jit(lambda x: x * {k})(jnp.ones(3)))\n"
+    victim = RunRequest(code=code, session_id=uuid.uuid4().hex, client_id="victim",
+                        timeout_s=60)
+    first = hosted.run(victim)
+    assert first.status == "ok" and first.compile_cache.get("session_writes", 0) >= 1, first
+    for _ in range(12):  # one client, twelve new sessions (the cap is 8 layers in all)
+        noise = hosted.run(RunRequest(code=code.replace(str(k), str(k + 1)),
+                                      session_id=uuid.uuid4().hex, client_id="attacker",
+                                      timeout_s=60))
+        assert noise.status == "ok", noise
+    victim.run_id = None
+    again = hosted.run(victim)
+    assert again.status == "ok", again
+    assert again.compile_cache.get("session_hits", 0) >= 1, again  # its layer survived
+    status = hosted.status()["session_cache"]
+    assert status["layers"] <= 1 + status["max_sessions_per_client"]
