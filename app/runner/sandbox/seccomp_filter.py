@@ -9,7 +9,7 @@ on a datagram socket; a socketpair's stream or seqpacket ends refuse both); name
 syscalls (no way out of the namespaces), tracing and cross-process memory access, io_uring, bpf,
 perf, userfaultfd, the kernel keyring, and host administration. Loaded with TSYNC (every thread)
 and NO_NEW_PRIVS. Denied calls fail with EPERM (ENOSYS for clone3, so that libc falls back to
-clone, whose flags we can inspect).
+clone, whose flags we can inspect; ENOENT for connect).
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def prepare() -> Any:
     f.add_rule(deny, "socketpair", not_unix)
     # Only AF_UNIX sockets can exist: no connect at all, no datagram ones (their sendto/sendmsg
     # take a peer's path). Stream and seqpacket socketpairs (asyncio, multiprocessing) still work.
-    f.add_rule(deny, "connect")
+    # connect answers ENOENT, as if no socket were there: what a library probing for a daemon
+    # (the CUDA driver looks for an MPS control socket at cuInit) already handles.
+    f.add_rule(seccomp.ERRNO(errno.ENOENT), "connect")
     datagram = seccomp.Arg(1, seccomp.MASKED_EQ, SOCK_TYPE_MASK, socket.SOCK_DGRAM)
     unix = seccomp.Arg(0, seccomp.EQ, socket.AF_UNIX)
     f.add_rule(deny, "socket", unix, datagram)
