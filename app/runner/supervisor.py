@@ -23,8 +23,8 @@ batched, within the output cap), all of them before its "result". A stopped run'
 
 EOF on stdin (the Runner's process died) shuts everything down. Runs are children of the zygote;
 this process is their subreaper too, so a run orphaned by a dying zygote is still reaped here.
-It never opens a path a run created: results arrive on pipes, scratch dirs are removed with
-shutil.rmtree, which does not follow symlinks.
+It never opens a path a run created: results arrive on pipes, scratch dirs are removed by
+tree_removal (no recursion, no link followed, bounded).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import itertools
 import json
 import os
 import selectors
-import shutil
 import signal
 import sys
 import time
@@ -60,6 +59,7 @@ from app.runner import (
     report_decoder,
     sandbox,
     session_cache,
+    tree_removal,
     uids,
     warmup,
 )
@@ -694,7 +694,7 @@ class Supervisor:
         c.cgroup.remove()  # kills what is left of the run: its uid is free again
         self.uids.release(c.uid)
         c.uid = None
-        shutil.rmtree(c.scratch, ignore_errors=True)
+        tree_removal.remove_path(c.scratch)
         self.children.pop(c.token, None)
         if c.pid is not None:
             self.by_pid.pop(c.pid, None)
@@ -858,7 +858,7 @@ class Supervisor:
         self.zygote.stop()
         self.reap_all()
         self.session_layers.close()
-        shutil.rmtree(self.run_root, ignore_errors=True)
+        tree_removal.remove_path(self.run_root)
 
     def reap_all(self) -> None:
         deadline = time.monotonic() + 2.0
@@ -889,7 +889,7 @@ def _remove_stale_run_dirs(settings: Settings) -> None:
     for path in root.glob("runs-*"):
         pid = path.name.removeprefix("runs-")
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
+            tree_removal.remove_path(path)
 
 
 def main() -> int:

@@ -19,8 +19,12 @@ import contextlib
 import os
 import secrets
 import stat
+from pathlib import Path
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# A run's scratch on the host (where no mount namespace gave it a tmpfs) has no inode cap of its
+# own: beyond this many steps the rest is left (and logged by the caller).
+HOST_BUDGET = 2_000_000
 
 
 class BudgetExhausted(Exception):
@@ -58,6 +62,24 @@ def remove(root_fd: int, name: str, budget: int) -> int:
         os.close(staging_fd)
     os.rmdir(staging, dir_fd=root_fd)
     return steps
+
+
+def remove_path(path: Path, budget: int = HOST_BUDGET) -> bool:
+    """Remove `path` and whatever is below it, never raising; False: something was left. For
+    the supervisor's own directories that a run may have filled (scratch, the runs folder)."""
+    try:
+        parent = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        remove(parent, path.name, budget)
+    except FileNotFoundError:
+        return True
+    except Exception:  # whatever the tree is: the caller goes on
+        return False
+    finally:
+        os.close(parent)
+    return True
 
 
 def _empty_one(staging_fd: int, name: str, pending: list[str], moved: int,

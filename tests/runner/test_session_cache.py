@@ -453,3 +453,27 @@ def test_the_layers_caps_together_stay_within_a_share_of_the_hosts_memory() -> N
         assert sorted(held.layers) == ["s1", "s2", "s3"]
     finally:
         held.close()
+
+
+def test_the_runs_folder_of_a_dead_supervisor_goes_whatever_a_run_left_in_it(
+        tmp_path: Path) -> None:
+    """Where no mount namespace gives a run its tmpfs, it writes its scratch on the host: a deep
+    tree there once made the supervisor's cleanup (shutil.rmtree) raise RecursionError, at
+    every start while the dead supervisor's folder was still there."""
+    from app.runner import supervisor
+
+    dead = tmp_path / "runs-999999999"
+    scratch = dead / "run-1"
+    scratch.mkdir(parents=True)
+    root = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        tree_builder.build(root, [["chain", b"d".hex(), 3000],
+                                  ["link", b"out".hex(), str(tmp_path)],
+                                  ["dir", b"locked".hex(), 0, [["file", b"f".hex(), 10, 0]]]])
+    finally:
+        os.close(root)
+    keep = tmp_path / "keep.txt"
+    keep.write_text("the link's target stays")
+    supervisor._remove_stale_run_dirs(Settings(state_dir=str(tmp_path)))
+    assert not dead.exists()
+    assert keep.read_text() == "the link's target stays"
