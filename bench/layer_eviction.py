@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import Settings
-from app.runner.session_cache import SessionLayers
-from tests.runner import tree_builder
+from app.runner.supervisor.session_cache import SessionLayers
+from tests.runner.supervisor import tree_builder
 
 
 def one(depth: int) -> tuple[float, bool]:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from app.protocol import STATUSES, RunRequest, RunResult
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 
 def run(runner: Runner, code: str, **kwargs: object) -> RunResult:
@@ -212,7 +212,7 @@ def test_runs_read_but_never_write_the_compilation_cache(runner: Runner) -> None
 
 
 def test_device_allocation_failures_count_as_memory() -> None:
-    from app.runner.outcome import _is_memory_error
+    from app.runner.supervisor.outcome import _is_memory_error
 
     assert _is_memory_error("MemoryError", "")
     assert _is_memory_error(
@@ -242,7 +242,8 @@ def test_code_just_under_the_size_limit_arrives_intact(runner: Runner) -> None:
 @pytest.mark.parametrize("replace", [
     "os._exit = lambda *a: None",
     "import posix; posix._exit = os._exit = lambda *a: None; sys.exit = lambda *a: None",
-    "os._exit = lambda *a: None\nfor name in ('app.runner.child', 'app.runner.zygote'):\n"
+    "os._exit = lambda *a: None\n"
+    "for name in ('app.runner.zygote.child', 'app.runner.zygote.fork_server'):\n"
     "    if name in sys.modules:\n        sys.modules[name]._exit = os._exit",
 ])
 def test_a_run_that_disables_exit_still_ends_as_itself(runner: Runner, replace: str) -> None:
