@@ -22,7 +22,7 @@ from app.protocol import RunRequest
 from tests.redis_server import free_port
 from tests.runner.remote.hosts import HostProcess, replica, wait_gone
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "deploy" / "kubernetes" / "redis-acl.sh"
 START_TIMEOUT_S = 15.0
 
