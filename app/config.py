@@ -76,6 +76,8 @@ class Settings:
     # Past one machine (README "Worker hosts")
     runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
     host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
+    # What an operator sees: logs and metrics
+    metrics_port: int = 0  # Prometheus /metrics of this replica or worker host; 0 = none
 
     @property
     def effective_rate_per_minute(self) -> int:

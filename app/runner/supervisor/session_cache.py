@@ -44,8 +44,6 @@ from dataclasses import dataclass
 from app.config import Settings
 from app.runner.supervisor import detached_tmpfs, tree_removal
 
-log = logging.getLogger(__name__)
-
 MIB = 1 << 20
 FILES_PER_MIB = 64  # inodes: JAX writes one file per compiled program, XLA one per autotuned op
 EVICT_AT = 0.75  # between runs, a layer fuller than this ...
@@ -54,6 +52,8 @@ FULL_MARGIN_BYTES = 256 * 1024  # less room than this left at the end of a run: 
 MEMORY_SHARE = 1 / 8  # the layers' caps together stay within this share of the host's memory
 CLIENT_SHARE = 1 / 4  # one client holds at most this share of the layers (at least one)
 REMOVAL_STEPS_PER_INODE = 4  # eviction's work bound: a few steps per inode the layer may hold
+
+log = logging.getLogger("playground.supervisor")
 
 
 @dataclass
@@ -126,13 +126,21 @@ class SessionLayers:
         if filled:
             self.dropped_full += 1
             self._drop(layer)
+            log.info("session cache layer full: dropped", extra={"fields": {
+                "event": "cache_layer_dropped"}})
         elif layer.running == 0:
+            before = layer.evictions
             try:
                 self._evict(layer)
             except Exception:  # whatever the run left makes the layer go, never the supervisor
-                log.exception("session cache: evicting from a layer failed; the layer is dropped")
+                log.exception("session cache: evicting from a layer failed; it is dropped",
+                              extra={"fields": {"event": "cache_layer_unevictable"}})
                 self.dropped_hostile += 1
                 self._drop(layer)
+                return
+            if layer.evictions > before:
+                log.info("session cache entries evicted", extra={"fields": {
+                    "event": "cache_eviction", "entries": layer.evictions - before}})
 
     # -- housekeeping -------------------------------------------------------------------------
 

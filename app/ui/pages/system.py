@@ -111,10 +111,13 @@ def render_system() -> None:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Software")
+        # The kernel release tells an attacker which exploits to try: the public demo omits it.
+        host = (f"{platform.system()} ({platform.machine()})" if settings().hosted
+                else f"{platform.system()} {platform.release()} ({platform.machine()})")
         st.markdown(
             f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
             f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
-            f"- Host: {platform.system()} {platform.release()} ({platform.machine()})"
+            f"- Host: {host}"
         )
         st.subheader("Host")
         memory = psutil.virtual_memory()
