@@ -63,6 +63,7 @@ class Settings:
     # Behaviour
     hosted: bool = False  # public demo: hide app error details, rate limits on, notice shown
     require_sandbox: str = ""  # comma list of layers that must be active, else refuse to start
+    allow_unbounded_memory: bool = False  # hosted: start even where a run's memory has no bound
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)

@@ -11,26 +11,17 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from app.observability import logs
 from tests.browser.serving import free_port, wait_healthy
+from tests.prometheus_scrape import scrape
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from st_client import BrowserSession  # noqa: E402
-
-
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-        text = answer.read().decode()
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def test_a_visitors_run_shows_on_the_replicas_metrics_and_log(tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.request
 from pathlib import Path
 
 from prometheus_client import REGISTRY
-from prometheus_client.parser import text_string_to_metric_families
 
 from app.protocol import RunRequest
+from tests.prometheus_scrape import scrape
 from tests.runner.remote.hosts import HostProcess, replica
 
 
@@ -22,12 +21,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
-
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-        text = answer.read().decode()
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def replica_count(status: str) -> float:
