@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from app.server import freeze_long_lived  # noqa: E402
+from app.ui import jax_version  # noqa: E402
 from app.ui.navigation import build_pages  # noqa: E402
 
 # "auto": the sidebar opens on wide screens and starts collapsed on phones, where it would
@@ -20,5 +21,8 @@ from app.ui.navigation import build_pages  # noqa: E402
 st.set_page_config(page_title="JAX Playground", page_icon="🧪", layout="wide",
                    initial_sidebar_state="auto")
 st.navigation(build_pages(), position="sidebar", expanded=True).run()
+# In the sidebar of every page: the JAX every run area uses. Drawn after the page, so that a
+# share link the page opened may set it first.
+jax_version.picker()
 # After the first run has imported the app's modules: keep them out of the collector's passes.
 freeze_long_lived()

@@ -33,12 +33,16 @@ def check_request(exercise: Exercise, code: str, attempt_key: str,
     return request
 
 
-def record_result(store: Store, settings: Settings, who: Learner | None, exercise: Exercise,
+def record_result(store: Store, settings: Settings,
+                  who: Learner | Callable[[], Learner] | None, exercise: Exercise,
                   code: str, attempt_key: str, result: RunResult) -> bool:
     """Record a finished check run; False when nothing was recorded (not attempted, a repeat,
-    or nobody to record it for)."""
+    or nobody to record it for). who may be a function that starts a learner: it is called
+    only for a run that reached the check, so a refused run leaves no row behind."""
     if who is None or result.status in NOT_ATTEMPTED:
         return False
+    if callable(who):
+        who = who()
     return record_attempt(store, settings, who, exercise.id, attempt_key, code, result)
 
 

@@ -60,8 +60,9 @@ def _loop(self: Supervisor, wake_r: int) -> None:
                     os.read(wake_r, 4096)
                 self.reap()
             elif kind == "zygote":
-                if self.zygote.owns(key.fileobj):
-                    self.on_zygote_message()
+                link = self.zygotes.owner(key.fileobj)
+                if link is not None:
+                    self.on_zygote_message(link)
             elif kind == "pipe":
                 self.on_pipe(key.fd, detail)
             elif kind == "request":
@@ -75,8 +76,9 @@ def _loop(self: Supervisor, wake_r: int) -> None:
             if self.stopping:
                 break
         self.check_clocks()
-        if self.zygote.overdue():
-            self.zygote.kill()  # stuck in its imports; reap() restarts it
+        for link in self.zygotes.all():
+            if link.overdue():
+                link.kill()  # stuck in its imports; reap() restarts it
 
 
 def shutdown(self: Supervisor) -> None:
@@ -100,7 +102,8 @@ def shutdown(self: Supervisor) -> None:
         c.run = None
         c.state = "exited"
         self.discard(c)
-    self.zygote.stop()
+    for link in self.zygotes.all():
+        link.stop()
     self.reap_all()
     self.session_layers.close()
     tree_removal.remove_path(self.run_root)

@@ -25,6 +25,7 @@ from app.ui.widgets.transforms import (
     stack_names,
     stack_picker,
 )
+from app.ui.widgets.version_compare import compare_button, show_comparison
 
 _START_KEY = "playground::start"
 INTRO = ("Write or paste any JAX code. The last line's value is shown; `print` and "
@@ -114,8 +115,8 @@ def playground_body(snippet: Any) -> None:
                               help=TOGGLE_HELP)
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
-    run_col, reset_col, share_col, download_col, note_col = st.columns(
-        [1, 1, 1, 1.5, 4], vertical_alignment="center")
+    run_col, reset_col, share_col, download_col, compare_col, note_col = st.columns(
+        [1, 1, 1, 1.5, 2, 2], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     edited = event.code != snippet.code
@@ -130,14 +131,16 @@ def playground_body(snippet: Any) -> None:
         "passes": passes,
     }), snippet.id)
     sharing.download_button(download_col, event.code, snippet.id)
+    request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
+                         target=target)  # type: ignore[arg-type]
+    if inspect and steps is not None:
+        request.inspect = InspectRequest(function=function, args=args, transforms=steps,
+                                         views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
+                                         timings=True, compare_unjitted=True,
+                                         numpy_function=snippet.numpy_entry,
+                                         passes=passes, profile=True)
+    compare_button(compare_col, snippet.id, request, event.code)
     if clicked or event.submitted:
-        request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
-                             target=target)  # type: ignore[arg-type]
-        if inspect and steps is not None:
-            request.inspect = InspectRequest(function=function, args=args, transforms=steps,
-                                             views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
-                                             timings=True, compare_unjitted=True,
-                                             numpy_function=snippet.numpy_entry,
-                                             passes=passes, profile=True)
         submit(snippet.id, [request], event.code)
     show_latest(snippet.id, event.code, drawn)
+    show_comparison(snippet.id)

@@ -9,6 +9,7 @@ fresh session (refresh, another device, a server restart) starts from the saved 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
@@ -83,13 +84,19 @@ def _reveal_hint(db: Store | None, who: Learner | None, exercise: Exercise, coun
     """Button callback: runs before the next draw, which then shows the new hint."""
     st.session_state[f"hints::{exercise.id}"] = count + 1
     if db is not None and who is not None:
-        learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        try:
+            learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        except RoomError as exc:  # the database busy: the hint shows, unrecorded, and says so
+            st.warning(str(exc))
 
 
 def _reveal_solution(db: Store | None, who: Learner | None, exercise: Exercise) -> None:
     st.session_state[f"solution::{exercise.id}"] = True
     if db is not None and who is not None:
-        learners.reveal_solution(db, who, exercise.id)
+        try:
+            learners.reveal_solution(db, who, exercise.id)
+        except RoomError as exc:
+            st.warning(str(exc))
 
 
 def _hints(db: Store | None, who: Learner | None, exercise: Exercise, shown: int) -> None:
@@ -129,20 +136,18 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
                      disabled=event.code == exercise.starter, on_click=state.reset, args=(key,),
                      help="Back to the starter code (your attempts stay recorded)")
     if clicked or event.submitted:
-        if who is None and solo and db is not None:
-            who = learner.ensure_learner(db)
         attempt = Submitted(event.code, new_attempt_key())
         request = check_request(exercise, event.code, attempt.attempt_key)
         submit(key, [request], attempt)
     done = collect(key)
     if done:
         (result,), attempt = done
-        if who is None and solo and db is not None:
-            who = learner.current_learner(db)
         if isinstance(attempt, Submitted):
             if db is not None:
+                # Alone, the personal link starts with the first check that ran (not before).
+                keeper = who or (partial(learner.ensure_learner, db) if solo else None)
                 try:
-                    record_result(db, settings(), who, exercise, attempt.code,
+                    record_result(db, settings(), keeper, exercise, attempt.code,
                                   attempt.attempt_key, result)
                     st.session_state[_SAVED + key] = attempt.code
                 except RoomError as exc:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app import runtimes
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
@@ -120,7 +121,8 @@ def test_a_run_that_fills_its_layer_is_stopped_and_hurts_no_other_session(
 
 
 def test_the_shared_cache_stays_read_only_to_every_run(runner: Runner) -> None:
-    shared = runner_platform.compile_cache_dir(runner.settings)
+    default = runtimes.default(runner.settings)
+    shared = runner_platform.runtime_cache_dir(runner.settings, default.id if default else "")
     before = sorted(p.name for p in shared.iterdir())
     probe = (
         "import jax\n"
@@ -477,3 +479,20 @@ def test_the_runs_folder_of_a_dead_supervisor_goes_whatever_a_run_left_in_it(
     bootstrap._remove_stale_run_dirs(Settings(state_dir=str(tmp_path)))
     assert not dead.exists()
     assert keep.read_text() == "the link's target stays"
+
+
+OTHER = [r for r in runtimes.installed(Settings())][1:2]
+
+
+@pytest.mark.skipif(not OTHER, reason="one JAX runtime installed (make setup installs more)")
+def test_a_sessions_layer_never_crosses_runtimes(runner: Runner) -> None:
+    who, other = session(), OTHER[0].id
+    mark = f"open('{LAYER}/planted-on-default', 'w').write('x')\n"
+    assert run(runner, jitted("d") + mark, who).status == "ok"
+    look = f"import os\nprint(sorted(n for n in os.listdir('{LAYER}') if 'planted' in n))\n"
+    there = run(runner, look, who, jax=other)
+    assert there.status == "ok", there
+    assert there.runtime is not None and there.runtime.jax == OTHER[0].jax
+    assert there.stdout == "[]\n"
+    back = run(runner, look, who)
+    assert back.stdout == "['planted-on-default']\n"
