@@ -32,6 +32,11 @@ OTHER_VARIABLES = {
     "PLAYGROUND_UPDATE_SCREENSHOTS": "tests/browser/test_control.py",
 }
 
+# Files an operator creates (not in the repository), and the file that reads each one.
+OPERATOR_FILES = {
+    "deploy/.env": "deploy/compose.yaml",  # the Redis passwords
+}
+
 # The first segment of a path the docs may name, as it is at the repository's root.
 TOP_LEVEL = ("app", "tests", "deploy", "docs", "bench", "scripts", "snippets", "exercises",
              "pages", ".streamlit", "shared")
@@ -105,6 +110,9 @@ def _path_problem(token: str, doc: Path, root: Path, fenced: bool) -> str | None
         return None
     found = next((base / path for base in bases if (base / path).exists()), None)
     if found is None:
+        reader = OPERATOR_FILES.get(path)
+        if reader is not None and path in (root / reader).read_text():
+            return None
         return f"path {path} does not exist"
     if member:
         name = member.split("[")[0].split("::")[-1]
