@@ -12,10 +12,10 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app.ui.navigation import build_pages  # noqa: E402
+from app.ui.navigation import navigate  # noqa: E402
 
 # "auto": the sidebar opens on wide screens and starts collapsed on phones, where it would
 # cover the page on every load.
 st.set_page_config(page_title="JAX Playground", page_icon="🧪", layout="wide",
                    initial_sidebar_state="auto")
-st.navigation(build_pages(), position="sidebar", expanded=True).run()
+navigate()
