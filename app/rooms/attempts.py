@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.busy import CHECK_TIMEOUT_S, at_least
 from app.config import Settings
+from app.config import settings as configured
 from app.exercises import Exercise
 from app.protocol import RunRequest, RunResult
 from app.rooms.learners import Learner, record_attempt
@@ -26,8 +28,9 @@ def new_attempt_key() -> str:
 
 
 def check_request(exercise: Exercise, code: str, attempt_key: str,
-                  session_id: str | None = None) -> RunRequest:
-    request = exercise.request(code)
+                  session_id: str | None = None, settings: Settings | None = None) -> RunRequest:
+    limits = settings or configured()
+    request = exercise.request(code, at_least(CHECK_TIMEOUT_S, limits.timeout_s, limits))
     request.run_id = attempt_key  # one fresh id per submission (the pages name runs their own)
     request.session_id = session_id
     return request
@@ -50,6 +53,7 @@ def submit_attempt(store: Store, settings: Settings, runner: RunsRequests, who: 
                    session_id: str | None = None) -> RunResult:
     """Run the check on code and record the attempt; the run's result either way."""
     key = attempt_key or new_attempt_key()
-    result = runner.run(check_request(exercise, code, key, session_id), on_update=on_update)
+    result = runner.run(check_request(exercise, code, key, session_id, settings),
+                        on_update=on_update)
     record_result(store, settings, who, exercise, code, key, result)
     return result
