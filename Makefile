@@ -24,15 +24,14 @@ system-deps:
 run: setup
 	PORT=$(PORT) PYTHON=$(PY) scripts/serve.sh
 
-# Three pytest processes: the fork-based sandbox, runner and remote-runner tests (worker hosts
-# through a private Redis) must run where the JAX backend never started (a fork after it
-# deadlocks), and the browser tests keep Playwright's driver away from tests that reap or kill
-# stray processes.
+# Three pytest processes: the fork-based runner tests (tests/runner: sandbox, supervisor, zygote,
+# and the remote runner's worker hosts through a private Redis) must run where the JAX backend
+# never started (a fork after it deadlocks), and the browser tests keep Playwright's driver away
+# from tests that reap or kill stray processes.
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest tests/sandbox tests/runner tests/remote
-	$(PY) -m pytest --ignore=tests/sandbox --ignore=tests/runner --ignore=tests/remote \
-		--ignore=tests/browser
+	$(PY) -m pytest tests/runner
+	$(PY) -m pytest --ignore=tests/runner --ignore=tests/browser
 	$(PY) -m pytest tests/browser
 
 lint: setup

@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, help="wall-clock limit, seconds")
     run.add_argument("--x64", action="store_true", help="enable jax_enable_x64 for this run")
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    run.set_defaults(handler="app.runner.cli:run_command")
+    run.set_defaults(handler="app.runner.api.cli:run_command")
 
     check = sub.add_parser("check", help="run every snippet (or exercise) through the sandbox")
     check.add_argument("path", nargs="?", default="snippets",
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="then the accelerator figures of issue 10 (bench_gpu.py)")
     bench.add_argument("--gpu-runs", type=int, default=20, help="trivial runs per --gpu figure")
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
-    bench.set_defaults(handler="app.runner.bench:bench_command")
+    bench.set_defaults(handler="app.bench.figures:bench_command")
 
     host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
     host.add_argument("--redis", required=True, metavar="URL",

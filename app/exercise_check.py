@@ -83,7 +83,7 @@ def run_exercises(exercises: Sequence[Exercise], runner: RunsRequests, jobs: int
 
 
 def check_exercises_command(args: argparse.Namespace) -> int:
-    from app.runner import get_runner
+    from app.runner.factory import get_runner
 
     root = Path(args.path) if args.path and args.path != "snippets" else DEFAULT_ROOT
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ TRANSFORM_NAMES: tuple[str, ...] = get_args(TransformName)
 
 # Where a run may run: the server's accelerator, or the CPU with its forced host devices (for pmap
 # and sharding demos on a host with fewer accelerator devices). "auto": the accelerator, unless the
-# code needs more devices than it has (app/runner/placement.py).
+# code needs more devices than it has (app/runner/supervisor/placement.py).
 Target = Literal["auto", "accelerator", "cpu"]
 TARGETS: tuple[str, ...] = get_args(Target)
 
@@ -84,6 +85,10 @@ class InspectRequest:
     numpy_function: str | None = None  # name of a NumPy version to time on the same inputs
     passes: bool = False  # the HLO after each XLA pass that changed it (a second, dumped compile)
     profile: bool = False  # a profiler timeline of a few steady-state calls
+
+
+# RunRequest.run_id: uuid4 hex fits; anything else is refused (by the local and the remote runner).
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass

@@ -287,7 +287,7 @@ def markdown_report(
 
 
 def check_command(args: argparse.Namespace) -> int:
-    from app.runner import get_runner  # the caller-side Runner: threads and a supervisor
+    from app.runner.factory import get_runner  # the caller-side Runner: threads and a supervisor
 
     try:
         snippets = collect(Path(args.path or DEFAULT_ROOT))

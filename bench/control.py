@@ -7,7 +7,7 @@ Per run: a `while True` loop that prints one line first; the time from submittin
 streamed line, then from runner.cancel() to its "cancelled" result. Then one flood printing until
 the output cap (1 MiB by default): the number of streamed chunks it took. Printed: median and max
 of each; asserts nothing on time (the issue's bound, 1 s from Stop to the end of the run, is held
-by tests/runner/test_control.py).
+by tests/runner/api/test_control.py).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> int:
     from app.config import Settings
     from app.protocol import RunRequest
     from app.runner import platform as runner_platform
-    from app.runner.runner import Runner
+    from app.runner.api.runner import Runner
 
     with tempfile.TemporaryDirectory() as state:
         runner = Runner(Settings(state_dir=state, compile_cache_dir=str(

@@ -32,7 +32,7 @@ def one_round(fair: bool, noisy: int, quiet: int, state: Path) -> tuple[list[flo
     from app.config import Settings
     from app.protocol import RunRequest
     from app.runner import platform as runner_platform
-    from app.runner.runner import Runner
+    from app.runner.api.runner import Runner
 
     config = Settings(fair_queue=fair, queue_size=noisy + quiet + 4, state_dir=str(state),
                       compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())))

@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from app.config import Settings  # noqa: E402
 from app.protocol import VIEW_NAMES, InspectRequest, RunRequest, TransformStep  # noqa: E402
-from app.runner.runner import Runner  # noqa: E402
+from app.runner.api.runner import Runner  # noqa: E402
 from app.ui.library import BLANK  # noqa: E402
 
 

@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     state_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     os.environ["PLAYGROUND_STATE_DIR"] = str(state_dir)
     from app.config import settings
-    from app.runner import get_runner
+    from app.runner.factory import get_runner
 
     config = settings()
     since = time.time()

@@ -170,10 +170,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from app.config import load
+    from app.runner.api.runner import Runner
     from app.runner.remote.client import RemoteRunner
-    from app.runner.runner import Runner
     from tests.redis_server import RedisServer
-    from tests.remote.hosts import HostProcess, start_hosts
+    from tests.runner.remote.hosts import HostProcess, start_hosts
 
     config = load()
     with tempfile.TemporaryDirectory(prefix="remote-bench-") as tmp:

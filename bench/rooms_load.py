@@ -43,7 +43,7 @@ from app.rooms.dashboard import dashboard
 from app.rooms.learners import record_attempt
 from app.rooms.schema import attempts
 from app.rooms.store import Store
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 EXERCISES = ("sharp-bits/jit-nansum", "pytrees/count-parameters",
              "jax-vs-numpy/functional-update", "gotchas-quick-reference/list-inputs")

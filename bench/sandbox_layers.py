@@ -22,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jax  # noqa: F401 - the zygote's state: jax imported, backend not started
 
 from app.config import Settings
-from app.runner import sandbox
 from app.runner.sandbox import libc, mounts, seccomp_filter
+from app.runner.sandbox.entry import enter_child, prepare, run_uids
+from app.runner.sandbox.probing import probe
 
 SETTINGS = Settings()
-sandbox.prepare(SETTINGS)  # as the zygote does: the walk of the host, once
+prepare(SETTINGS)  # as the zygote does: the walk of the host, once
 
 
 def _fork_and_time(step: Callable[[Path], None], scratch: Path) -> float:
@@ -65,7 +66,7 @@ def namespaces_and_mounts(scratch: Path) -> None:
     namespaces_only(scratch)
     state = Path(SETTINGS.state_dir or tempfile.gettempdir())
     plan = mounts.plan(scratch, SETTINGS.file_size_mb, 65534, 65534, state, None,
-                       run_uids=sandbox.run_uids(SETTINGS))
+                       run_uids=run_uids(SETTINGS))
     mounts.apply(plan)
 
 
@@ -74,7 +75,7 @@ def seccomp_only(scratch: Path) -> None:
 
 
 def every_layer(scratch: Path) -> None:
-    sandbox.enter_child(SETTINGS, scratch)
+    enter_child(SETTINGS, scratch)
 
 
 CONFIGURATIONS: list[tuple[str, Callable[[Path], None]]] = [
@@ -104,7 +105,7 @@ def main() -> int:
             print(f"{label:32s} {median:7.1f} [{min(times):.1f} - {max(times):.1f}]{extra}")
     print("probe() (a real enter_child in a fresh interpreter + a cgroup):", end=" ")
     start = time.perf_counter()
-    sandbox.probe(SETTINGS)
+    probe(SETTINGS)
     print(f"{(time.perf_counter() - start) * 1000:.0f} ms, once per supervisor")
     return 0
 

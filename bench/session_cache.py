@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import settings as load_settings
 from app.protocol import RunRequest
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 # An 8-layer MLP's jitted value_and_grad and one SGD step: the kind of snippet people rerun.
 MLP = """

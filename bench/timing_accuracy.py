@@ -113,7 +113,7 @@ def worker_in_plain_process(size: int) -> dict[str, float]:
 
 def worker_in_sandbox(size: int) -> dict[str, float]:
     from app.protocol import to_dict
-    from app.runner import get_runner
+    from app.runner.factory import get_runner
 
     result = get_runner().run(_request(size))
     if not result.ok or result.inspect is None:

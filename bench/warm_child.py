@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import settings as load_settings
 from app.protocol import RunRequest
 from app.runner import platform
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 CODE = ("import time\nt = time.perf_counter()\nimport jax.numpy as jnp\n"
         "print(jnp.arange(3).sum())\nprint(round((time.perf_counter() - t) * 1000, 1))\n")

@@ -67,7 +67,8 @@ if want gpumem; then
   timeout 150 python3 deploy/gpu_memory_probe.py --out "$OUT/gpu-memory-probe.json" 2>&1 | tail -30
 fi
 if want full; then
-  timeout 180 python3 -m pytest -q -x -p no:cacheprovider tests/runner tests/worker tests/sandbox \
+  timeout 180 python3 -m pytest -q -x -p no:cacheprovider tests/runner --ignore=tests/runner/remote \
+    tests/worker \
     2>&1 | tee "$OUT/pytest.txt" | tail -25
 fi
 echo "== done ($(date +%T))"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import load
 from app.protocol import RunRequest, RunResult
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 HOLD_S = 12
 HOG = f"""

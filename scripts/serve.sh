@@ -22,7 +22,7 @@ export STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION=true
 
 if is_true "${PLAYGROUND_HOSTED:-0}"; then
   # Public demo: visitors never see the app's own exceptions or the developer menu. The rate
-  # limits (app.runner.admission) and the notice (UI) read PLAYGROUND_HOSTED themselves.
+  # limits (app.runner.api.admission) and the notice (UI) read PLAYGROUND_HOSTED themselves.
   export STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none
   export STREAMLIT_CLIENT_TOOLBAR_MODE=viewer
   export STREAMLIT_SERVER_FILE_WATCHER_TYPE=none

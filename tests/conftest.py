@@ -27,7 +27,7 @@ import pytest
 @pytest.fixture(scope="session")
 def runner():
     from app.config import Settings
-    from app.runner.runner import Runner
+    from app.runner.api.runner import Runner
 
     shared = Runner(Settings())
     shared.start()

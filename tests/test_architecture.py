@@ -17,13 +17,15 @@ SANDBOX_SIDE = [
     "app.worker.execute",
     "app.worker.inspection",
     "app.runner",
-    "app.runner.supervisor",
-    "app.runner.pool",
-    "app.runner.pipes",
-    "app.runner.zygote_link",
-    "app.runner.warmup",
-    "app.runner.zygote",
-    "app.runner.child",
+    "app.runner.factory",
+    "app.runner.api.runner",
+    "app.runner.supervisor.service",
+    "app.runner.supervisor.pool",
+    "app.runner.supervisor.pipes",
+    "app.runner.supervisor.zygote_link",
+    "app.runner.supervisor.warmup",
+    "app.runner.zygote.fork_server",
+    "app.runner.zygote.child",
     "app.runner.remote.client",
     "app.runner.remote.host",
     "app.snippet_check",
@@ -68,13 +70,14 @@ def _imports(path: Path) -> set[str]:
 
 # The supervisor composes its parts; a part never reaches back into the supervisor, and the parts
 # lean on each other one way only: pool (the child records) <- pipes, warmup; zygote_link alone.
-SUPERVISOR_PARTS = ["app.runner.pool", "app.runner.pipes", "app.runner.warmup",
-                    "app.runner.zygote_link", "app.runner.supervisor"]
+SUPERVISOR_PARTS = ["app.runner.supervisor.pool", "app.runner.supervisor.pipes",
+                    "app.runner.supervisor.warmup", "app.runner.supervisor.zygote_link",
+                    "app.runner.supervisor.service"]
 MAY_IMPORT = {
-    "app.runner.pool": set(),
-    "app.runner.pipes": {"app.runner.pool"},
-    "app.runner.warmup": {"app.runner.pool"},
-    "app.runner.zygote_link": set(),
+    "app.runner.supervisor.pool": set(),
+    "app.runner.supervisor.pipes": {"app.runner.supervisor.pool"},
+    "app.runner.supervisor.warmup": {"app.runner.supervisor.pool"},
+    "app.runner.supervisor.zygote_link": set(),
 }
 
 

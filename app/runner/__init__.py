@@ -1,23 +1,17 @@
-"""The orchestrator: `get_runner().run(request)` runs code in a fresh, sandboxed process.
+"""The runner: runs untrusted code in fresh, sandboxed processes. One package per process:
 
-Exports are loaded lazily so that the zygote and the sandboxed children, which import
-app.runner.child and app.runner.sandbox, do not pull in the caller-side Runner
-(threads, subprocess).
+    api/         the caller's side, in the app's (or the CLI's) process: Runner, its interface,
+                 admission (per-session rate limits), `python -m app run`
+    factory.py   get_runner(): the process-wide runner, local or remote as configured
+    supervisor/  `python -m app.runner.supervisor`: one single-threaded process that owns the
+                 queue, the clocks, the caps and the pool of waiting children
+    zygote/      `python -m app.runner.zygote`: imports JAX once and forks every run's child;
+                 child.py is what a run's process does before and after the user's code
+    sandbox/     the layers a child enters before any user code (namespaces, mounts, cgroups,
+                 rlimits, seccomp, privileges)
+    remote/      worker hosts through Redis: the app replica's RemoteRunner and the host process
+    platform.py, policy.py   what this host has and the run policy it decides: read by every process
+
+Nothing here is imported by this package itself: the zygote and the sandboxed children import
+their own modules without pulling in the caller-side Runner (threads, subprocess).
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from app.runner.runner import Runner, get_runner
-
-__all__ = ["Runner", "get_runner"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from app.runner import runner
-
-        return getattr(runner, name)
-    raise AttributeError(name)

@@ -40,7 +40,8 @@ NEVER_WRITE_SECS = "1000000000"
 DETECT_TIMEOUT_S = 120.0
 # Where a run's writable compilation-cache layer is, as a path: a fixed descriptor number (the
 # session's layer, or a throwaway directory), so that XLA's GPU autotuning cache, whose path is
-# part of every cache key, has the same path in every process (app/runner/session_cache.py).
+# part of every cache key, has the same path in every process
+# (app/runner/supervisor/session_cache.py).
 LAYER_PATH = "/proc/self/fd/{fd}"
 AUTOTUNE_DIR = "xla-autotune"
 

@@ -46,7 +46,7 @@ TICK_S = settings().live_update_s
 STOP_WAIT_S = 2.0  # after Stop, the panel waits this long for the stopped result
 CANCEL_RETRY_S = 2.0  # a stop that found no run yet (still being sent) is retried this long
 _POLL_S = 0.02
-# Set in session state by tests/app: AppTest runs the script once per call and has no timer to
+# Set in session state by tests/ui: AppTest runs the script once per call and has no timer to
 # rerun the live panel, so there the area waits in place until its runs are done.
 WAIT_IN_PLACE = "run::wait-in-place"
 
@@ -54,7 +54,7 @@ WAIT_IN_PLACE = "run::wait-in-place"
 @st.cache_resource(show_spinner="Starting the sandbox…")
 def shared_runner() -> Any:
     """The process-wide runner (its pool starts once per server, not once per session)."""
-    from app.runner import get_runner  # imported late: pages still render if it fails
+    from app.runner.factory import get_runner  # imported late: pages still render if it fails
 
     return get_runner()
 

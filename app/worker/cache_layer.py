@@ -1,4 +1,4 @@
-"""The run's side of its session's compilation-cache layer (app/runner/session_cache.py).
+"""The run's side of its session's compilation-cache layer (app/runner/supervisor/session_cache.py).
 
 The supervisor hands a run of a session a descriptor of that session's own writable layer. Before
 any user code, the child moves it to a fixed descriptor number and calls `install`: JAX then looks

@@ -22,7 +22,7 @@ from tests.browser.conftest import ROOT, stop_and_check_nothing_left
 from tests.browser.serving import free_port, wait_healthy
 from tests.browser.test_app import open_app, set_code, wait_text
 from tests.browser.test_control import STOPPED, stop_button
-from tests.remote.hosts import HostProcess, start_hosts
+from tests.runner.remote.hosts import HostProcess, start_hosts
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,7 @@ def test_dockerfile_steps_build_and_serve_a_healthy_app() -> None:
     if not (REPO / "app" / "main.py").exists():
         pytest.skip("app/main.py (the Streamlit entry point) does not exist yet")
     args = [str(REPO / "deploy" / "container-check.sh")]
-    if (REPO / "app" / "runner" / "cli.py").exists():
+    if (REPO / "app" / "runner" / "api" / "cli.py").exists():
         args.append("--smoke-run")  # one snippet through the installed sandbox, as the user
     proc = subprocess.run(args, capture_output=True, text=True, timeout=880, check=False)
     report = proc.stdout + proc.stderr

@@ -107,7 +107,7 @@ def test_sandbox_packages_are_installed() -> None:
 
 def test_dockerignore_keeps_what_the_app_needs_and_drops_the_rest() -> None:
     patterns = dockerfile.ignore_patterns(REPO / ".dockerignore")
-    for needed in ("app/main.py", "app/runner/admission.py", "pages/x.py", "snippets/a/b.py",
+    for needed in ("app/main.py", "app/runner/api/admission.py", "pages/x.py", "snippets/a/b.py",
                    "scripts/serve.sh", "deploy/healthcheck.py", ".streamlit/config.toml",
                    "requirements.txt"):
         assert not dockerfile.ignored(needed, patterns), needed

@@ -81,7 +81,7 @@ def test_bubblewrap_still_builds_its_namespaces_under_the_profile() -> None:
 def test_a_sandboxed_run_succeeds_under_the_profile(tmp_path: Path) -> None:
     script = (
         "from app.protocol import RunRequest\n"
-        "from app.runner import get_runner\n"
+        "from app.runner.factory import get_runner\n"
         "r = get_runner()\n"
         "res = r.run(RunRequest(code='import jax.numpy as jnp\\nprint(jnp.arange(4).sum())'))\n"
         "print(res.status, res.stdout.strip(), sorted(k for k, v in res.sandbox.items() if v))\n"

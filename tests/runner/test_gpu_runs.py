@@ -14,7 +14,7 @@ import pytest
 
 from app.config import Settings
 from app.protocol import InspectRequest, RunRequest, RunResult, TransformStep
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 pytestmark = pytest.mark.skipif(not glob.glob("/dev/nvidia[0-9]*"), reason="needs an NVIDIA GPU")
 

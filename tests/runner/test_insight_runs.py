@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.protocol import InspectRequest, RunRequest, RunResult, TransformStep
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 CODE = (
     "import jax\n"

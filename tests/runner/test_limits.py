@@ -16,7 +16,7 @@ import pytest
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 SLEEP = "import time\nprint('started', flush=True)\ntime.sleep({s})\nprint('done')"
 
@@ -350,7 +350,7 @@ def test_pool_goes_away_when_the_callers_process_is_killed(state: Path) -> None:
         "import json, sys, time\n"
         "from app.config import Settings\n"
         "from app.protocol import RunRequest\n"
-        "from app.runner.runner import Runner\n"
+        "from app.runner.api.runner import Runner\n"
         "r = Runner(Settings(state_dir=sys.argv[1], compile_cache_dir=sys.argv[2]))\n"
         "assert r.run(RunRequest(code='print(1)')).status == 'ok'\n"
         "s = r.status()\n"

@@ -14,7 +14,7 @@ import pytest
 
 from app.config import Settings, private_dirs
 from app.protocol import RunRequest
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 from app.runner.sandbox import mounts
 
 SECRET = "pw-4f1c9e0b7d"

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 from tests.runner.report_strategies import json_values, mutated_reports
 
 VICTIM = "print(6 * 7)"

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from app.protocol import STATUSES, RunRequest, RunResult
-from app.runner.runner import Runner
+from app.runner.api.runner import Runner
 
 
 def run(runner: Runner, code: str, **kwargs: object) -> RunResult:
@@ -212,7 +212,7 @@ def test_runs_read_but_never_write_the_compilation_cache(runner: Runner) -> None
 
 
 def test_device_allocation_failures_count_as_memory() -> None:
-    from app.runner.outcome import _is_memory_error
+    from app.runner.supervisor.outcome import _is_memory_error
 
     assert _is_memory_error("MemoryError", "")
     assert _is_memory_error(

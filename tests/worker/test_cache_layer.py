@@ -1,6 +1,6 @@
 """The run's side of its session's cache layer (app/worker/cache_layer.py), in a fresh process each
 (install changes JAX's process-wide cache): what it reads from where, what it writes, what it
-skips. The end-to-end path through the sandbox is tests/runner/test_session_cache.py."""
+skips. The end-to-end path through the sandbox is tests/runner/supervisor/test_session_cache.py."""
 
 from __future__ import annotations
 
@@ -118,13 +118,13 @@ def test_two_runs_of_a_session_writing_one_entry_at_once_leave_it_whole() -> Non
 
     if os.geteuid() != 0:
         pytest.skip("acting as two run uids needs root")
-    first_uid, second_uid = 400_001, 400_002  # as app/runner/uids.py hands them out
+    first_uid, second_uid = 400_001, 400_002  # as app/runner/supervisor/uids.py hands them out
     root = Path(tempfile.mkdtemp(dir="/tmp"))  # reachable by other uids, unlike tmp_path
     try:
         root.chmod(0o755)
         layer = root / "layer"
         layer.mkdir()
-        layer.chmod(0o1777)  # as app/runner/session_cache.py makes a layer's root
+        layer.chmod(0o1777)  # as app/runner/supervisor/session_cache.py makes a layer's root
         entry = layer / f"key{CACHE_SUFFIX}"
         entry.write_bytes(b"the first run's program")
         os.chown(entry, first_uid, first_uid)

@@ -153,7 +153,7 @@ def test_old_hlo_metadata_form_is_read_too() -> None:
 
 
 def test_foreign_files_are_scrubbed_where_jax_kept_them() -> None:
-    text = ('HloModule m\n\nFileNames\n1 "/srv/app/runner/zygote.py"\n2 "<snippet>"\n\n'
+    text = ('HloModule m\n\nFileNames\n1 "/srv/app/runner/zygote/fork_server.py"\n2 "<snippet>"\n\n'
             'FunctionNames\n1 "Zygote._fork"\n2 "f"\n\nFileLocations\n'
             '1 {file_name_id=1 function_name_id=1 line=80 end_line=80 column=1 end_column=2}\n'
             '2 {file_name_id=2 function_name_id=2 line=5 end_line=5 column=1 end_column=2}\n\n'

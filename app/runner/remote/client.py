@@ -1,4 +1,4 @@
-"""RemoteRunner: the runner interface (app/runner/interface.py) for an app replica whose runs go
+"""RemoteRunner: the runner interface (app/runner/api/interface.py) for an app replica whose runs go
 to worker hosts through Redis (PLAYGROUND_RUNNER_URL=redis://HOST:PORT/DB).
 
 `run` puts the request in the shared fair queue and blocks its own thread on a queue.Queue; one
@@ -32,13 +32,13 @@ from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
-from app.runner import client_limits
-from app.runner.admission import rejection
-from app.runner.interface import OnUpdate
-from app.runner.outcome import UNQUEUED_MESSAGE
+from app.runner.api.admission import rejection
+from app.runner.api.interface import OnUpdate
 from app.runner.remote import keys, status
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.queue import ClientRules, RedisQueue
+from app.runner.supervisor import client_limits
+from app.runner.supervisor.outcome import UNQUEUED_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class RemoteRunner:
     def _limit_key(self, request: RunRequest) -> str:
         """Whom a run counts against, for its fair turns and the rate limit, as the local
         runner keys them: the session, or in hosted mode the client address
-        (app/runner/client_limits.py)."""
+        (app/runner/supervisor/client_limits.py)."""
         return self._private(client_limits.limit_key(request, self.settings.hosted))
 
     # -- waiting -------------------------------------------------------------------------------

@@ -38,13 +38,13 @@ from app import protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.protocol import OutputChunk, RunRequest, RunResult
-from app.runner.outcome import UNQUEUED_MESSAGE
+from app.runner.api.runner import Runner
 from app.runner.platform import state_dir
 from app.runner.remote import keys
 from app.runner.remote.connection import connect, redact
 from app.runner.remote.outbox import Outbox
 from app.runner.remote.queue import Claimed, RedisQueue
-from app.runner.runner import Runner
+from app.runner.supervisor.outcome import UNQUEUED_MESSAGE
 
 log = logging.getLogger("app.worker_host")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from app.runner.runner import RUN_ID  # the local Runner's rule for run ids: the same here
+from app.protocol import RUN_ID  # the local Runner's rule for run ids: the same here
 
 PREFIX = "pg:"
 WAKE = PREFIX + "wake"  # one token per submitted run: idle hosts block on it

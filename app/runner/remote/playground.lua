@@ -12,7 +12,7 @@ run's lease (it was declared lost, or the run was stopped) is ignored.
 
 Keys (standalone Redis; a DB number keeps deployments apart):
   pg:queue               ZSET  member "<seq:016>:<run id>", score = the start-time fair tag:
-                               ZRANGE order is app/runner/fairness.py's fair_order
+                               ZRANGE order is app/runner/supervisor/fairness.py's fair_order
   pg:seq                 the arrival counter (ties between equal tags: arrival order)
   pg:fair:virtual        the tag of the run started (claimed) last
   pg:fair:next           ZSET  limit key -> the tag its next run gets at least
@@ -128,7 +128,7 @@ local function tally()
   return live, held, total, free
 end
 
--- The per-client rules of app/runner/client_limits.py, over the whole cluster.
+-- The per-client rules of app/runner/supervisor/client_limits.py, over the whole cluster.
 
 -- queue_full: the runs of one limit key waiting (the queue is at most PLAYGROUND_QUEUE_SIZE)
 local function queued_runs_of(key)

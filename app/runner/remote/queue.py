@@ -19,8 +19,8 @@ import redis
 from app import protocol
 from app.config import Settings
 from app.protocol import RunResult
-from app.runner import client_limits
 from app.runner.remote import keys
+from app.runner.supervisor import client_limits
 
 _SOURCE = (Path(__file__).with_name("playground.lua")).read_text()
 # The library names its own version: a Redis holding another one (an older deployment) gets
@@ -32,9 +32,10 @@ MAX_SESSIONS = 10_000  # as fairness.FairShare: the fair table's bound
 
 @dataclass(frozen=True)
 class ClientRules:
-    """The per-client rules of app/runner/client_limits.py, as a replica's runs carry them into
-    the queue: the cap on one limit key's waiting runs (checked in submit), and the kept-slots
-    setting (applied in claim, against the cluster's total slots as Redis counts them then)."""
+    """The per-client rules of app/runner/supervisor/client_limits.py, as a replica's runs carry
+    them into the queue: the cap on one limit key's waiting runs (checked in submit), and the
+    kept-slots setting (applied in claim, against the cluster's total slots as Redis counts them
+    then)."""
 
     queued_per_client: int = 0  # 0: no cap
     reserved_slots: int = 0  # PLAYGROUND_RESERVED_SLOTS; with hosted, 0 = a quarter

@@ -20,7 +20,7 @@ only writable places are fresh tmpfs of this run alone, each `size_mb` at most:
 
 Another writable mount (e.g. a per-session cache layer) is one more entry of `writable_binds`
 (host source, target): its source is opened before anything is hidden, bound after the run's
-tmpfs and made read-write again (the bind copies the read-only flag). tests/sandbox/
+tmpfs and made read-write again (the bind copies the read-only flag). tests/runner/sandbox/
 test_filesystem.py walks the run's whole view; ALLOWED_WRITABLE_BINDS there names such a mount.
 """
 

@@ -7,8 +7,9 @@ import os
 from app.runner.sandbox import libc
 
 # "nobody": owns no file of the server; /etc/shadow and root's files are unreadable to it. The
-# uid inside a user namespace; as root each run gets its own uid instead (app/runner/uids.py),
-# so per-user kernel quotas (inotify instances, pipe buffers) are not shared between runs.
+# uid inside a user namespace; as root each run gets its own uid instead
+# (app/runner/supervisor/uids.py), so per-user kernel quotas (inotify instances, pipe buffers) are
+# not shared between runs.
 SANDBOX_UID = 65534
 SANDBOX_GID = 65534
 OOM_SCORE_ADJ = 1000  # the most: a run is the first process the host's OOM killer picks

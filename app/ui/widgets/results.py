@@ -83,7 +83,8 @@ def show_output(chunks: list[OutputChunk], stdout: str, stderr: str) -> None:
 
 
 # Which parts the run's own process wrote (its code could have written anything there) and which
-# the server measured; a run's report never changes its status or limits (app/runner/outcome.py).
+# the server measured; a run's report never changes its status or limits
+# (app/runner/supervisor/outcome.py).
 PROVENANCE = ("The value, error, views, timings and compilations above are reported by the run's "
               "own process; the status, times, memory, platform and sandbox are the server's.")
 

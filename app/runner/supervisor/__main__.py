@@ -1,0 +1,5 @@
+import sys
+
+from app.runner.supervisor.bootstrap import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""The supervisor process's start: `python -m app.runner.supervisor` (see __init__.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import shutil
+from pathlib import Path
+
+from app import protocol
+from app.config import Settings
+from app.runner import platform as platform_module
+from app.runner.supervisor.service import Supervisor
+from app.runner.zygote import child as child_module
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _remove_stale_run_dirs(settings: Settings) -> None:
+    """Scratch left by a supervisor that was killed: its pid is no longer alive."""
+    root = platform_module.state_dir(settings)
+    for path in root.glob("runs-*"):
+        pid = path.name.removeprefix("runs-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def main() -> int:
+    first = child_module.read_line(0)  # byte-exact: later lines are read from fd 0 directly
+    message = json.loads(first) if first.strip() else {}
+    settings = protocol.from_dict(Settings, message.get("settings", {}))
+    _become_subreaper()
+    root = platform_module.state_dir(settings)
+    # Traversable, not listable: a sandboxed run (maybe another uid) reaches only its own scratch.
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
+    _remove_stale_run_dirs(settings)
+    supervisor = Supervisor(settings, warm_snippets=bool(message.get("warm_snippets")))
+    try:
+        supervisor.serve()
+    finally:
+        supervisor.shutdown()
+    return 0

@@ -1,0 +1,188 @@
+"""Each session's own writable compilation-cache layer, over the shared read-only cache.
+
+Why: a rerun of unchanged or lightly edited code should load what the previous run compiled (on a
+GPU, seconds of XLA compilation and autotuning), but a cache that runs may write is a poisoning
+path: whoever writes an entry chooses the code that every later reader of that key runs. So a
+run reads the shared cache (filled only by the trusted warm-up, mounted read-only) and its own
+session's layer, and writes only to that layer: nothing a run writes is ever loaded by a run of
+another session.
+
+What: the layer is a detached tmpfs (app/runner/supervisor/detached_tmpfs.py) of
+PLAYGROUND_SESSION_CACHE_MB, one per session id, made on the session's first run. It is the one
+writable place a run has besides its private tmpfs, and it is not a mount in the run's file system
+at all: the supervisor passes the run a descriptor of it together with its request
+(app/runner/supervisor/pipes.py), the run's worker holds it at a fixed descriptor number and points
+JAX at `/proc/self/fd/N`
+(app/worker/cache_layer.py). A run of another session never gets that descriptor, and no path
+leads to the tmpfs. A run without a session id gets no layer.
+
+Bounds: the tmpfs's size and inode count are the cap (the kernel refuses writes past them); a run
+that fills its layer is stopped with `output_limit` and the layer is dropped (the next run starts
+with an empty one); between runs the oldest entries are evicted once a layer is three-quarters
+full; a layer unused for PLAYGROUND_SESSION_CACHE_IDLE_S is dropped, and at most
+PLAYGROUND_SESSION_CACHE_SESSIONS layers exist at once (the least recently used goes). The
+supervisor only lists, measures and unlinks entries (by descriptor, never following a link); it
+never opens or reads what a run wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+
+from app.config import Settings
+from app.runner.supervisor import detached_tmpfs
+
+MIB = 1 << 20
+FILES_PER_MIB = 64  # inodes: JAX writes one file per compiled program, XLA one per autotuned op
+EVICT_AT = 0.75  # between runs, a layer fuller than this ...
+EVICT_TO = 0.5  # ... loses its oldest entries down to this
+FULL_MARGIN_BYTES = 256 * 1024  # less room than this left at the end of a run: it filled it
+
+
+@dataclass
+class Layer:
+    session_id: str
+    fd: int
+    last_used: float
+    running: int = 0
+    evictions: int = 0
+
+
+class SessionLayers:
+    """The layers of the sessions that ran lately, keyed by RunRequest.session_id."""
+
+    def __init__(self, settings: Settings, shared_by_uids: bool) -> None:
+        """shared_by_uids: the runs of one session have uids of their own (the supervisor is
+        root and gives each run its uid, app/runner/supervisor/uids.py): a layer's root is then
+        root's, mode 1777, so each run adds entries and none removes another's. Else (user-namespace
+        mode: every run is the supervisor's uid on the host) it is the caller's, mode 0700."""
+        self.cap_bytes = settings.session_cache_mb * MIB
+        self.max_layers = settings.session_cache_sessions
+        self.idle_s = settings.session_cache_idle_s
+        self.mode = 0o1777 if shared_by_uids else 0o700
+        self.layers: dict[str, Layer] = {}
+        self.dropped_full = 0
+        self.unavailable = "" if self.cap_bytes else "off (PLAYGROUND_SESSION_CACHE_MB=0)"
+
+    # -- a run's layer ----------------------------------------------------------------------
+
+    def acquire(self, session_id: str | None, now: float) -> Layer | None:
+        """The session's layer for a run that starts now (made on first use); None: no layer."""
+        if not session_id or self.unavailable:
+            return None
+        layer = self.layers.get(session_id)
+        if layer is None:
+            if len(self.layers) >= self.max_layers and not self._drop_least_recent():
+                return None  # every layer is in use by a running run: this run goes without
+            try:
+                fd = detached_tmpfs.create(self.cap_bytes, self._max_files(), None, self.mode)
+            except OSError as exc:
+                self.unavailable = f"unavailable on this host: {exc}"
+                return None
+            layer = self.layers[session_id] = Layer(session_id, fd, now)
+        layer.running += 1
+        layer.last_used = now
+        return layer
+
+    def is_full(self, layer: Layer) -> bool:
+        """The run filled it: (almost) no room or no inode left."""
+        try:
+            used = detached_tmpfs.usage(layer.fd)
+        except OSError:
+            return False
+        return used.free_bytes < min(FULL_MARGIN_BYTES, self.cap_bytes // 4) or used.free_files < 2
+
+    def release(self, layer: Layer, now: float, filled: bool) -> None:
+        """A run of the session ended; filled: it filled the layer, which goes (a fresh one
+        comes with the next run). Otherwise a fuller-than-EVICT_AT layer loses its oldest
+        entries, unless another run of the session still runs."""
+        layer.running = max(0, layer.running - 1)
+        layer.last_used = now
+        if filled:
+            self.dropped_full += 1
+            self._drop(layer)
+        elif layer.running == 0:
+            self._evict(layer)
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def expire(self, now: float) -> None:
+        for layer in list(self.layers.values()):
+            if layer.running == 0 and now - layer.last_used >= self.idle_s:
+                self._drop(layer)
+
+    def next_expiry(self) -> float | None:
+        """When the next idle layer is due to go (the supervisor's wake-up time)."""
+        times = [layer.last_used + self.idle_s for layer in self.layers.values()
+                 if layer.running == 0]
+        return min(times) if times else None
+
+    def status(self) -> dict[str, object]:
+        used = 0
+        for layer in self.layers.values():
+            with contextlib.suppress(OSError):
+                used += detached_tmpfs.usage(layer.fd).used_bytes
+        return {
+            "state": self.unavailable or "on",
+            "layers": len(self.layers),
+            "used_mib": round(used / MIB, 1),
+            "cap_mib_per_session": self.cap_bytes // MIB,
+            "max_sessions": self.max_layers,
+            "dropped_full": self.dropped_full,
+        }
+
+    def close(self) -> None:
+        for layer in list(self.layers.values()):
+            self._drop(layer)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _max_files(self) -> int:
+        return max(256, self.cap_bytes // MIB * FILES_PER_MIB)
+
+    def _drop(self, layer: Layer) -> None:
+        """Forget it; the tmpfs is freed once the runs still holding it have ended."""
+        if self.layers.get(layer.session_id) is layer:
+            del self.layers[layer.session_id]
+        with contextlib.suppress(OSError):
+            os.close(layer.fd)
+        layer.fd = -1
+
+    def _drop_least_recent(self) -> bool:
+        idle = [layer for layer in self.layers.values() if layer.running == 0]
+        if not idle:
+            return False
+        self._drop(min(idle, key=lambda layer: layer.last_used))
+        return True
+
+    def _evict(self, layer: Layer) -> None:
+        """Unlink the oldest entries (by their mtime, which only the session itself can set)
+        until the layer is at most EVICT_TO full."""
+        try:
+            if detached_tmpfs.usage(layer.fd).used_bytes <= self.cap_bytes * EVICT_AT:
+                return
+            root = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=layer.fd)
+        except OSError:
+            return
+        try:
+            entries = []
+            with os.scandir(root) as listing:
+                for entry in listing:
+                    with contextlib.suppress(OSError):
+                        info = entry.stat(follow_symlinks=False)
+                        entries.append((info.st_mtime, entry.name, stat.S_ISDIR(info.st_mode)))
+            for _, name, is_dir in sorted(entries):
+                if detached_tmpfs.usage(layer.fd).used_bytes <= self.cap_bytes * EVICT_TO:
+                    break
+                with contextlib.suppress(OSError):
+                    if is_dir:
+                        shutil.rmtree(name, dir_fd=root)  # fd-based: never follows a link
+                    else:
+                        os.unlink(name, dir_fd=root)
+                    layer.evictions += 1
+        finally:
+            os.close(root)

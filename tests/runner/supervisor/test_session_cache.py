@@ -1,0 +1,318 @@
+"""Per-session compilation-cache layers, end to end through the real sandbox, and where runs run.
+
+One Runner for the module, with a 2 MiB layer per session (small enough that a run can fill it in
+a moment, big enough for the compiled programs below). Each test uses session ids of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.protocol import RunRequest, RunResult
+from app.runner import platform as runner_platform
+from app.runner.api.runner import Runner
+from app.runner.supervisor import detached_tmpfs
+from app.runner.supervisor.session_cache import Layer, SessionLayers
+
+CAP_MB = 2
+LAYER = runner_platform.LAYER_PATH.format(fd=runner_platform.layer_fd(Settings()))
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    config = Settings(
+        max_concurrent=2,
+        session_cache_mb=CAP_MB,
+        state_dir=str(tmp_path_factory.mktemp("session-cache")),
+        compile_cache_dir=str(runner_platform.compile_cache_dir(Settings())),
+    )
+    shared = Runner(config)
+    shared.start()
+    yield shared
+    shared.close()
+
+
+def jitted(tag: str) -> str:
+    """A jitted function no other run compiled: its constant is new (not in the shared cache)."""
+    k = uuid.uuid4().int % 100_000 + 3
+    return (
+        "import jax, jax.numpy as jnp\n"
+        f"f = jax.jit(lambda x: jnp.tanh(x) * {k} + jnp.sin(x).sum())\n"
+        f"print('{tag}', float(f(jnp.ones(7)).sum()))\n"
+    )
+
+
+def run(runner: Runner, code: str, session: str | None, **kwargs: object) -> RunResult:
+    return runner.run(RunRequest(code=code, session_id=session, timeout_s=25, **kwargs))
+
+
+def session() -> str:
+    return uuid.uuid4().hex
+
+
+def test_a_sessions_rerun_loads_what_its_first_run_compiled(runner: Runner) -> None:
+    code, a = jitted("a"), session()
+    first = run(runner, code, a)
+    assert first.status == "ok", first
+    assert first.compile_cache.get("session_writes", 0) >= 1  # it compiled f into its layer
+    assert first.compile_cache.get("session_hits", 0) == 0
+    again = run(runner, code, a)
+    assert again.status == "ok", again
+    assert again.stdout == first.stdout
+    # Everything it needed came from the layer: nothing was compiled and written again.
+    assert again.compile_cache.get("session_hits", 0) >= first.compile_cache["session_writes"]
+    assert again.compile_cache.get("session_writes", 0) == 0
+
+
+def test_another_session_never_sees_the_first_sessions_entries(runner: Runner) -> None:
+    code, a, b = jitted("ab"), session(), session()
+    mark = f"open('{LAYER}/planted-by-a', 'w').write('x')\n"
+    assert run(runner, code + mark, a).status == "ok"
+    look = f"import os\nprint(sorted(n for n in os.listdir('{LAYER}') if 'planted' in n))\n"
+    other = run(runner, code + look, b)
+    assert other.status == "ok", other
+    assert other.stdout.splitlines()[-1] == "[]"  # A's file is not in B's layer
+    assert other.compile_cache.get("session_hits", 0) == 0  # B compiled f itself
+    assert other.compile_cache.get("session_writes", 0) >= 1
+    mine = run(runner, look, a)
+    assert mine.stdout.strip() == "['planted-by-a']"  # ... while A still has it
+
+
+def test_a_run_that_fills_its_layer_is_stopped_and_hurts_no_other_session(
+        runner: Runner) -> None:
+    a, filler = session(), session()
+    code = jitted("kept")
+    assert run(runner, code, a).status == "ok"
+    fill = (
+        "import os, time\n"
+        "try:\n"
+        "    for i in range(100):\n"
+        f"        with open('{LAYER}/junk-%d' % i, 'wb') as f:\n"
+        "            f.write(os.urandom(256 * 1024))\n"
+        "except OSError as exc:\n"
+        "    print('refused:', exc.strerror, flush=True)\n"
+        "time.sleep(20)\n"
+    )
+    full = run(runner, fill, filler)
+    assert full.status == "output_limit", full
+    assert "filled its session's compilation cache (2 MiB)" in full.message
+    assert full.stdout == "refused: No space left on device\n"  # the kernel held the cap
+    # The other session's layer is untouched: its rerun still loads what it compiled.
+    kept = run(runner, code, a)
+    assert kept.status == "ok", kept
+    assert kept.compile_cache.get("session_hits", 0) >= 1
+    # The filler's next run starts with a fresh, empty layer.
+    fresh = run(runner, f"import os\nprint(len(os.listdir('{LAYER}')))\n", filler)
+    assert fresh.status == "ok", fresh
+    assert fresh.stdout == "0\n"
+    assert runner.status()["session_cache"]["dropped_full"] >= 1
+
+
+def test_the_shared_cache_stays_read_only_to_every_run(runner: Runner) -> None:
+    shared = runner_platform.compile_cache_dir(runner.settings)
+    before = sorted(p.name for p in shared.iterdir())
+    probe = (
+        "import jax\n"
+        "try:\n"
+        "    open(jax.config.jax_compilation_cache_dir + '/poison-cache', 'w')\n"
+        "    print('wrote')\n"
+        "except OSError as exc:\n"
+        "    print('refused')\n"
+    )
+    for who in (session(), None):
+        result = run(runner, jitted("ro") + probe, who)
+        assert result.status == "ok", result
+        assert result.stdout.splitlines()[-1] == "refused"
+    assert sorted(p.name for p in shared.iterdir()) == before
+
+
+def test_a_run_without_a_session_gets_no_layer(runner: Runner) -> None:
+    code = jitted("none") + f"import os\nprint(os.path.exists('{LAYER}'))\n"
+    result = run(runner, code, None)
+    assert result.status == "ok", result
+    assert result.stdout.splitlines()[-1] == "False"
+    assert result.compile_cache == {}
+
+
+def test_a_run_that_asks_for_the_cpu_runs_in_a_cpu_child_and_says_so(runner: Runner) -> None:
+    code = "import jax\nprint(jax.config.jax_platforms, jax.default_backend(), jax.device_count())"
+    on_cpu = run(runner, code, session(), target="cpu")
+    assert on_cpu.status == "ok", on_cpu
+    assert on_cpu.stdout == f"cpu cpu {runner.settings.cpu_devices}\n"
+    assert on_cpu.target == "cpu" and on_cpu.platform == "cpu"
+    assert on_cpu.notes == []  # a CPU host: nothing to explain
+    default = run(runner, code, session())
+    assert default.target == "accelerator" and default.platform == "cpu"
+    kinds = runner.status()["kinds"]
+    assert "cpu" in kinds and "accelerator" in kinds  # a pool of each kind is kept
+
+
+def test_the_status_shows_the_layers_and_the_policy(runner: Runner) -> None:
+    info = runner.status()
+    cache = info["session_cache"]
+    assert cache["state"] == "on" and cache["cap_mib_per_session"] == CAP_MB
+    assert cache["layers"] >= 1
+    assert info["policy"]["runs at once"] == "2"
+    assert info["limits"]["cpu_limit_s"] == info["limits"]["cpu_s"] * info["limits"][
+        "cores_per_run"]
+    assert set(info["child_prepare_phases_ms_p50"]) >= {"fork", "sandbox", "backend"}
+
+
+def test_nothing_of_the_layers_is_on_the_host_file_system(runner: Runner) -> None:
+    """The layers are tmpfs mounted nowhere: not under the state dir, not in the mount table."""
+    assert run(runner, jitted("host"), session()).status == "ok"
+    state = Path(runner.settings.state_dir)
+    found = [name for _dir, _subdirs, files in os.walk(state) for name in files  # races with
+             if "planted" in name or "junk" in name]  # run dirs going away: os.walk skips them
+    assert not found
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert "session" not in mounts and str(state) not in mounts
+
+
+def test_a_shared_cache_under_tmp_is_bound_back_read_only_under_the_runs_fresh_tmp(
+        tmp_path: Path) -> None:
+    """Runs get a fresh /tmp; a cache dir under /tmp (outside the state dir, as in these tests)
+    must be bound back read-only, or runs never see the shared cache at all."""
+    from app.runner.sandbox import mounts
+
+    cache = Path("/tmp") / f"cache-{uuid.uuid4().hex}"
+    cache.mkdir()
+    try:
+        plan = mounts.plan(tmp_path / "scratch", 16, 65534, 65534, tmp_path / "state", cache)
+    finally:
+        cache.rmdir()
+    assert cache in plan.kept_read_only
+
+
+# -- the supervisor's bookkeeping (app/runner/supervisor/session_cache.py), on real detached tmpfs
+
+
+def layers(**overrides: object) -> SessionLayers:
+    settings = Settings(**{"session_cache_mb": 1, "session_cache_sessions": 2,
+                           "session_cache_idle_s": 60.0, **overrides})  # type: ignore[arg-type]
+    return SessionLayers(settings, shared_by_uids=False)
+
+
+def put(layer: Layer, name: str, size: int, age_s: float = 0.0) -> None:
+    path = f"/proc/self/fd/{layer.fd}/{name}"
+    with open(path, "wb") as f:
+        f.write(b"\x01" * size)
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+
+
+def names(layer: Layer) -> list[str]:
+    return sorted(os.listdir(f"/proc/self/fd/{layer.fd}"))
+
+
+def test_a_layer_is_a_tmpfs_of_its_own_per_session_and_none_without_a_session() -> None:
+    held = layers()
+    try:
+        a, b = held.acquire("a", 0.0), held.acquire("b", 0.0)
+        assert a is not None and b is not None
+        put(a, "entry-cache", 1000)
+        assert names(a) == ["entry-cache"] and names(b) == []
+        assert held.acquire(None, 0.0) is None and held.acquire("", 0.0) is None
+        assert held.acquire("a", 1.0) is a and a.running == 2
+    finally:
+        held.close()
+
+
+def test_the_kernel_holds_the_cap_and_a_filled_layer_is_dropped() -> None:
+    held = layers()
+    try:
+        layer = held.acquire("a", 0.0)
+        assert layer is not None
+        with pytest.raises(OSError, match="No space left"):
+            put(layer, "big", 2 << 20)
+        assert held.is_full(layer)
+        held.release(layer, 1.0, filled=True)
+        fresh = held.acquire("a", 2.0)
+        assert fresh is not None and fresh is not layer and names(fresh) == []
+    finally:
+        held.close()
+
+
+def test_a_fuller_layer_loses_its_oldest_entries_between_runs(tmp_path: Path) -> None:
+    held = layers()
+    victim = tmp_path / "host-file"
+    victim.write_text("must survive")
+    try:
+        layer = held.acquire("a", 0.0)
+        assert layer is not None
+        os.symlink(victim, f"/proc/self/fd/{layer.fd}/link-to-host")
+        os.utime(f"/proc/self/fd/{layer.fd}/link-to-host", (1.0, 1.0), follow_symlinks=False)
+        os.mkdir(f"/proc/self/fd/{layer.fd}/autotune")
+        put(layer, "autotune/inner", 100_000)
+        os.utime(f"/proc/self/fd/{layer.fd}/autotune", (2.0, 2.0))
+        for i in range(8):  # 800 kB of 1 MiB: past three-quarters
+            put(layer, f"entry-{i}", 100_000, age_s=100 - i)
+        held.release(layer, 1.0, filled=False)
+        left = names(layer)
+        # The oldest went first (the link, the directory, the oldest entries), down to half.
+        assert "link-to-host" not in left and "autotune" not in left
+        assert "entry-0" not in left and "entry-7" in left
+        assert victim.read_text() == "must survive"  # a link is unlinked, never followed
+        assert layer.evictions >= 3
+    finally:
+        held.close()
+
+
+def test_idle_layers_expire_and_the_least_recent_goes_when_too_many() -> None:
+    held = layers()
+    try:
+        a = held.acquire("a", 0.0)
+        b = held.acquire("b", 5.0)
+        assert a is not None and b is not None
+        held.release(a, 1.0, filled=False)
+        held.release(b, 5.0, filled=False)
+        c = held.acquire("c", 10.0)  # a third session: "a" was used least recently
+        assert c is not None and set(held.layers) == {"b", "c"}
+        assert held.next_expiry() == 65.0  # "b", idle since 5.0, goes at 5 + 60
+        held.expire(65.0)
+        assert set(held.layers) == {"c"}  # "c" runs: never expired while it runs
+        held.expire(1000.0)
+        assert set(held.layers) == {"c"}
+        assert held.acquire("d", 11.0) is not None
+        assert held.acquire("e", 12.0) is None  # both layers are in use: this run goes without
+    finally:
+        held.close()
+
+
+def test_without_root_the_tmpfs_is_made_in_a_user_namespace_helper() -> None:
+    """As the container's non-root uid: the direct way is refused, the helper's way works, and
+    the files on it are this uid's own (as a run's are, through its user namespace)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another uid")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a forked copy of this (single-threaded, JAX-free) test process
+        report = "error"
+        try:
+            os.setgroups([])
+            os.setresgid(10001, 10001, 10001)
+            os.setresuid(10001, 10001, 10001)
+            fd = detached_tmpfs.create(1 << 20, 64, None)
+            with open(f"/proc/self/fd/{fd}/entry", "wb") as f:
+                f.write(b"x" * 1000)
+            info = os.stat(f"/proc/self/fd/{fd}/entry")
+            report = f"{info.st_uid} {detached_tmpfs.usage(fd).used_bytes >= 1000}"
+        except OSError as exc:
+            report = f"refused {exc}"
+        finally:
+            os.write(write, report.encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        report = f.read()
+    os.waitpid(pid, 0)
+    if report.startswith("refused"):
+        pytest.skip(f"no unprivileged user namespaces here: {report}")
+    assert report == "10001 True"
