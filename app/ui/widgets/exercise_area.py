@@ -33,6 +33,7 @@ _SAVED = "saved-draft::"
 _LOADED = "draft-loaded::"
 _STAMP = "check-stamp::"  # (how many checks this session, when the last one came back)
 _BUSY = "check-busy::"  # why the server, not the code, ended the last check
+_RETRY = "check-retry::"  # Check again was pressed (set by its callback, before the draw)
 _YOUR_LINE = re.compile(r"\(your line (\d+)\)")
 
 
@@ -176,15 +177,13 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
     drawn = _stored_check_mark(key, state.code(key, exercise.starter))
     event = editor(key, exercise.starter, drawn)
     save_draft(db, who, exercise.id, key, exercise.starter, event.code)
-    check_col, reset_col, retry_col, _ = st.columns([1, 1, 1.4, 3.6])
+    check_col, reset_col, _ = st.columns([1, 1, 5])
     # No tooltips on these buttons: they covered the editor's last line.
     clicked = check_col.button("Check", key=f"check::{exercise.id}", type="primary",
                                icon=icons.RUN)
     reset_col.button("Starter", key=f"starter::{exercise.id}",
                      disabled=event.code == exercise.starter, on_click=state.reset, args=(key,))
-    if st.session_state.get(_BUSY + key):
-        clicked = retry_col.button("Check again", key=f"retry::{exercise.id}",
-                                   icon=":material/replay:") or clicked
+    clicked = bool(st.session_state.pop(_RETRY + key, False)) or clicked
     if clicked or event.submitted:
         if who is None and solo and db is not None:
             who = learner.ensure_learner(db)
@@ -217,7 +216,11 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
     stored = state.result(key)
     if stored:
         result, ran_code = stored
-        show_check(result.check, result, stamp(key), st.session_state.get(_BUSY + key))
+        reason = st.session_state.get(_BUSY + key)
+        show_check(result.check, result, stamp(key), reason)
+        if reason:
+            st.button("Check again", key=f"retry::{exercise.id}", icon=":material/replay:",
+                      on_click=st.session_state.__setitem__, args=(_RETRY + key, True))
         with st.expander("Run output", expanded=result.check is None or result.status != "ok"):
             show_output_tab(result, ran_code)
         redraw_if_changed(drawn, check_mark(result, ran_code, event.code))
