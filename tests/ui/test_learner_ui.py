@@ -78,3 +78,23 @@ def test_check_and_run_buttons_carry_no_tooltip() -> None:
     playground = open_page("playground.py")
     run = [b for b in playground.button if b.key and b.key.startswith("run::")]
     assert run and not any(b.help for b in run)
+
+
+def test_all_done_says_what_next() -> None:
+    from app.exercises import load_exercises
+    from app.protocol import CheckResult
+    from app.rooms import learners
+    from app.rooms.store import get_store
+
+    db = get_store()
+    token = learners.start_alone(db)
+    who = learners.learner(db, token)
+    passed = RunResult(status="ok", check=CheckResult(True, passed_cases=["a case"]))
+    everything = load_exercises().exercises
+    for number, exercise in enumerate(everything):
+        learners.record_attempt(db, Settings(), who, exercise.id, f"done-{token}-{number}",
+                                exercise.solution, passed)
+    at = open_page("exercises.py", {"p": token})
+    shown = [s.value for s in at.success]
+    assert any("All done" in s for s in shown), shown
+    assert f"{len(everything)} of {len(everything)} done" in at.caption[0].value
