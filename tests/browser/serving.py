@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -33,3 +34,15 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path,
             pass
         time.sleep(0.3)
     raise RuntimeError(f"the app server did not answer /_stcore/health:\n{log.read_text()}")
+
+
+def start_app(port: int, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`streamlit run app/main.py` on 127.0.0.1:port (its output appended to log), healthy."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_healthy(f"http://127.0.0.1:{port}", process, log)
+    return process

@@ -139,7 +139,7 @@ def test_a_solo_learner_keeps_identity_across_pages_reload_and_back(app_url: str
 def test_a_verdict_teaches_marks_the_line_and_reads_as_new(app_url: str,
                                                            new_page: Any) -> None:
     assert NANSUM is not None
-    page = new_page()
+    page = new_page(height=1300)
     open_app(page, app_url, f"exercises?exercise={NANSUM.id}")
     check(page)
     alert = verdict(page, "Not yet.")
@@ -152,6 +152,7 @@ def test_a_verdict_teaches_marks_the_line_and_reads_as_new(app_url: str,
     starter_line = NANSUM.starter.lstrip("\n").splitlines().index(
         "    return jnp.sum(x[~jnp.isnan(x)])") + 1
     expect(frame.locator(".ace_gutter-cell.ace_error")).to_have_text(str(starter_line))
+    alert.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/exercise-verdict-teaches.png")
     # The same verdict again, seconds later: it says it is a new one.
     page.get_by_role("button", name="Check", exact=True).click()
