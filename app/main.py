@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app.server import freeze_long_lived  # noqa: E402
 from app.ui.navigation import navigate  # noqa: E402
 
 # "auto": the sidebar opens on wide screens and starts collapsed on phones, where it would
@@ -19,3 +20,5 @@ from app.ui.navigation import navigate  # noqa: E402
 st.set_page_config(page_title="JAX Playground", page_icon="🧪", layout="wide",
                    initial_sidebar_state="auto")
 navigate()
+# After the first run has imported the app's modules: keep them out of the collector's passes.
+freeze_long_lived()

@@ -52,7 +52,7 @@ def main() -> int:
         env = dict(os.environ, PLAYGROUND_TIMEOUT_S="30")
         with log.open("wb") as sink:
             server = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port",
+                [sys.executable, "-m", "app.server", "run", "app/main.py", "--server.port",
                  str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
                 cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
         try:

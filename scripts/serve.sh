@@ -35,4 +35,4 @@ esac
 
 args=(--server.port "$port")
 [ -n "${ADDRESS:-}" ] && args+=(--server.address "$ADDRESS")
-exec "$PYTHON" -m streamlit run app/main.py "${args[@]}" "$@"
+exec "$PYTHON" -m app.server run app/main.py "${args[@]}" "$@"

@@ -45,7 +45,6 @@ INLINE_WAIT_S = 0.35  # a run done this soon after its click is shown without th
 TICK_S = settings().live_update_s
 STOP_WAIT_S = 2.0  # after Stop, the panel waits this long for the stopped result
 CANCEL_RETRY_S = 2.0  # a stop that found no run yet (still being sent) is retried this long
-_POLL_S = 0.02
 # Set in session state by tests/ui: AppTest runs the script once per call and has no timer to
 # rerun the live panel, so there the area waits in place until its runs are done.
 WAIT_IN_PLACE = "run::wait-in-place"
@@ -114,6 +113,9 @@ class _Call:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
+    def join(self, seconds: float | None) -> None:
+        self._thread.join(seconds)
+
     def stop(self) -> None:
         """Ask the runner to stop this run, off the script thread. A run still on its way to
         the runner is not found at first: ask again for a moment."""
@@ -163,13 +165,15 @@ class Pending:
             call.stop()
 
     def wait(self, seconds: float) -> bool:
-        """Wait up to seconds (float("inf"): until done) for every call; True when done."""
+        """Wait up to seconds (float("inf"): until done) for every call; True when done.
+        Joins the calls' threads: the draw goes on the moment the last result is in."""
         deadline = time.monotonic() + seconds
-        while not self.done:
-            if time.monotonic() >= deadline:
+        for call in self.calls:
+            left = deadline - time.monotonic()
+            if left <= 0 and not call.done:
                 return False
-            time.sleep(_POLL_S)
-        return True
+            call.join(None if left == float("inf") else max(0.0, left))
+        return self.done
 
 
 def current_client() -> str | None:

@@ -34,7 +34,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.setdefault("PLAYGROUND_TIMEOUT_S", "12")
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app/main.py",
+            [sys.executable, "-m", "app.server", "run", "app/main.py",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,

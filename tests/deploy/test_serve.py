@@ -1,6 +1,6 @@
 """scripts/serve.sh: how PLAYGROUND_* settings become Streamlit options.
 
-The script ends in `exec $PYTHON -m streamlit run ...`; here PYTHON is a recorder that writes the
+The script ends in `exec $PYTHON -m app.server run ...`; here PYTHON is a recorder that writes the
 argv and environment it was given, so that the script's own logic is observed. That every
 STREAMLIT_* variable it sets is a real Streamlit option is checked with the real
 `streamlit config show`; the real start is covered by deploy/container-check.sh.
@@ -38,7 +38,7 @@ def serve(tmp_path: Path, env: dict[str, str], *args: str) -> dict:
 
 def test_default_start_command(tmp_path: Path) -> None:
     seen = serve(tmp_path, {})
-    assert seen["argv"] == ["-m", "streamlit", "run", "app/main.py", "--server.port", "8501"]
+    assert seen["argv"] == ["-m", "app.server", "run", "app/main.py", "--server.port", "8501"]
     assert seen["env"]["STREAMLIT_SERVER_HEADLESS"] == "true"
     assert seen["env"]["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
     assert "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS" not in seen["env"]

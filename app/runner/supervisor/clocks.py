@@ -1,79 +1,83 @@
 """The timers: run deadlines, pipe drains, live output, queue waits, cache checks.
 
-A part of the Supervisor (service.py); its methods use the state set up there.
+Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from app.protocol import RunResult
 from app.runner.supervisor import pipes, pool
+
+if TYPE_CHECKING:
+    from app.runner.supervisor.service import Supervisor
 
 DRAIN_S = 0.5  # after a run exits, wait this long for its pipes to close
 CACHE_CHECK_S = 0.5  # how often a running run's session cache layer is checked for room
 
 
-class Clocks:
-    def next_timeout(self) -> float | None:
-        now = time.monotonic()
-        times: list[float] = []
-        for c in self.children.values():
-            if c.state == "running" and c.deadline is not None and c.kill_reason is None:
-                times.append(c.deadline)
-            if c.state == "exited":
-                times.append(c.exited_at + DRAIN_S)
-            live = pipes.live_due(c, now)
-            if live is not None:
-                times.append(live)
-        if self.queue:
-            times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
-        times += self.zygote.wake_times()
-        times += self.decoders.wake_times()
-        busy = self.queue or any(c.state == "running" for c in self.children.values())
-        if not busy and self.beyond_targets(now):  # else the run's end wakes us
-            times.append(max(self.demand.changes_at() or now, now))
-        if any(c.layer is not None and c.state == "running" for c in self.children.values()):
-            times.append(max(self.next_cache_check, now))
-        expiry = self.session_layers.next_expiry()
-        if expiry is not None:
-            times.append(expiry)
-        if not times:
-            return None
-        return max(0.0, min(times) - now)
+def next_timeout(self: Supervisor) -> float | None:
+    now = time.monotonic()
+    times: list[float] = []
+    for c in self.children.values():
+        if c.state == "running" and c.deadline is not None and c.kill_reason is None:
+            times.append(c.deadline)
+        if c.state == "exited":
+            times.append(c.exited_at + DRAIN_S)
+        live = pipes.live_due(c, now)
+        if live is not None:
+            times.append(live)
+    if self.queue:
+        times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
+    times += self.zygote.wake_times()
+    times += self.decoders.wake_times()
+    busy = self.queue or any(c.state == "running" for c in self.children.values())
+    if not busy and self.beyond_targets(now):  # else the run's end wakes us
+        times.append(max(self.demand.changes_at() or now, now))
+    if any(c.layer is not None and c.state == "running" for c in self.children.values()):
+        times.append(max(self.next_cache_check, now))
+    expiry = self.session_layers.next_expiry()
+    if expiry is not None:
+        times.append(expiry)
+    if not times:
+        return None
+    return max(0.0, min(times) - now)
 
-    def check_clocks(self) -> None:
-        now = time.monotonic()
+
+def check_clocks(self: Supervisor) -> None:
+    now = time.monotonic()
+    for c in list(self.children.values()):
+        if (c.state == "running" and c.kill_reason is None and c.deadline is not None
+                and now >= c.deadline):
+            c.kill_reason = "timeout"
+            pool.kill(c)
+        elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
+            self.finish(c)  # an escaped process still holds a pipe: stop waiting
+            continue
+        live = pipes.live_due(c, now)
+        if live is not None and now >= live:
+            self.send_live(c)
+    if now >= self.next_cache_check:
+        self.next_cache_check = now + CACHE_CHECK_S
         for c in list(self.children.values()):
-            if (c.state == "running" and c.kill_reason is None and c.deadline is not None
-                    and now >= c.deadline):
-                c.kill_reason = "timeout"
+            if (c.state == "running" and c.layer is not None and c.kill_reason is None
+                    and self.session_layers.is_full(c.layer)):
+                c.kill_reason = "cache"  # it filled its session's cache layer
                 pool.kill(c)
-            elif c.state == "exited" and now >= c.exited_at + DRAIN_S:
-                self.finish(c)  # an escaped process still holds a pipe: stop waiting
-                continue
-            live = pipes.live_due(c, now)
-            if live is not None and now >= live:
-                self.send_live(c)
-        if now >= self.next_cache_check:
-            self.next_cache_check = now + CACHE_CHECK_S
-            for c in list(self.children.values()):
-                if (c.state == "running" and c.layer is not None and c.kill_reason is None
-                        and self.session_layers.is_full(c.layer)):
-                    c.kill_reason = "cache"  # it filled its session's cache layer
-                    pool.kill(c)
-        self.session_layers.expire(now)
-        self.shrink_pool(now)
-        self.zygote.check(now)
-        for key, decoded in self.decoders.expired(now):
-            self.on_decoded(key, decoded)
-        expired = False
-        while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
-            run = self.queue.popleft()
-            expired = True
-            self.send_result(run, RunResult(
-                status="busy", queue_s=round(now - run.enqueued_at, 3),
-                message=(f"The server is busy: the run waited {self.settings.queue_wait_s:g} s "
-                         "for a free slot. Try again in a moment.")))
-        if expired:
-            self.send_positions()
+    self.session_layers.expire(now)
+    self.shrink_pool(now)
+    self.zygote.check(now)
+    for key, decoded in self.decoders.expired(now):
+        self.on_decoded(key, decoded)
+    expired = False
+    while self.queue and now >= self.queue[0].enqueued_at + self.settings.queue_wait_s:
+        run = self.queue.popleft()
+        expired = True
+        self.send_result(run, RunResult(
+            status="busy", queue_s=round(now - run.enqueued_at, 3),
+            message=(f"The server is busy: the run waited {self.settings.queue_wait_s:g} s "
+                     "for a free slot. Try again in a moment.")))
+    if expired:
+        self.send_positions()

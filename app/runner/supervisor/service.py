@@ -17,41 +17,32 @@ from app.runner.sandbox.layers import SandboxUnavailable
 from app.runner.sandbox.probing import probe
 from app.runner.supervisor import (
     client_limits,
+    clocks,
+    event_loop,
+    exits,
     fairness,
+    live_output,
+    messages,
     pipes,
     pool,
+    pool_upkeep,
+    queueing,
     report_decoder,
     session_cache,
     uids,
     warmup,
+    warmup_runs,
+    zygote_events,
 )
-from app.runner.supervisor.clocks import Clocks
-from app.runner.supervisor.event_loop import EventLoop
-from app.runner.supervisor.exits import Exits
-from app.runner.supervisor.live_output import LiveOutput
-from app.runner.supervisor.messages import RunnerMessages
+from app.runner.supervisor import status as status_report
 from app.runner.supervisor.outcome import RunFacts
 from app.runner.supervisor.pool import Child, PendingRun
-from app.runner.supervisor.pool_upkeep import PoolUpkeep
-from app.runner.supervisor.queueing import Queueing
-from app.runner.supervisor.status import StatusReport
-from app.runner.supervisor.warmup_runs import WarmupRuns
-from app.runner.supervisor.zygote_events import ZygoteEvents
 from app.runner.supervisor.zygote_link import ZygoteLink
 
 
-class Supervisor(
-    RunnerMessages,
-    StatusReport,
-    ZygoteEvents,
-    PoolUpkeep,
-    WarmupRuns,
-    Queueing,
-    LiveOutput,
-    Exits,
-    Clocks,
-    EventLoop,
-):
+class Supervisor:
+    """One per process. Its methods live in the job modules and are bound here, by job."""
+
     def __init__(self, settings: Settings, warm_snippets: bool = False) -> None:
         self.settings = settings
         self.selector = selectors.DefaultSelector()
@@ -103,3 +94,69 @@ class Supervisor(
             "status": self.on_status,
             "shutdown": self.on_shutdown,
         }
+
+    # protocol I/O with the Runner (messages.py)
+    send = messages.send
+    on_runner_message = messages.on_runner_message
+    on_run = messages.on_run
+    on_cancel = messages.on_cancel
+    on_status = messages.on_status
+    on_shutdown = messages.on_shutdown
+    on_stdin = messages.on_stdin
+    send_positions = messages.send_positions
+    send_result = messages.send_result
+
+    # what it reports (status.py)
+    limits = status_report.limits
+    status = status_report.status
+
+    # the zygote's messages and death (zygote_events.py)
+    zygote_died = zygote_events.zygote_died
+    on_zygote_message = zygote_events.on_zygote_message
+
+    # the pool of waiting children (pool_upkeep.py)
+    _gpu_ids = pool_upkeep._gpu_ids
+    kind_spec = pool_upkeep.kind_spec
+    fork_child = pool_upkeep.fork_child
+    fill_pool = pool_upkeep.fill_pool
+    ready_targets = pool_upkeep.ready_targets
+    shrink_pool = pool_upkeep.shrink_pool
+    beyond_targets = pool_upkeep.beyond_targets
+    drop = pool_upkeep.drop
+    running_user_runs = pool_upkeep.running_user_runs
+
+    # the trusted warm-up runs (warmup_runs.py)
+    start_background_warmup = warmup_runs.start_background_warmup
+    start_warmup = warmup_runs.start_warmup
+
+    # the queue: submit, dispatch, cancel (queueing.py)
+    submit = queueing.submit
+    cancel = queueing.cancel
+    dispatch = queueing.dispatch
+    running_by_client = queueing.running_by_client
+    start_run = queueing.start_run
+    fail_queue = queueing.fail_queue
+
+    # pipes and live output (live_output.py)
+    on_pipe = live_output.on_pipe
+    send_live = live_output.send_live
+    child_ready = live_output.child_ready
+
+    # exits and results (exits.py)
+    reap = exits.reap
+    on_exit = exits.on_exit
+    finish = exits.finish
+    release_layer = exits.release_layer
+    decode_and_conclude = exits.decode_and_conclude
+    conclude = exits.conclude
+    on_decoded = exits.on_decoded
+    discard = exits.discard
+
+    # timers (clocks.py)
+    next_timeout = clocks.next_timeout
+    check_clocks = clocks.check_clocks
+
+    # the event loop and shutdown (event_loop.py)
+    serve = event_loop.serve
+    shutdown = event_loop.shutdown
+    reap_all = event_loop.reap_all

@@ -1,53 +1,58 @@
 """What the zygote tells the supervisor: hello, forked, exited; and its death.
 
-A part of the Supervisor (service.py); its methods use the state set up there.
+Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.runner.supervisor import pool
 from app.runner.supervisor.zygote_link import ZYGOTE_FAILING
 
+if TYPE_CHECKING:
+    from app.runner.supervisor.service import Supervisor
 
-class ZygoteEvents:
-    def zygote_died(self) -> None:
-        # Children still forking never got a pid; the running ones die with the zygote
-        # (parent-death signal) and are reaped here as their subreaper.
-        for c in list(self.children.values()):
-            if c.state == "forking":
-                self.discard(c)
-            elif c.state in ("starting", "idle", "running"):
-                c.kill_reason = c.kill_reason or "zygote"
-                pool.kill(c)
-        if self.stopping:
-            return
-        if not self.zygote.restart():
-            # Broken environment (imports fail): do not spin; answer the waiting runs.
-            self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
-            self.fail_queue()
 
-    def on_zygote_message(self) -> None:
-        message = self.zygote.receive()
-        if message is None:  # it died or is dying; reap() sees its exit and restarts it
-            self.zygote.close()
-            self.zygote.kill()
-            self.reap()
+def zygote_died(self: Supervisor) -> None:
+    # Children still forking never got a pid; the running ones die with the zygote
+    # (parent-death signal) and are reaped here as their subreaper.
+    for c in list(self.children.values()):
+        if c.state == "forking":
+            self.discard(c)
+        elif c.state in ("starting", "idle", "running"):
+            c.kill_reason = c.kill_reason or "zygote"
+            pool.kill(c)
+    if self.stopping:
+        return
+    if not self.zygote.restart():
+        # Broken environment (imports fail): do not spin; answer the waiting runs.
+        self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
+        self.fail_queue()
+
+
+def on_zygote_message(self: Supervisor) -> None:
+    message = self.zygote.receive()
+    if message is None:  # it died or is dying; reap() sees its exit and restarts it
+        self.zygote.close()
+        self.zygote.kill()
+        self.reap()
+        return
+    if "hello" in message:
+        if self.setup.last_error.startswith(ZYGOTE_FAILING):
+            self.setup.failures = 0  # it starts again: so may the children
+        self.zygote.hello(message)
+        self.fill_pool()
+    elif "forked" in message:
+        c = self.children.get(int(message["forked"]))
+        if c is None:
             return
-        if "hello" in message:
-            if self.setup.last_error.startswith(ZYGOTE_FAILING):
-                self.setup.failures = 0  # it starts again: so may the children
-            self.zygote.hello(message)
-            self.fill_pool()
-        elif "forked" in message:
-            c = self.children.get(int(message["forked"]))
-            if c is None:
-                return
-            c.pid = int(message["pid"])
-            self.by_pid[c.pid] = c
-            c.cgroup.attach(c.pid)
-            c.state = "idle"
-            self.pipes.write_request(c, b"go\n")
-            self.dispatch()
-        elif "exited" in message:
-            self.on_exit(int(message["exited"]), int(message["status"]),
-                         int(message.get("maxrss_kb", 0)))
+        c.pid = int(message["pid"])
+        self.by_pid[c.pid] = c
+        c.cgroup.attach(c.pid)
+        c.state = "idle"
+        self.pipes.write_request(c, b"go\n")
+        self.dispatch()
+    elif "exited" in message:
+        self.on_exit(int(message["exited"]), int(message["status"]),
+                     int(message.get("maxrss_kb", 0)))
