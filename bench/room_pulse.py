@@ -69,8 +69,9 @@ def main() -> int:
                     for token in tokens:
                         context = browser.new_context()
                         page = context.new_page()
-                        path = "rooms" if kind.startswith("room") else "exercises"
-                        page.goto(f"{url}/{path}?p={token}", timeout=120_000)
+                        # A room's token would lead the Exercises page to the room: none there.
+                        path = f"rooms?p={token}" if kind.startswith("room") else "exercises"
+                        page.goto(f"{url}/{path}", timeout=120_000)
                         page.locator("h1").first.wait_for(timeout=120_000)
                         contexts.append(context)
                     time.sleep(5)  # the pages' first draws are over

@@ -37,10 +37,10 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path,
 
 
 def start_app(port: int, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`streamlit run app/main.py` on 127.0.0.1:port (its output appended to log), healthy."""
+    """The app (app.server, as deployed) on 127.0.0.1:port, its output appended to log; healthy."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+            [sys.executable, "-m", "app.server", "run", "app/main.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
             cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
