@@ -91,8 +91,15 @@ def in_a_room(token: str | None) -> bool:
     return member
 
 
-def personal_link(path: str, token: str) -> str:
-    return link(path, **{TOKEN_PARAM: token})
+def personal_link_box(path: str) -> None:
+    """The person's link to `path` with their token, to copy (nothing without a token)."""
+    token = param(TOKEN_PARAM)
+    if token is None:
+        return
+    with st.expander("Your personal link"):
+        st.caption("It brings back your code and progress on any device: bookmark it. "
+                   "Anyone who has it can see and change your work.")
+        st.code(link(path, **{TOKEN_PARAM: token}), language=None)
 
 
 def current_learner(db: Store) -> Learner | None:

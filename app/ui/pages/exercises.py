@@ -86,12 +86,8 @@ def render_exercises() -> None:
                   "a personal link"))
     if who is not None and done == total:
         st.success(WHAT_NEXT, icon=":material/celebration:")
-    token = learner.param(learner.TOKEN_PARAM)
-    if who is not None and token is not None:
-        with st.expander("Your personal link"):
-            st.caption("It brings back your code and progress on any device: bookmark it. "
-                       "Anyone who has it can see and change your work.")
-            st.code(learner.personal_link(learner.EXERCISES_PATH, token), language=None)
+    if who is not None:
+        learner.personal_link_box(learner.EXERCISES_PATH)
     exercise = chosen_exercise(found)
     sections = found.sections()
     titles = {slug: f"{title} ({_done_in(found, slug, progress)}/{len(found.for_section(slug))})"

@@ -260,12 +260,7 @@ def participant_view(db: Store, cat: Catalogue, who: Learner) -> None:
                      "under your personal link.")
     guide_col.link_button("The guide ↗", learner.base_url() + "/", icon=":material/menu_book:",
                           help="Opens in a new tab, apart from this room")
-    token = learner.param(TOKEN_PARAM)
-    if token is not None:
-        with st.expander("Your personal link"):
-            st.caption("It brings back your code and progress on any device: bookmark it. "
-                       "Anyone who has it can see and change your work.")
-            st.code(learner.personal_link(ROOMS_PATH, token), language=None)
+    learner.personal_link_box(ROOMS_PATH)
     room_pulse(db, room.id)
     items = list(room.items)
     _pushes(db, cat, who, items)
