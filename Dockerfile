@@ -1,6 +1,7 @@
 # JAX Playground image. CPU by default; NVIDIA GPUs with --build-arg ACCELERATOR=cuda13.
-# deploy/container-check.sh performs these steps for real (CI has no Docker engine): keep every
-# step a plain RUN/ENV/COPY it can replay. Run options the sandbox needs: deploy/README.md.
+# deploy/container-check.sh builds and runs it with a real engine (podman on CI); the replay
+# without one (deploy/container_check.py) needs every step a plain RUN/ENV/COPY. Run options the
+# sandbox needs, each explained: docs/container.md.
 FROM python:3.11-slim-bookworm
 
 # cpu, or cuda13 (jax[cuda13]: CUDA 13 wheels from PyPI; the host needs the NVIDIA driver and
@@ -15,10 +16,13 @@ ENV PYTHONUNBUFFERED=1 \
 
 # libseccomp2: the sandbox's syscall filter (pyseccomp loads it). The sandbox builds its
 # namespaces and filesystem view itself (app/runner/sandbox), so no bubblewrap.
+# apt-get clean and the *.bin caches: 75 MB that update leaves where the base image does not
+# configure apt to skip them (docs/container.md, "Sizes and times").
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libseccomp2 \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 # The app runs as this unprivileged user: the sandbox then needs no capability of the container's
 # root (it builds its namespaces in a user namespace), and an escape lands as uid 10001.

@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
     bench.set_defaults(handler="app.bench.figures:bench_command")
 
+    selftest = sub.add_parser("selftest", help="check the sandbox on this host (as deployed)")
+    selftest.add_argument("--hostile", action="store_true",
+                          help="run every hostile snippet and check each ends cleanly")
+    selftest.add_argument("--case", action="append", metavar="NAME",
+                          help="only this case (repeatable)")
+    selftest.add_argument("--json", action="store_true", help="print one JSON object")
+    selftest.set_defaults(handler="app.selftest.hostile:selftest_command")
+
     host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
     host.add_argument("--redis", required=True, metavar="URL",
                       help="the run queue: redis://HOST:PORT/DB (as the app's "

@@ -63,6 +63,7 @@ class Settings:
     # Behaviour
     hosted: bool = False  # public demo: hide app error details, rate limits on, notice shown
     require_sandbox: str = ""  # comma list of layers that must be active, else refuse to start
+    allow_unbounded_memory: bool = False  # hosted: start even where a run's memory has no bound
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     theme: str = "auto"  # light, dark or auto (follows the browser)
@@ -76,6 +77,8 @@ class Settings:
     # Past one machine (README "Worker hosts")
     runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
     host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
+    # What an operator sees: logs and metrics
+    metrics_port: int = 0  # Prometheus /metrics of this replica or worker host; 0 = none
 
     @property
     def effective_rate_per_minute(self) -> int:

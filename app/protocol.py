@@ -288,6 +288,7 @@ class RunResult:
     queue_s: float = 0.0  # time spent waiting for a slot
     peak_memory_mb: float | None = None
     sandbox: dict[str, bool] = field(default_factory=dict)  # layer -> active on this host
+    limits: dict[str, str] = field(default_factory=dict)  # memory/processes/cpu -> how enforced
     truncated: bool = False
     value_repr: str | None = None  # repr of the snippet's last expression, if any
     inspect: InspectResult | None = None

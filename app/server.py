@@ -16,6 +16,14 @@ server CPU every second, with or without visitors:
   those objects live as long as the process anyway, and a full pass skips them. Not before the
   first run: a custom component (the code editor) registers itself only when imported inside
   a script run.
+- No outbound connection: left alone, headless Streamlit fetches http(s)://checkip.amazonaws.com
+  for its start banner, and again for every cross-origin WebSocket a visitor opens (the external
+  address is an allowed origin; a failed lookup is not remembered, so each such visit costs two
+  outbound requests), and connects a UDP socket towards 8.8.8.8 for the internal one. Both
+  answers are "unknown" here, so only localhost, the configured browser.serverAddress and
+  server.corsAllowedOrigins are allowed origins (tests/deploy/test_no_outbound.py).
+- In hosted mode it first refuses to start where a run's memory would have no bound of its own
+  (app/runner/api/start_check.py): the message on stderr, exit status 3.
 """
 
 from __future__ import annotations
@@ -42,6 +50,19 @@ def drop_config_polling() -> bool:
 
     bootstrap._install_config_watchers = no_watchers  # type: ignore[attr-defined]
     return True
+
+
+def _unknown() -> None:
+    return None
+
+
+def patch_address_lookups() -> None:
+    """Streamlit never asks the network for this machine's addresses (server_util and
+    bootstrap call these through the module at each use)."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = _unknown
+    net_util.get_internal_ip = _unknown
 
 
 TICK_S = 1.0
@@ -90,9 +111,39 @@ def freeze_long_lived() -> bool:
         return True
 
 
+def observe() -> None:
+    """Logs as the operator configured them; the /metrics endpoint when
+    PLAYGROUND_METRICS_PORT is set, with the runner's and the rooms' state read at each scrape."""
+    from app.config import settings
+    from app.observability import logs, metrics
+
+    logs.configure("app")
+    config = settings()
+    if not config.metrics_port:
+        return
+    from app.rooms.activity import open_rooms_and_people
+    from app.rooms.store import get_store
+    from app.runner.factory import started_runner_status
+
+    where = "replica" if config.runner_url else "local"
+    metrics.register_once("runner", metrics.RunnerCollector(started_runner_status, where))
+    metrics.register_once("rooms", metrics.RoomsCollector(
+        lambda now: open_rooms_and_people(get_store(), now)))
+    metrics.serve(config.metrics_port)
+
+
 def main(argv: list[str]) -> None:
+    from app.config import settings
+    from app.runner.api import start_check
+
+    refused = start_check.check(settings())
+    if refused is not None:
+        print(refused, file=sys.stderr)
+        sys.exit(3)
+    patch_address_lookups()
     drop_config_polling()
     calm_server_ticks()
+    observe()
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", *argv]

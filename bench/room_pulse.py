@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, stop_and_check_nothing_left  # noqa: E402
-from tests.browser.serving import free_port, start_app  # noqa: E402
+from tests.browser.serving import free_port, start_app, wait_healthy  # noqa: E402
 
 
 def measure(process: psutil.Process, seconds: float) -> float:
@@ -56,8 +56,10 @@ def main() -> int:
     tokens = [learners.join_room(db, settings(), room.code, f"P{i}") for i in range(args.pages)]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_app(port, ROOT, dict(os.environ), Path(data) / "server.log")
+    log = Path(data) / "server.log"
+    server = start_app(ROOT, port, dict(os.environ), log)
     try:
+        wait_healthy(url, server, log)
         process = psutil.Process(server.pid)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,

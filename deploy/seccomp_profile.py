@@ -9,7 +9,7 @@ Every run still gets the runner's own, stricter filter on top (app/runner/sandbo
 
     .venv/bin/python -m deploy.seccomp_profile --write       # regenerate the JSON
     python3 -m deploy.seccomp_profile --exec -- CMD ARGS...  # run CMD under the profile (tests,
-                                                              # deploy/container-check.sh)
+                                                              # deploy/container_check.py)
 
 Applying it without Docker uses libseccomp through pyseccomp: the same rules, on this kernel.
 """

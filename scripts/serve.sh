@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serves the app: the one start command of `make run`, the container (Dockerfile CMD) and
 # deploy/container-check.sh. Settings come from PLAYGROUND_* variables (README "Configuration");
-# this script only turns them into Streamlit options. Extra arguments go to `streamlit run`.
+# this script only turns them into Streamlit options. It makes no outbound connection
+# (app/server.py). Extra arguments go to `streamlit run`.
 #   PORT (default 8501), ADDRESS (default: all interfaces), PYTHON (default: .venv/bin/python
 #   if present, else python3 on PATH, as in the container).
 set -euo pipefail
@@ -19,6 +20,10 @@ export STREAMLIT_SERVER_HEADLESS=true
 export STREAMLIT_SERVER_RUN_ON_SAVE=false
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
 export STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION=true
+# The address of the start banner and of Streamlit's CORS answers to uploads; set, it also stops
+# Streamlit looking up this machine's external address at start (app/server.py stops the rest).
+# Set it to the public host name.
+export STREAMLIT_BROWSER_SERVER_ADDRESS="${STREAMLIT_BROWSER_SERVER_ADDRESS:-localhost}"
 
 if is_true "${PLAYGROUND_HOSTED:-0}"; then
   # Public demo: visitors never see the app's own exceptions or the developer menu. The rate

@@ -11,6 +11,16 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # haproxy: deploy/haproxy.cfg (the compose deployment's sticky proxy) is checked with `haproxy -c`.
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# A real container engine for deploy/container-check.sh (the image built and run as deployed),
+# unless a docker daemon answers: podman, runc (Debian's crun refuses hybrid cgroup hosts),
+# conmon, catatonit, netavark + aardvark-dns + iptables (published ports), uidmap, and
+# debootstrap for a stand-in base image where no registry is reachable (docs/container.md).
+if ! { command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; }; then
+  for pkg in podman runc conmon catatonit netavark aardvark-dns iptables uidmap debootstrap; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || need+=("$pkg")
+  done
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; install them with your package manager" >&2

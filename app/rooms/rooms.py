@@ -58,6 +58,10 @@ def live_room(conn: Connection, room_id: int, now: float) -> Room:
     return _check_live(row, now)
 
 
+FACILITATOR_LINK_REFUSED = ("This facilitator link does not open a room: check that it was "
+                            "copied whole, or ask the person who created the room.")
+
+
 def _check_live(row: object | None, now: float) -> Room:
     if row is None:
         raise RoomError("There is no such room: it may have been closed.")
@@ -119,8 +123,10 @@ def facilitated_room(store: Store, code: object, token: object,
     token = inputs.checked_token(token, "facilitator link")
     with store.read() as conn:
         row = conn.execute(select(rooms).where(rooms.c.code == code)).first()
-        if row is not None and not _same(row.facilitator_hash, inputs.token_hash(token)):
-            raise RoomError("This facilitator link is not valid for this room.")
+        # One answer for an unknown code and a wrong key: a guess learns neither which
+        # codes exist nor that it found one.
+        if row is None or not _same(row.facilitator_hash, inputs.token_hash(token)):
+            raise RoomError(FACILITATOR_LINK_REFUSED)
         return _check_live(row, now)
 
 

@@ -11,6 +11,7 @@
                  rlimits, seccomp, privileges)
     remote/      worker hosts through Redis: the app replica's RemoteRunner and the host process
     platform.py, policy.py   what this host has and the run policy it decides: read by every process
+    limits.py    how a run's limits are enforced here (cgroups, or what stands in for them)
 
 Nothing here is imported by this package itself: the zygote and the sandboxed children import
 their own modules without pulling in the caller-side Runner (threads, subprocess).

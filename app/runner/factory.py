@@ -29,3 +29,12 @@ def get_runner() -> RunnerInterface:
                 _runner = Runner(warm_snippets=True)
             atexit.register(_runner.close)
         return _runner
+
+
+def started_runner_status() -> dict[str, Any]:
+    """The runner's status if it has been started, else {} (a metrics scrape must not be what
+    starts the sandbox)."""
+    runner = _runner
+    if runner is None or runner._closed:
+        return {}
+    return dict(runner.status())

@@ -36,13 +36,14 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path,
     raise RuntimeError(f"the app server did not answer /_stcore/health:\n{log.read_text()}")
 
 
-def start_app(port: int, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """The app (app.server, as deployed) on 127.0.0.1:port, its output appended to log; healthy."""
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.server", "run", "app/main.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_healthy(f"http://127.0.0.1:{port}", process, log)
-    return process
+def start_app(root: Path, port: int, env: dict[str, str],
+              log: Path) -> subprocess.Popen[bytes]:
+    """The app as it is served (`python -m app.server run app/main.py`) on 127.0.0.1:port, its
+    output in log (own session: the caller stops it and its runner with
+    stop_and_check_nothing_left)."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.server", "run", "app/main.py",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,6 +1,7 @@
 """The Dockerfile: lint-clean, and saying what the deployment promises (so it cannot drift).
 
-deploy/container-check.sh replays the same file for real (tests/deploy/test_container_check.py).
+deploy/container-check.sh builds and runs it with a real engine; deploy/container_check.py
+replays it without one (tests/deploy/test_container_check.py).
 """
 
 from __future__ import annotations

@@ -41,7 +41,13 @@ def test_default_start_command(tmp_path: Path) -> None:
     assert seen["argv"] == ["-m", "app.server", "run", "app/main.py", "--server.port", "8501"]
     assert seen["env"]["STREAMLIT_SERVER_HEADLESS"] == "true"
     assert seen["env"]["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
+    assert seen["env"]["STREAMLIT_BROWSER_SERVER_ADDRESS"] == "localhost"
     assert "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS" not in seen["env"]
+
+
+def test_server_address_can_be_named(tmp_path: Path) -> None:
+    seen = serve(tmp_path, {"STREAMLIT_BROWSER_SERVER_ADDRESS": "play.example.org"})
+    assert seen["env"]["STREAMLIT_BROWSER_SERVER_ADDRESS"] == "play.example.org"
 
 
 def test_port_address_and_extra_arguments(tmp_path: Path) -> None:

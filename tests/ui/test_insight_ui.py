@@ -137,6 +137,14 @@ def test_transform_lab_diffs_stack_a_against_stack_b() -> None:
                      r"\+\d+ / −\d+ lines", shown)
     side_by_side = [body for body in html_of(at) if "pgd-sbs" in body]
     assert side_by_side and 'data-tag="delete"' in side_by_side[0]
+    # Modulo variable names by default: as printed, JAX's other letters add changed lines.
+    summary = r"`jax\.jit\(jax\.grad\(f\)\)` → `jax\.grad\(jax\.jit\(f\)\)`: \+(\d+) / −(\d+) lines"
+    renamed = sum(map(int, re.search(summary, texts(at)).groups()))  # type: ignore[union-attr]
+    names = next(t for t in at.toggle if t.key and t.key.endswith("::jaxpr::renamed"))
+    assert names.value is True
+    names.set_value(False).run()
+    printed = sum(map(int, re.search(summary, texts(at)).groups()))  # type: ignore[union-attr]
+    assert renamed < printed
     # One picker for both sides, and both sides' listings are in the same hover scope.
     assert sum(1 for s in at.selectbox if s.key and s.key.startswith("pick::lab/")) == 1
     hlo = next(s for s in at.segmented_control if s.key and s.key.endswith("::view"))

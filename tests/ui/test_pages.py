@@ -180,6 +180,24 @@ def test_hosted_mode_shows_the_sandbox_notice(monkeypatch: pytest.MonkeyPatch) -
         settings.cache_clear()
 
 
+def test_hosted_system_page_hides_the_kernel_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    from app.config import settings
+
+    release = platform.release()
+    assert release in texts(open_page("system.py"))  # the operator's own server shows it
+    monkeypatch.setenv("PLAYGROUND_HOSTED", "1")
+    settings.cache_clear()
+    try:
+        shown = texts(open_page("system.py"))
+        assert f"{platform.system()} ({platform.machine()})" in shown
+        assert release not in shown
+    finally:
+        monkeypatch.delenv("PLAYGROUND_HOSTED")
+        settings.cache_clear()
+
+
 def test_transform_lab_compares_two_stacks() -> None:
     at = open_page("transform_lab.py")
     run_buttons = [b for b in at.button if b.key and b.key.startswith("run::lab/")]

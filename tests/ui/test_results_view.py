@@ -101,6 +101,15 @@ def test_sandbox_layers_fold_into_one_line() -> None:
     assert "seccomp" in line.caption[0].value
 
 
+def test_the_sandbox_line_says_how_the_runs_limits_held() -> None:
+    at = run_playground("print(1)\n", inspect=False)
+    (line,) = [e for e in at.expander if e.label.startswith("Sandboxed: ")]
+    shown = [plain(c.value) for c in line.caption]
+    assert any(s.startswith("memory: ") and "MiB" in s for s in shown), shown
+    assert any(s.startswith("processes: ") for s in shown), shown
+    assert any(s.startswith("oom score: 1000") for s in shown), shown
+
+
 def test_download_button_beside_share_on_every_kind_of_page() -> None:
     for page, key in (("playground.py", f"download::{AREA}"),
                       ("transform_lab.py", "download::lab/playground/blank"),

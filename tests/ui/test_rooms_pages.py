@@ -48,6 +48,6 @@ def test_a_room_is_created_joined_and_watched() -> None:
 
 def test_bad_links_get_a_clear_message() -> None:
     at = open_page("rooms.py", {"room": "abcdefgh", "key": "x" * 24})
-    assert "no such room" in texts(at)
+    assert "does not open a room" in texts(at)
     at = open_page("rooms.py", {"p": "not a token"})
     assert "not valid" in texts(at)

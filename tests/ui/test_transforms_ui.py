@@ -41,3 +41,23 @@ def test_call_text_reads_like_a_call() -> None:
     assert call_text("loss", "(x,)") == "loss(x)"
     assert call_text("f", "(params, batch)") == "f(params, batch)"
     assert call_text("g", None) == "g()"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("text", ["-" * 100_000 + "1", "(" * 150 + "0" + ")" * 150,
+                                  "[" * 199 + "0", "-" * 199 + "1", "1" * 2_000_000])
+def test_a_long_or_deep_option_is_refused_with_a_message(text: str) -> None:
+    """The parse of an option is bounded: never MemoryError, never seconds of parsing."""
+    try:
+        value = parse_option("vmap.in_axes", text)
+    except OptionError as exc:
+        assert "vmap.in_axes" in str(exc)
+    else:
+        assert len(text) <= 200 and value is not None
+
+
+def test_an_option_past_the_cap_says_the_cap() -> None:
+    from app.ui.widgets.transforms import MAX_OPTION_CHARS
+
+    with pytest.raises(OptionError, match=f"at most {MAX_OPTION_CHARS} characters"):
+        parse_option("grad.argnums", "0" + " " * MAX_OPTION_CHARS)

@@ -29,6 +29,7 @@ from typing import IO, Any
 from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
+from app.observability import runs
 from app.protocol import RUN_ID, OutputChunk, RunRequest, RunResult
 from app.runner.api.admission import Admission, admission_from_settings
 from app.runner.api.interface import OnUpdate
@@ -165,6 +166,7 @@ class Runner:
         config: Settings | None = None,
         python: str = sys.executable,
         warm_snippets: bool = False,
+        observed_as: str = "local",
     ) -> None:
         """warm_snippets: after the warm-up, also compile every shipped snippet into the cache,
         in the background, once per cache (the app's long-lived runner does; tests and the
@@ -172,6 +174,7 @@ class Runner:
         self.settings = config or load_settings()
         self.python = python
         self.warm_snippets = warm_snippets
+        self.observed_as = observed_as  # the `where` of its runs' log lines and metrics
         self.admission: Admission = admission_from_settings(self.settings)
         self._lock = threading.Lock()
         self._supervisor: _Supervisor | None = None
@@ -218,7 +221,13 @@ class Runner:
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
         """Run one request; blocks until its result. on_update gets ("queued", position) while
         it waits for a slot, ("running", None) when it starts and ("output", OutputChunk) as it
-        prints, in the calling thread. A request without a run_id is given one (uuid4 hex)."""
+        prints, in the calling thread. A request without a run_id is given one (uuid4 hex).
+        Every result is counted and logged (app.observability.runs)."""
+        result = self._run(request, on_update)
+        runs.record(request, result, where=self.observed_as)
+        return result
+
+    def _run(self, request: RunRequest, on_update: OnUpdate | None) -> RunResult:
         size = len(request.code.encode("utf-8", "surrogatepass"))
         if request.check is not None:  # an exercise's check travels with the code
             size += len(request.check.encode("utf-8", "surrogatepass"))

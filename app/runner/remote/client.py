@@ -31,6 +31,7 @@ import redis
 from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
+from app.observability import runs
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
 from app.runner.api.admission import rejection
 from app.runner.api.interface import OnUpdate
@@ -98,7 +99,13 @@ class RemoteRunner:
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult:
         """Run one request on some worker host; blocks until its one result. on_update gets
         ("queued", position), ("running", None) and ("output", OutputChunk) in this thread. A
-        request without a run_id is given one (uuid4 hex)."""
+        request without a run_id is given one (uuid4 hex). Every result is counted and logged
+        (app.observability.runs)."""
+        result = self._run(request, on_update)
+        runs.record(request, result, where="replica")
+        return result
+
+    def _run(self, request: RunRequest, on_update: OnUpdate | None) -> RunResult:
         refused = self._refuse(request)
         if refused is not None:
             return refused

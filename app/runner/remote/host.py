@@ -37,6 +37,7 @@ import redis
 from app import protocol
 from app.config import Settings
 from app.config import settings as load_settings
+from app.observability import logs, metrics
 from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner.api.runner import Runner
 from app.runner.platform import state_dir
@@ -84,7 +85,7 @@ class WorkerHost:
         self.queue = RedisQueue(self.redis)
         self.host_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.control_key = keys.host_control(self.host_id)
-        self.local = Runner(self.settings, warm_snippets=warm_snippets)
+        self.local = Runner(self.settings, warm_snippets=warm_snippets, observed_as="host")
         self.outbox = Outbox(self.queue, retry_for_s=max(10.0, 2 * self.ttl_s))
         self.runs_total = 0
         self.started_at = time.time()
@@ -286,11 +287,18 @@ class WorkerHost:
             leases = {run_id: held.lease for run_id, held in self._held.items()}
         lost = self.queue.heartbeat(self.host_id, self.status(), self.ttl_s, RECONCILE_AFTER_S,
                                     RunResult(status="crashed", message=LOST), leases)
+        metrics.HEARTBEATS.inc()
         with contextlib.suppress(OSError):
             heartbeat_file(self.settings).touch()
         for run_id in lost:  # ended elsewhere (declared lost, abandoned): stop it here too
             log.warning("worker host: run %s is no longer this host's; stopping it", run_id)
             self._want_stop(run_id)
+
+    def metrics_status(self) -> dict[str, Any]:
+        """The local supervisor's last status (refreshed every STATUS_EVERY_S), for a scrape."""
+        status = dict(self._local_status)
+        status["running_supervisor"] = bool(status) and not status.get("fatal")
+        return status
 
     def _status_loop(self) -> None:
         while not self._gone.wait(STATUS_EVERY_S):
@@ -352,8 +360,7 @@ def alive(config: Settings, now: float | None = None) -> bool:
 
 
 def worker_host_command(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure("worker-host")
     try:
         host = WorkerHost(args.redis, slots=args.slots,
                           warm_snippets=not args.no_snippet_warmup)
@@ -369,4 +376,6 @@ def worker_host_command(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    metrics.register_once("runner", metrics.RunnerCollector(host.metrics_status, "host"))
+    metrics.serve(host.settings.metrics_port)
     return host.serve()

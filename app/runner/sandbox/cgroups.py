@@ -36,6 +36,17 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
+def in_run_group(controller: str) -> bool:
+    """Whether the calling process sits in a run cgroup of ours for this controller (v1), or in
+    one at all (v2, where every controller shares the path): its limits then hold the process."""
+    try:
+        own = _own_paths()
+    except OSError:
+        return False
+    path = own.get(controller, own.get("", "")) if not _is_v2() else own.get("", "")
+    return f"/{GROUP_NAME}/" in path + "/" and not path.endswith(f"/{GROUP_NAME}")
+
+
 def _write(path: Path, value: str) -> None:
     with open(path, "w") as f:
         f.write(value)

@@ -10,6 +10,7 @@ from pathlib import Path
 from app.config import Settings, private_dirs
 from app.runner import platform
 from app.runner.sandbox import (
+    cgroups,
     environment,
     libc,
     mounts,
@@ -66,6 +67,11 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
     """
     active = dict.fromkeys(CHILD_LAYERS + INFO_LAYERS, False)
     as_root = os.geteuid() == 0
+    # Read before the namespaces hide the cgroup paths and the device nodes. RLIMIT_AS wherever
+    # JAX allows it, memory cgroup or not: shared mappings fill a v1 memory cgroup slowly (a
+    # 4 GiB MAP_SHARED bomb ran into the wall clock instead of the memory limit on this host).
+    pids_cgroup = cgroups.in_run_group("pids")
+    address_space = rlimits.address_space_allowed()
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     scratch = Path(scratch)
 
@@ -120,10 +126,16 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
             os.setsid()
 
     os.chdir(workdir)  # the run's own tmpfs (or, without the filesystem layer, its scratch)
-    # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone. As root
-    # dropping to nobody it would count every run of the host together: the pids cgroup does it.
-    rlimits.apply(settings, limit_processes=settings.max_pids if active["user_ns"] else None)
+    # RLIMIT_NPROC counts per user namespace: in our own one it counts this run alone; as root
+    # with a run uid of its own (app/runner/supervisor/uids.py) it counts that uid, this run
+    # alone too. As root dropping to the shared nobody it would count every run together: the
+    # pids cgroup does it then.
+    own_count = active["user_ns"] or (as_root and run_uid is not None and not pids_cgroup)
+    rlimits.apply(settings, limit_processes=settings.max_pids if own_count else None,
+                  address_space=address_space)
     active["rlimits"] = True
+    active["rlimit_as"] = address_space
+    active["rlimit_nproc"] = bool(own_count)
     environment.scrub(workdir)
     active["environment"] = True
     with contextlib.suppress(OSError):

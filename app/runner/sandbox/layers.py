@@ -24,8 +24,10 @@ CHILD_LAYERS: tuple[str, ...] = (
 )
 CGROUP_LAYERS: tuple[str, ...] = ("cgroup_memory", "cgroup_pids", "cgroup_cpu")
 LAYERS: tuple[str, ...] = CHILD_LAYERS + CGROUP_LAYERS
-# Reported but never required: root needs no user namespace, an unprivileged user does.
-INFO_LAYERS: tuple[str, ...] = ("user_ns",)
+# Reported but never required: root needs no user namespace, an unprivileged user does; the
+# rlimit_* are what bound a run where a cgroup layer is off (a container's read-only cgroups):
+# rlimit_as its memory (with RLIMIT_DATA and the sized tmpfs), rlimit_nproc its processes.
+INFO_LAYERS: tuple[str, ...] = ("user_ns", "rlimit_as", "rlimit_nproc")
 
 
 class SandboxUnavailable(RuntimeError):

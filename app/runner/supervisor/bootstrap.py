@@ -5,16 +5,20 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
+import os
 import shutil
 from pathlib import Path
 
 from app import protocol
 from app.config import Settings
+from app.observability import logs
 from app.runner import platform as platform_module
 from app.runner.supervisor.service import Supervisor
 from app.runner.zygote import child as child_module
 
 PR_SET_CHILD_SUBREAPER = 36
+log = logging.getLogger("playground.supervisor")
 
 
 def _become_subreaper() -> None:
@@ -42,9 +46,20 @@ def main() -> int:
     root.mkdir(mode=0o711, parents=True, exist_ok=True)
     platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
     _remove_stale_run_dirs(settings)
+    logs.configure("supervisor")
     supervisor = Supervisor(settings, warm_snippets=bool(message.get("warm_snippets")))
+    log.info("supervisor started", extra={"fields": {
+        "event": "supervisor_start", "pid": os.getpid(), "slots": supervisor.max_concurrent,
+        "platform": supervisor.info.platform,
+        "layers_on": sum(map(bool, supervisor.layers.values())), "layers": len(supervisor.layers)}})
     try:
         supervisor.serve()
+    except BaseException:
+        log.exception("supervisor stopped by an error",
+                      extra={"fields": {"event": "supervisor_crash"}})
+        raise
     finally:
         supervisor.shutdown()
+        log.info("supervisor stopped", extra={"fields": {"event": "supervisor_stop",
+                                                         "runs_total": supervisor.runs_total}})
     return 0

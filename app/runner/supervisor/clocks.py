@@ -1,4 +1,4 @@
-"""The timers: run deadlines, pipe drains, live output, queue waits, cache checks.
+"""The timers: run deadlines, pipe drains, live output, queue waits, cache and OOM-score checks.
 
 Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 """
@@ -9,7 +9,8 @@ import time
 from typing import TYPE_CHECKING
 
 from app.protocol import RunResult
-from app.runner.supervisor import pipes, pool
+from app.runner.supervisor import oom_guard, pipes, pool
+from app.runner.supervisor.pool import Child
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
@@ -38,6 +39,8 @@ def next_timeout(self: Supervisor) -> float | None:
         times.append(max(self.demand.changes_at() or now, now))
     if any(c.layer is not None and c.state == "running" for c in self.children.values()):
         times.append(max(self.next_cache_check, now))
+    if self.next_oom_check is not None and self.sandboxed_running():
+        times.append(max(self.next_oom_check, now))
     expiry = self.session_layers.next_expiry()
     if expiry is not None:
         times.append(expiry)
@@ -66,6 +69,9 @@ def check_clocks(self: Supervisor) -> None:
                     and self.session_layers.is_full(c.layer)):
                 c.kill_reason = "cache"  # it filled its session's cache layer
                 pool.kill(c)
+    if self.next_oom_check is not None and now >= self.next_oom_check:
+        self.next_oom_check = now + oom_guard.CHECK_S
+        self.check_oom_scores()
     self.session_layers.expire(now)
     self.shrink_pool(now)
     self.zygote.check(now)
@@ -81,3 +87,16 @@ def check_clocks(self: Supervisor) -> None:
                      "for a free slot. Try again in a moment.")))
     if expired:
         self.send_positions()
+
+
+def sandboxed_running(self: Supervisor) -> list[Child]:
+    return [c for c in self.children.values() if c.state == "running" and not c.trusted
+            and c.kill_reason is None and c.pid is not None]
+
+
+def check_oom_scores(self: Supervisor) -> None:
+    """End every run that lowered its OOM score (oom_guard: the kernel let it)."""
+    running = {c.pid: c for c in self.sandboxed_running()}
+    for pid in oom_guard.lowered(running):
+        running[pid].kill_reason = "oom_score"
+        pool.kill(running[pid])

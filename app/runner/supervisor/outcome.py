@@ -22,9 +22,12 @@ from typing import Literal
 from app import decoding
 from app.config import Settings
 from app.protocol import OutputChunk, RunResult, WorkerReport
+from app.runner import limits
 from app.runner.policy import cpu_limit_s
+from app.runner.supervisor import oom_guard
 
-KillReason = Literal["timeout", "output", "result", "cache", "shutdown", "zygote", "cancelled"]
+KillReason = Literal["timeout", "output", "result", "cache", "shutdown", "zygote", "cancelled",
+                     "oom_score"]
 STOPPED_MESSAGE = "You stopped the run after {seconds:.1f} s; what it printed is kept."
 UNQUEUED_MESSAGE = "You stopped the run while it waited in the queue; none of it ran."
 
@@ -111,8 +114,10 @@ def unqueued(queue_s: float) -> RunResult:
 
 
 def _is_memory_error(kind: str, message: str) -> bool:
-    """Host MemoryError (RLIMIT_DATA), or XLA failing to allocate on the device."""
-    return kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
+    """Host MemoryError (RLIMIT_DATA), a mapping refused with ENOMEM (RLIMIT_AS: mmap raises
+    OSError), or XLA failing to allocate on the device."""
+    return (kind == "MemoryError" or "RESOURCE_EXHAUSTED" in message
+            or (kind == "OSError" and message.startswith("[Errno 12]")))
 
 
 def classify(c: RunFacts, settings: Settings, platform: str,
@@ -140,6 +145,7 @@ def classify(c: RunFacts, settings: Settings, platform: str,
         queue_s=round(c.started_at - c.enqueued_at, 4),
         peak_memory_mb=round(peak, 1) if peak is not None else None,
         sandbox=layers,
+        limits=limits.describe(layers, s, oom_guard.kernel_keeps_minimum()) if layers else {},
         truncated=c.truncated,
         platform="cpu" if c.target == "cpu" else platform,
         target=c.target,
@@ -181,6 +187,10 @@ def classify(c: RunFacts, settings: Settings, platform: str,
         result.message = (f"The run filled its session's compilation cache "
                           f"({s.session_cache_mb} MiB) {stopped}; the cache was emptied, so the "
                           "next run starts with a fresh one.")
+    elif c.kill_reason == "oom_score":
+        result.status = "crashed"
+        result.message = ("Stopped: the run lowered its OOM score (/proc/self/oom_score_adj); "
+                          "a run stays the first process the kernel ends when memory runs out.")
     elif c.oom_killed:
         result.status = "memory"
         result.message = (f"Out of memory: the run went over its {s.memory_mb} MiB and "

@@ -5,6 +5,7 @@ Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 # A waiting child's own memory until one has been measured (its cgroup's usage when ready).
 DEFAULT_CHILD_MB = {"gpu": 600.0}
 DEFAULT_CHILD_MB_CPU = 64.0
+
+log = logging.getLogger("playground.supervisor")
 
 
 def _gpu_ids(self: Supervisor) -> list[str]:
@@ -88,6 +91,10 @@ def fill_pool(self: Supervisor) -> None:
         queued = sum(1 for run in self.queue if run.kind == kind)
         count = pool.to_fork(mine, target, queued, free,
                              one_at_a_time=not self.info.preinit_backend)
+        if count and len(mine) + count > 1:
+            log.debug("pool grows", extra={"fields": {
+                "event": "pool_grow", "kind": kind, "children": len(mine), "forking": count,
+                "target": target, "queued": queued}})
         for _ in range(count):
             if self.fork_child(kind=kind) is None:
                 return
@@ -122,7 +129,12 @@ def shrink_pool(self: Supervisor, now: float) -> None:
         return
     for kind, target in self.ready_targets(now).items():
         mine = [c for c in self.children.values() if c.kind == kind]
-        for c in pool.spares(mine, target):
+        spares = pool.spares(mine, target)
+        if spares:
+            log.info("pool shrinks", extra={"fields": {
+                "event": "pool_shrink", "kind": kind, "children": len(mine),
+                "dropped": len(spares), "target": target}})
+        for c in spares:
             self.drop(c)
 
 

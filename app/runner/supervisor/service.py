@@ -23,6 +23,7 @@ from app.runner.supervisor import (
     fairness,
     live_output,
     messages,
+    oom_guard,
     pipes,
     pool,
     pool_upkeep,
@@ -70,6 +71,8 @@ class Supervisor:
         self.demand = pool.Demand()
         self.waited_for_preparation = 0  # runs handed a child still preparing
         self.next_cache_check = 0.0
+        # Where the kernel does not keep a run's OOM score at 1000, the supervisor checks it.
+        self.next_oom_check: float | None = None if oom_guard.kernel_keeps_minimum() else 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
         self.info = platform_module.detect(settings)
         if self.info.policy is not None:  # every part of a run follows the decided policy
@@ -155,6 +158,8 @@ class Supervisor:
     # timers (clocks.py)
     next_timeout = clocks.next_timeout
     check_clocks = clocks.check_clocks
+    sandboxed_running = clocks.sandboxed_running
+    check_oom_scores = clocks.check_oom_scores
 
     # the event loop and shutdown (event_loop.py)
     serve = event_loop.serve

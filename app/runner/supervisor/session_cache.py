@@ -28,6 +28,7 @@ never opens or reads what a run wrote.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import stat
@@ -41,6 +42,8 @@ FILES_PER_MIB = 64  # inodes: JAX writes one file per compiled program, XLA one 
 EVICT_AT = 0.75  # between runs, a layer fuller than this ...
 EVICT_TO = 0.5  # ... loses its oldest entries down to this
 FULL_MARGIN_BYTES = 256 * 1024  # less room than this left at the end of a run: it filled it
+
+log = logging.getLogger("playground.supervisor")
 
 
 @dataclass
@@ -105,8 +108,14 @@ class SessionLayers:
         if filled:
             self.dropped_full += 1
             self._drop(layer)
+            log.info("session cache layer full: dropped", extra={"fields": {
+                "event": "cache_layer_dropped"}})
         elif layer.running == 0:
+            before = layer.evictions
             self._evict(layer)
+            if layer.evictions > before:
+                log.info("session cache entries evicted", extra={"fields": {
+                    "event": "cache_eviction", "entries": layer.evictions - before}})
 
     # -- housekeeping -------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from app.runner import limits as limits_module
 from app.runner import policy
-from app.runner.supervisor import pool
+from app.runner.supervisor import oom_guard, pool
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
@@ -56,6 +57,9 @@ def status(self: Supervisor) -> dict[str, Any]:
         "session_cache": self.session_layers.status(),
         "layers": self.layers,
         "limits": self.limits(),
+        # How each run's limits are enforced here (cgroups, or what stands in for them).
+        "enforced": limits_module.describe(self.layers, self.settings,
+                                           oom_guard.kernel_keeps_minimum()),
         "warm": self.warmup.state,
         "last_setup_error": self.setup.last_error,
         "fatal": self.fatal,

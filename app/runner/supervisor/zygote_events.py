@@ -5,6 +5,7 @@ Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from app.runner.supervisor import pool
@@ -12,6 +13,8 @@ from app.runner.supervisor.zygote_link import ZYGOTE_FAILING
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
+
+log = logging.getLogger("playground.supervisor")
 
 
 def zygote_died(self: Supervisor) -> None:
@@ -25,7 +28,11 @@ def zygote_died(self: Supervisor) -> None:
             pool.kill(c)
     if self.stopping:
         return
+    log.warning("zygote died; restarting it", extra={"fields": {
+        "event": "zygote_crash", "restarts": self.zygote.restarts}})
     if not self.zygote.restart():
+        log.error("zygote keeps failing: runs are refused", extra={"fields": {
+            "event": "zygote_failing"}})
         # Broken environment (imports fail): do not spin; answer the waiting runs.
         self.setup.give_up(ZYGOTE_FAILING + " (see the server log)")
         self.fail_queue()

@@ -20,6 +20,7 @@ from app.ui import learner, plain, state
 from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
 from app.ui.marks import LEGEND, marked
 from app.ui.navigation import exercises_page
+from app.ui.run import current_client
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.dashboard_view import live_dashboard
 from app.ui.widgets.exercise_area import exercise_area
@@ -37,8 +38,8 @@ PULSE_S = 4.0  # how often a participant's page looks for pushes and the end of 
 
 
 def _client_id() -> str:
-    """Who creates rooms, for the hourly limit: the client address in hosted mode."""
-    return getattr(st.context, "ip_address", None) or "local"
+    """Who creates rooms, for the hourly limit: the same client as the run limits key by."""
+    return current_client() or "local"
 
 
 def _item_label(cat: Catalogue, item: Item) -> str:

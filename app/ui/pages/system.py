@@ -72,11 +72,16 @@ def _show_runner(status: dict[str, Any]) -> None:
         where = "every worker host" if isinstance(hosts, list) else "this host"
         st.markdown(f"**Sandbox layers active on {where}**")
         _table(layers, "layer")
+    enforced = status.get("enforced")
+    if isinstance(enforced, dict) and enforced:
+        st.markdown("**How each run's limits are enforced** (a cgroup per run, or what stands "
+                    "in for one where the host gives none)")
+        _table(enforced, "limit")
     if status.get("last_setup_error"):
         st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
     rest = {k: v for k, v in status.items()
             if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error", "hosts",
-                         "error", "policy")}
+                         "error", "policy", "enforced")}
     if not settings().hosted:  # pids and set-up details are for the operator, not the public
         with st.expander("Everything the runner reports"):
             _table(rest, "field")
@@ -111,10 +116,13 @@ def render_system() -> None:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Software")
+        # The kernel release tells an attacker which exploits to try: the public demo omits it.
+        host = (f"{platform.system()} ({platform.machine()})" if settings().hosted
+                else f"{platform.system()} {platform.release()} ({platform.machine()})")
         st.markdown(
             f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
             f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
-            f"- Host: {platform.system()} {platform.release()} ({platform.machine()})"
+            f"- Host: {host}"
         )
         st.subheader("Host")
         memory = psutil.virtual_memory()

@@ -5,11 +5,31 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import jaxpr_names
 from app.protocol import InspectResult, RunResult
 from app.ui.widgets import diff_view
 
 _HISTORY = "insight-history::"
 DIFFED_VIEWS = {"jaxpr": "jaxpr", "hlo": "optimised HLO"}
+
+
+RENAMED_HELP = ("JAX names variables a, b, c, ... as it meets them, so the same computation "
+                "built in another order prints other letters. With this on, both jaxprs are "
+                "compared with each nested jaxpr's variables renamed in order of first "
+                "appearance: only the structure that differs is marked.")
+
+
+def comparable(view: str, old: str, new: str, key: str) -> tuple[str, str]:
+    """The two texts as the diff compares them: jaxprs modulo variable names unless the
+    learner turns that off."""
+    if view != "jaxpr":
+        return old, new
+    if not st.toggle("Ignore variable names", value=True, key=f"{key}::renamed",
+                     help=RENAMED_HELP):
+        return old, new
+    st.caption("Variables renamed in order of first appearance in each jaxpr; the jaxpr tabs "
+               "show them as JAX printed them.")
+    return jaxpr_names.canonical(old), jaxpr_names.canonical(new)
 
 
 def previous_inspect(area: str, result: RunResult) -> InspectResult | None:
@@ -38,9 +58,12 @@ def show_since_previous(view: str, now: InspectResult, before: InspectResult | N
         st.caption(f"Your previous run inspected `{before.expression}`: no {DIFFED_VIEWS[view]} "
                    "of the same function to compare with.")
         return
-    diff = diff_view.compute(old, new)
+    renamed = view == "jaxpr" and st.session_state.get(f"{key}::since::{view}::renamed", True)
+    shown = (jaxpr_names.canonical(old), jaxpr_names.canonical(new)) if renamed else (old, new)
+    diff = diff_view.compute(*shown)  # the label counts what the expander shows
     with st.expander(f"Changes since your previous run: {diff_view.summary(diff)}",
                      expanded=False):
+        old, new = comparable(view, old, new, f"{key}::since::{view}")
         diff_view.show_diff(old, new, "previous run", "this run", key=f"{key}::since::{view}")
 
 
@@ -55,5 +78,7 @@ def show_stack_diff(label_a: str, a: RunResult, label_b: str, b: RunResult, key:
     view = st.segmented_control("Compare", available, default=available[0],
                                 format_func=DIFFED_VIEWS.get, key=f"{key}::view")
     view = view or available[0]
-    diff_view.show_diff(getattr(a.inspect, view), getattr(b.inspect, view), label_a, label_b,
-                        key=f"{key}::{view}", side_by_side_default=True)
+    old, new = comparable(view, getattr(a.inspect, view), getattr(b.inspect, view),
+                          f"{key}::{view}")
+    diff_view.show_diff(old, new, label_a, label_b, key=f"{key}::{view}",
+                        side_by_side_default=True)

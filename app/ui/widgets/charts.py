@@ -34,16 +34,42 @@ def phase_bars(timings: Timings) -> list[tuple[str, float, float]]:
     return rows
 
 
-def show_split(timings: Timings) -> None:
-    """Where trace / lower / compile come from: JAX's own events, or our clock."""
+def split_caption(timings: Timings) -> str | None:
+    """Where trace / lower / compile come from, and what the compile bar measured."""
     if timings.split_source == "jax.monitoring":
-        cached = " (loaded from the persistent compilation cache)" if timings.compile_cached else ""
-        st.caption("Trace, lower and compile are JAX's own measurements (`jax.monitoring` "
-                   "events jaxpr_trace_duration, jaxpr_to_mlir_module_duration, "
-                   f"backend_compile_duration), on cold caches{cached}.")
-    elif timings.trace_lower_s is not None:
-        st.caption("This JAX sent no stage events: trace + lower and compile are timed by the "
-                   "clock around `.trace().lower()` and `.compile()`.")
+        events = ("Trace, lower and compile are JAX's own measurements (`jax.monitoring` events "
+                  "jaxpr_trace_duration, jaxpr_to_mlir_module_duration, backend_compile_duration), "
+                  "taken after the first call with JAX's in-memory caches cleared")
+        if timings.compile_cached:
+            return (events + ". The compiled program came from the persistent compilation cache "
+                    "(the first call had just compiled it), so the compile bar is the time to "
+                    "load it, not to compile it.")
+        return events + ": nothing was reused, the compile bar is a full compile."
+    if timings.trace_lower_s is not None:
+        return ("This JAX sent no stage events: trace + lower and compile are timed by the "
+                "clock around `.trace().lower()` and `.compile()`.")
+    return None
+
+
+def first_call_caption(timings: Timings) -> str | None:
+    """Why the first call may cost more than the stage bars add up to."""
+    if timings.first_call_s is None:
+        return None
+    text = ("First call: the function called once as a fresh run calls it, with JAX's caches "
+            "cleared: it traces, lowers and compiles, then copies the inputs, runs and waits for "
+            "the result.")
+    stages = sum(s for s in (timings.trace_lower_s, timings.compile_s) if s is not None)
+    if timings.compile_cached and timings.first_call_s > stages:
+        text += (f" It took {timings.first_call_s * 1e3:.3g} ms against "
+                 f"{stages * 1e3:.3g} ms for the stages measured after it: its compile was a "
+                 "real one, theirs came from the cache.")
+    return text
+
+
+def show_split(timings: Timings) -> None:
+    for caption in (split_caption(timings), first_call_caption(timings)):
+        if caption:
+            st.caption(caption)
 
 
 def comparison_bars(timings: Timings) -> list[tuple[str, StepTiming]]:

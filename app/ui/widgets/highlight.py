@@ -17,6 +17,14 @@ from pygments.lexer import Lexer
 from pygments.lexers import PythonLexer, TextLexer
 
 CSS_CLASS = "pg-hl"
+# Texts longer than this are shown without colours. The project's lexers are linear (app.lexers),
+# Pygments' Python lexer is not promised to be: this bounds the work on any text a run sent.
+MAX_HIGHLIGHT_CHARS = 250_000
+PLAIN_NOTE = f"Shown without colours: longer than {MAX_HIGHLIGHT_CHARS:,} characters."
+
+
+def within_budget(text: str) -> bool:
+    return len(text) <= MAX_HIGHLIGHT_CHARS
 
 # Token class -> colour; chosen to keep >= 3:1 contrast on both #ffffff and #0e1117.
 _COLOURS = {
@@ -85,6 +93,9 @@ def to_html(text: str, view: str = "python", highlight_lines: Iterable[int] = ()
         linenostart=first_line,
         wrapcode=True,
     )
+    if not within_budget(text):
+        return (f'<div class="{CSS_CLASS}" data-plain="budget"><p>{PLAIN_NOTE}</p>'
+                f"<pre>{html.escape(text)}</pre></div>")
     lexer = lexer_for(view)
     # Pygments drops leading and trailing blank lines by default, which shifts every line
     # number after them (an excerpt starting at a blank line highlighted the wrong line).

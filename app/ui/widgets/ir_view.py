@@ -23,7 +23,7 @@ from pygments.token import STANDARD_TYPES, Name, _TokenType
 
 from app import op_docs
 from app.protocol import InspectResult
-from app.ui.widgets.highlight import CSS_CLASS, lexer_for
+from app.ui.widgets.highlight import CSS_CLASS, PLAIN_NOTE, lexer_for, within_budget
 
 # Mid-tone hues: a 16% tint under text reads on both #ffffff and #0e1117, and the solid hue
 # in the gutter bar and legend chips keeps >= 3:1 against both backgrounds.
@@ -96,7 +96,10 @@ def _is_op_token(view: str, ttype: _TokenType) -> bool:
 
 
 def highlighted_lines(text: str, view: str) -> list[str]:
-    """The text as one HTML fragment per line; ops with an entry in the op table get a title."""
+    """The text as one HTML fragment per line; ops with an entry in the op table get a title.
+    Past the highlighting budget the lines are plain escaped text."""
+    if not within_budget(text):
+        return [html.escape(line) for line in text.split("\n")]
     lexer = type(lexer_for(view))(stripnl=False, ensurenl=False)
     lines: list[list[str]] = [[]]
     for ttype, value in lexer.get_tokens(text):
@@ -167,8 +170,11 @@ def legend_html(code: str, counts: Counter[int], colours: dict[int, int]) -> str
     for number in sorted(counts):
         text = code_lines[number - 1].strip() if 0 < number <= len(code_lines) else ""
         chip = f'<span class="pgx-chip pgx-k{colours.get(number, 0)}"></span>'
+        shown = text if len(text) <= 48 else text[:47] + "…"
+        many = "line" if counts[number] == 1 else "lines"
+        # The count is said in words before the code, so that it never reads as part of it.
         items.append(f'<span class="pgx-s{number}">{chip}line {number} '
-                     f"<code>{html.escape(text[:48])}</code> · {counts[number]}</span>")
+                     f"({counts[number]} IR {many}): <code>{html.escape(shown)}</code></span>")
     unmapped = counts.total() == 0
     if unmapped:
         return '<div class="pgx-legend">No line of this listing maps to your code.</div>'
@@ -187,11 +193,20 @@ def hover_style(scope: str, numbers: Iterable[int]) -> str:
             "filter: saturate(1.8); }</style>")
 
 
+def _within(mapping: list[int | None] | None, count: int) -> list[int | None] | None:
+    if mapping is None:
+        return None
+    return [n if isinstance(n, int) and 0 < n <= count else None for n in mapping]
+
+
 def block_html(text: str, view: str, inspect: InspectResult, code: str,
                context: IrContext) -> str:
     """Source pane + listing pane + legend, in the area's scope."""
-    lines = inspect.source_lines.get(view)
-    colours = colour_map(inspect.source_lines.values())
+    count = len(code.splitlines())
+    # A line number outside the code maps nowhere (a forged report may send 200,000 of them:
+    # each would cost a legend entry and a hover rule).
+    lines = _within(inspect.source_lines.get(view), count)
+    colours = colour_map(_within(m, count) or [] for m in inspect.source_lines.values())
     counts: Counter[int] = Counter(n for n in (lines or []) if n is not None)
     scope = scope_name(context.scope)
     parts = [hover_style(scope, colours), f'<div class="pgx pgx-{scope}"><div class="pgx-panes">']
@@ -240,6 +255,8 @@ def show_block(text: str | None, view: str, inspect: InspectResult, code: str | 
         return
     if truncated:
         st.warning("This listing was cut at the size limit.", icon=":material/content_cut:")
+    if not within_budget(text):
+        st.caption(PLAIN_NOTE)
     body = block_html(text, view, inspect, code or "", context)
     st.html(f'<div class="pg-wrap">{body}</div>' if wrap else body)
     show_ops(inspect.ops.get(view, []), view)

@@ -11,6 +11,8 @@ import streamlit as st
 from app.protocol import MAX_PROFILE_EVENTS, Profile
 
 _BAR_ROW_PX = 34
+_LEGEND_ROW_PX = 19
+MAX_LEGEND_NAMES = 40  # more op names than this: no legend (hovering a bar names its op)
 MAX_DEPTH = 4  # nested events below this depth share the deepest row
 
 
@@ -27,6 +29,14 @@ def rows(profile: Profile) -> list[str]:
         stack.append(event.start_us + event.duration_us)
         out.append(event.lane if depth == 0 else f"{event.lane} ▸{depth}")
     return out
+
+
+# A longer op name is cut with "…" in the legend; hovering its bars shows it whole.
+LEGEND_NAME_CHARS = 80
+
+
+def legend_name(name: str) -> str:
+    return name if len(name) <= LEGEND_NAME_CHARS else name[:LEGEND_NAME_CHARS - 1] + "…"
 
 
 def _text(name: str) -> str:
@@ -47,17 +57,24 @@ def figure(profile: Profile) -> go.Figure:
         events = [profile.events[i] for i in indexes]
         fig.add_trace(go.Bar(
             base=[e.start_us for e in events], x=[e.duration_us for e in events],
-            y=[row_of[i] for i in indexes], orientation="h", name=_text(name[:40]),
+            y=[row_of[i] for i in indexes], orientation="h", name=_text(legend_name(name)),
             customdata=[[_text(e.name), e.duration_us, e.start_us] for e in events],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]:.1f} µs at %{customdata[2]:.1f} µs"
                           "<extra></extra>",
         ))
-    fig.update_layout(barmode="overlay", height=200 + _BAR_ROW_PX * len(lanes),
-                      xaxis_title="µs from the first event", showlegend=len(by_name) <= 40,
+    # The legend sits right of the plot, as tall as it needs (the figure grows to fit it), and
+    # the lane names left of it in a margin plotly grows to fit (automargin): below the axis
+    # the legend covered the axis title, and a fixed left margin cut the lane names.
+    shown = len(by_name) <= MAX_LEGEND_NAMES
+    height = max(200 + _BAR_ROW_PX * len(lanes), 80 + _LEGEND_ROW_PX * len(by_name) * shown)
+    fig.update_layout(barmode="overlay", height=height,
+                      xaxis_title="µs from the first event", showlegend=shown,
                       margin={"l": 10, "r": 10, "t": 30, "b": 40},
-                      yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
-                      legend={"font": {"size": 10}, "orientation": "h", "yanchor": "top",
-                              "y": -0.25})
+                      yaxis={"categoryorder": "array", "categoryarray": lanes[::-1],
+                             "automargin": True},
+                      xaxis={"automargin": True},
+                      legend={"font": {"size": 10}, "orientation": "v", "x": 1.02,
+                              "xanchor": "left", "y": 1, "yanchor": "top"})
     return fig
 
 

@@ -123,8 +123,9 @@ def sandbox_line(sandbox: dict[str, bool]) -> str | None:
                                              if missing else "")
 
 
-def show_sandbox(sandbox: dict[str, bool]) -> None:
-    """The sandbox's layers folded into one line; unfolded, which were active."""
+def show_sandbox(sandbox: dict[str, bool], limits: dict[str, str] | None = None) -> None:
+    """The sandbox's layers folded into one line; unfolded, which were active and how the
+    run's limits were enforced."""
     line = sandbox_line(sandbox)
     if line is None:
         return
@@ -134,6 +135,8 @@ def show_sandbox(sandbox: dict[str, bool]) -> None:
         st.caption(md_literal("Active: " + ", ".join(active), 2_000))
         if missing:
             st.caption(md_literal("Not active: " + ", ".join(missing), 2_000))
+        for name, how in (limits or {}).items():
+            st.caption(md_literal(f"{name.replace('_', ' ')}: {how}", 1_000))
         st.caption("What each layer does: the README's Sandbox section and the System page.")
 
 
@@ -161,7 +164,7 @@ def show_output_tab(result: RunResult, code: str | None, view: View | None = Non
     if result.inspect:
         show_inspect_summary(result, result.inspect)
     st.caption(_footer(result))
-    show_sandbox(result.sandbox)
+    show_sandbox(result.sandbox, result.limits)
     if _reported_by_the_run(result):
         st.caption(PROVENANCE)
 

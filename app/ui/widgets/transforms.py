@@ -32,11 +32,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Options are short literals (0, (None, 0), 'batch'): a cap on their length bounds the parser's
+# work and memory ("-" * 100000 + "1" made it raise MemoryError; 2 MB took seconds).
+MAX_OPTION_CHARS = 200
+
+
 def parse_option(name: str, text: str) -> Any:
     """A Python literal typed by the person; OptionError says what is wrong."""
+    if len(text) > MAX_OPTION_CHARS:
+        raise OptionError(f"{name}: an option is at most {MAX_OPTION_CHARS} characters "
+                          f"(this one has {len(text):,}).")
     try:
         return _jsonable(ast.literal_eval(text.strip()))
-    except (ValueError, SyntaxError) as exc:
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
         raise OptionError(f"{name} = {text!r} is not a Python literal such as 0, (None, 0) "
                           "or 'batch'") from exc
 
@@ -159,7 +167,7 @@ def stack_picker(key: str, label: str, default: list[str],
                 ):
                     step_texts[option] = state.widget(
                         column.text_input, option_label, _option_key(key, index, name, option),
-                        "", placeholder=placeholder,
+                        "", placeholder=placeholder, max_chars=MAX_OPTION_CHARS,
                     )
                 texts.append(step_texts)
     try:

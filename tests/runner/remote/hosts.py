@@ -27,10 +27,11 @@ READY_TIMEOUT_S = 180.0  # a cold host imports jax twice and runs its warm-up
 
 
 class HostProcess:
-    def __init__(self, url: str, log_dir: Path, slots: int = 1, ttl_s: float = TTL_S) -> None:
+    def __init__(self, url: str, log_dir: Path, slots: int = 1, ttl_s: float = TTL_S,
+                 env: dict[str, str] | None = None) -> None:
         self.url = url
         self.log_path = log_dir / f"host-{time.monotonic_ns()}.log"
-        env = dict(os.environ, PLAYGROUND_HOST_TTL_S=str(ttl_s))
+        env = dict(os.environ, PLAYGROUND_HOST_TTL_S=str(ttl_s), **(env or {}))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app", "worker-host", "--redis", url,

@@ -1,8 +1,8 @@
 """The hostile snippets: what each tries, and the statuses that count as a clean outcome.
 
-Each case is plain data so the table reads as a threat list; test_hostile.py runs every one through
-the real Runner and checks the common promises (clear status, nothing left behind, the next run
-works) plus the case's own check on the result.
+Each case is plain data so the table reads as a threat list; app/selftest/hostile.py runs every
+one through the real Runner and checks the common promises (clear status, nothing left behind,
+the next run works) plus the case's own check on the result.
 """
 
 from __future__ import annotations
@@ -45,9 +45,44 @@ def _unreadable_report(*why: str) -> Callable[[RunResult], bool]:
                       and all(w in r.message for w in why))
 
 
-def _host_run_lock_untouched(r: RunResult) -> bool:
-    lock = "/run/lock"
-    return not os.path.isdir(lock) or "hostile-planted" not in os.listdir(lock)
+# Places hosts keep state; a run may write only where its own tmpfs covers them.
+PLANT_PATHS = ("/run/lock", "/var/lock", "/run", "/var/cache", "/var/lib", "/var/log", "/var/mail",
+               "/var/spool", "/dev/mqueue", "/dev", "/etc", "/usr/local", "/opt", "/srv", "/mnt",
+               "/media", "/")
+
+
+def _nothing_planted_on_the_host(r: RunResult) -> bool:
+    """Judged by what the run could reach, not by how many places it could write: whatever it
+    wrote must have landed on a tmpfs of its own, gone with the run."""
+    return not any(os.path.exists(os.path.join(p, "hostile-planted")) for p in PLANT_PATHS)
+
+
+_LOWER_OOM_SCORE = """
+import time
+print(open('/proc/self/oom_score_adj').read().strip(), flush=True)
+for value in ('0', '-1000'):
+    try:
+        with open('/proc/self/oom_score_adj', 'w') as f:
+            f.write(value)
+    except OSError as exc:
+        print(value, 'refused', exc.errno, flush=True)
+    else:
+        print(value, 'accepted', flush=True)
+end = time.monotonic() + WAIT
+while time.monotonic() < end:
+    time.sleep(0.05)
+print('now', open('/proc/self/oom_score_adj').read().strip(), flush=True)
+"""
+
+
+def _oom_score_kept(r: RunResult) -> bool:
+    """Either every lower value was refused and the score is still 1000 (in the run's process
+    and in a process it exec'd), or the supervisor ended the run for lowering it."""
+    kept = ["1000", "0 refused 13", "-1000 refused 13", "now 1000"]
+    lines = r.stdout.split("\n")
+    if r.status == "crashed":
+        return lines[0] == "1000" and "OOM score" in r.message
+    return lines[:8] == kept + kept
 
 
 def _none_open(r: RunResult) -> bool:
@@ -118,8 +153,9 @@ CASES: list[Hostile] = [
         "import mmap\narea = mmap.mmap(-1, 4 << 30)\nchunk = b'1' * (64 << 20)\n"
         "for offset in range(0, len(area), len(chunk)):\n"
         "    area[offset:offset + len(chunk)] = chunk\n",
-        frozenset({"memory", "error"}),
-        why="MAP_SHARED pages escape RLIMIT_DATA: the cgroup (or the mmap size check) stops them",
+        frozenset({"memory"}),
+        why="MAP_SHARED pages escape RLIMIT_DATA: the memory cgroup stops them, or, where there "
+        "is none (a container), RLIMIT_AS refuses the mapping",
     ),
     Hostile(
         "memfd_bomb",
@@ -370,14 +406,14 @@ CASES: list[Hostile] = [
     Hostile(
         "write_host_state_dirs",
         ATTEMPTS
-        + "for path in ('/run/lock', '/var/lock', '/run', '/var/cache', '/var/lib', '/var/log',"
-        " '/var/mail', '/var/spool', '/dev/mqueue', '/dev', '/etc', '/usr/local', '/opt',"
-        " '/srv', '/mnt', '/media', '/'):\n"
+        + f"for path in {PLANT_PATHS!r}:\n"
         "    attempt(path, lambda p=path: open(p + '/hostile-planted', 'w').write('x'))\n",
         frozenset({"ok"}),
-        lambda r: _host_run_lock_untouched(r) and r.stdout.count("OPEN") <= 2,
+        lambda r: _nothing_planted_on_the_host(r) and r.stdout.count("\n") == len(PLANT_PATHS),
         why="/run/lock (1777) was the host's: a run left files for the next user; now every "
-        "mount is read-only and the writable ones are tmpfs of the run (/run/lock, /var/lock)",
+        "mount is read-only and the writable ones are tmpfs of the run (/run/lock, /var/lock, "
+        "and /dev/mqueue in a container, where it is 1777): a write may succeed, but only into "
+        "the run's own tmpfs, so nothing lands where the host or the next run sees it",
     ),
     Hostile(
         "other_runs_cgroups_and_host_paths",
@@ -391,11 +427,16 @@ CASES: list[Hostile] = [
     ),
     Hostile(
         "lower_own_oom_score",
-        "print(open('/proc/self/oom_score_adj').read().strip())\n"
-        "open('/proc/self/oom_score_adj', 'w').write('-1000')\n",
-        frozenset({"error"}),
-        lambda r: r.stdout.strip() == "1000" and r.error is not None
-        and r.error.type == "PermissionError",
-        why="the host's OOM killer picks a run first, and the run cannot change that",
+        "import subprocess, sys\n"
+        f"LOWER = {_LOWER_OOM_SCORE!r}\n"
+        "exec(LOWER.replace('WAIT', '0'))\n"
+        "# After an exec the process is dumpable again: its /proc files are its own to write.\n"
+        "subprocess.run([sys.executable, '-c', LOWER.replace('WAIT', '2')])\n",
+        frozenset({"ok", "crashed"}),
+        _oom_score_kept,
+        why="the host's OOM killer picks a run first, and the run cannot change that: the kernel "
+        "records 1000 as the minimum only when the writer has CAP_SYS_RESOURCE; without it (an "
+        "unprivileged container, this project's root without that capability) a run's exec'd "
+        "process may write 0, and the supervisor, which checks the runs' scores, ends the run",
     ),
 ]
