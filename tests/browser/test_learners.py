@@ -107,9 +107,10 @@ def test_a_solo_learner_keeps_identity_across_pages_reload_and_back(app_url: str
     verdict(page, "Not yet.")
     token = token_of(page.url)
     assert token, page.url
-    for where in ("Playground", "Transform Lab"):
+    for where in ("Playground", "Transform Lab", "Rooms"):
         sidebar(page, where)
         assert token_of(page.url) == token, f"{where}: {page.url}"
+    page.get_by_role("heading", name="Create a room").wait_for()  # alone, a room is open to them
     sidebar(page, "Exercises")
     assert token_of(page.url) == token, page.url
     expect(selected(page)).to_have_text(f"✗ {GRAD.title}")

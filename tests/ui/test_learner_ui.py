@@ -98,3 +98,12 @@ def test_all_done_says_what_next() -> None:
     shown = [s.value for s in at.success]
     assert any("All done" in s for s in shown), shown
     assert f"{len(everything)} of {len(everything)} done" in at.caption[0].value
+
+
+def test_someone_learning_alone_can_still_create_or_join_a_room() -> None:
+    from app.rooms import learners
+    from app.rooms.store import get_store
+
+    token = learners.start_alone(get_store())  # it stays in every link of their session
+    at = open_page("rooms.py", {"p": token})
+    assert "Create a room" in [h.value for h in at.subheader]

@@ -19,7 +19,6 @@ from app.rooms.store import Store
 from app.ui import learner, plain, state
 from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
 from app.ui.marks import LEGEND, marked
-from app.ui.navigation import exercises_page
 from app.ui.run import current_client
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.dashboard_view import live_dashboard
@@ -62,13 +61,7 @@ def render_rooms() -> None:
             room = rooms.facilitated_room(db, learner.param(ROOM_PARAM),
                                           learner.param(KEY_PARAM))
             facilitator_view(db, cat, room)
-        elif learner.param(TOKEN_PARAM) is not None:
-            who = learners.learner(db, learner.param(TOKEN_PARAM))
-            if who.room is None:
-                page_header("Rooms")
-                st.info("This personal link belongs to exercises done alone, not to a room.")
-                st.page_link(exercises_page())
-                return
+        elif (who := _participant(db)) is not None:
             participant_view(db, cat, who)
         elif learner.param(JOIN_PARAM) is not None:
             join_view(db, rooms.room_by_code(db, learner.param(JOIN_PARAM)))
@@ -77,6 +70,17 @@ def render_rooms() -> None:
     except RoomError as exc:
         page_header("Rooms")
         st.error(str(exc))
+
+
+def _participant(db: Store) -> Learner | None:
+    """The room participant the link names; None without a token, or for a token of someone
+    learning alone (it stays in every link of their session: they may still create or join a
+    room, which gives them a participant's token)."""
+    token = learner.param(TOKEN_PARAM)
+    if token is None:
+        return None
+    who = learners.learner(db, token)
+    return who if who.room is not None else None
 
 
 # --- facilitator ---------------------------------------------------------------------------
