@@ -38,6 +38,11 @@ RUN if [ "$ACCELERATOR" = "cuda13" ]; then \
     fi
 # Code owned by root, read-only to the app user.
 COPY . .
+# The JAX runtimes of runtimes.toml, one venv each under .runtimes/ (docs/jax-versions.md); a
+# runtime none of whose Pythons this base image has is skipped with one line (on this 3.11 base:
+# JAX 0.11 and later need a 3.12+ base).
+RUN if [ "$ACCELERATOR" = "cuda13" ]; then python scripts/setup_runtimes.py --gpu; \
+    else python scripts/setup_runtimes.py; fi
 
 USER 10001:10001
 EXPOSE 8501

@@ -6,15 +6,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: setup system-deps run test lint bench check clean constraints
+.PHONY: setup system-deps runtimes run test lint bench check clean constraints
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps runtimes
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
+
+# One venv per JAX runtime in runtimes.toml (under .runtimes/); unchanged ones are left alone, a
+# runtime whose Python is missing is skipped with one line.
+runtimes: $(STAMP)
+	$(PY) scripts/setup_runtimes.py
 
 # Debian packages: chromium for the browser tests, libseccomp2 for the sandbox's seccomp filter,
 # postgresql for the store tests.
@@ -49,4 +54,4 @@ constraints: setup
 	mv constraints.txt.new constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-output
+	rm -rf $(VENV) .runtimes .pytest_cache .ruff_cache test-output

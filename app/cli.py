@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, help="wall-clock limit, seconds")
     run.add_argument("--x64", action="store_true", help="enable jax_enable_x64 for this run")
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.add_argument("--jax", metavar="VERSION", default=None,
+                     help="the JAX runtime to run on (runtimes.toml; default: the newest)")
     run.set_defaults(handler="app.runner.api.cli:run_command")
 
     check = sub.add_parser("check", help="run every snippet (or exercise) through the sandbox")
@@ -35,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="check the exercises instead: solutions pass, starters fail")
     check.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     check.add_argument("--jobs", type=int, default=None, help="runs at once (default: cores)")
+    check.add_argument("--runtimes", metavar="all|V1,V2", default=None,
+                       help="run on these JAX runtimes and print a snippet x version matrix")
     check.set_defaults(handler="app.snippet_check:check_command")
 
     bench = sub.add_parser("bench", help="measure the runner: latency, throughput, memory")
@@ -46,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="then the accelerator figures of issue 10 (bench_gpu.py)")
     bench.add_argument("--gpu-runs", type=int, default=20, help="trivial runs per --gpu figure")
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
+    bench.add_argument("--runtime-runs", type=int, default=15,
+                       help="trivial runs per JAX runtime, the runtimes in turn")
     bench.set_defaults(handler="app.bench.figures:bench_command")
 
     selftest = sub.add_parser("selftest", help="check the sandbox on this host (as deployed)")

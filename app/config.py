@@ -66,6 +66,7 @@ class Settings:
     allow_unbounded_memory: bool = False  # hosted: start even where a run's memory has no bound
     compile_cache_dir: str = ""  # "" = a private dir under the state dir
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
+    runtimes_dir: str = ""  # where each JAX runtime's venv is (runtimes.toml); "" = .runtimes
     theme: str = "auto"  # light, dark or auto (follows the browser)
     live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
     # Rooms and exercise progress (app/rooms)
@@ -74,6 +75,10 @@ class Settings:
     room_ttl_hours: float = 0.0  # rooms expire this long after creation; 0 = never (hosted: 24)
     rooms_per_hour: int = 0  # rooms one client may create per hour; 0 = unlimited (hosted: 5)
     room_max_participants: int = 300  # joins beyond this are refused
+    room_joins_per_client: int = 0  # joins per client into one room; 0 = no cap (hosted: 5)
+    learners_per_hour: int = 0  # personal links per client an hour; 0 = no cap (hosted: 20)
+    learner_kib: int = 2048  # code one person may keep (drafts + attempts); past it, not kept
+    room_mib: int = 128  # code one room may keep, all its participants together
     # Past one machine (README "Worker hosts")
     runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
     host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
@@ -91,6 +96,18 @@ class Settings:
         if self.room_ttl_hours:
             return self.room_ttl_hours
         return 24.0 if self.hosted else 0.0
+
+    @property
+    def effective_room_joins_per_client(self) -> int:
+        if self.room_joins_per_client:
+            return self.room_joins_per_client
+        return 5 if self.hosted else 0
+
+    @property
+    def effective_learners_per_hour(self) -> int:
+        if self.learners_per_hour:
+            return self.learners_per_hour
+        return 20 if self.hosted else 0
 
     @property
     def effective_rooms_per_hour(self) -> int:

@@ -12,12 +12,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.exercises import DEFAULT_ROOT, Exercise, ExerciseError, load_exercises_fresh
-from app.protocol import RunResult
-from app.snippet_check import RunsRequests
+from app.protocol import RunRequest, RunResult
+from app.runtimes import UnknownRuntime
+from app.snippet_check import RunsRequests, runtime_ids
 from app.snippets import SnippetError
 
 
@@ -67,13 +68,18 @@ def summary(rows: Sequence[ExerciseRow]) -> str:
 
 def run_exercises(exercises: Sequence[Exercise], runner: RunsRequests, jobs: int = 1,
                   timeout_s: float | None = None,
-                  on_row: Callable[[ExerciseRow], None] | None = None) -> list[ExerciseRow]:
-    """Solution and starter of each exercise, each in its own run; rows in the given order."""
+                  on_row: Callable[[ExerciseRow], None] | None = None,
+                  jax: str | None = None) -> list[ExerciseRow]:
+    """Solution and starter of each exercise, each in its own run, on one JAX runtime (None:
+    the default); rows in the given order."""
+
+    def request(exercise: Exercise, code: str) -> RunRequest:
+        return replace(exercise.request(code, timeout_s), jax=jax)
 
     def one(exercise: Exercise) -> ExerciseRow:
         row = ExerciseRow(exercise,
-                          solution=runner.run(exercise.request(exercise.solution, timeout_s)),
-                          starter=runner.run(exercise.request(exercise.starter, timeout_s)))
+                          solution=runner.run(request(exercise, exercise.solution)),
+                          starter=runner.run(request(exercise, exercise.starter)))
         if on_row is not None:
             on_row(row)
         return row
@@ -96,11 +102,22 @@ def check_exercises_command(args: argparse.Namespace) -> int:
         return 2
     runner = get_runner()
     jobs = args.jobs or runner.settings.max_concurrent
-    rows = run_exercises(exercises, runner, jobs=jobs, timeout_s=runner.settings.max_timeout_s,
-                         on_row=lambda row: print("." if row.ok else "F", end="",
-                                                  file=sys.stderr, flush=True))
-    print(file=sys.stderr)
-    for row in rows:
-        print(line(row))
-    print(summary(rows))
-    return 0 if all(r.ok for r in rows) else 1
+    try:
+        versions: list[str | None] = (
+            list(runtime_ids(args.runtimes)) if getattr(args, "runtimes", None) else [None])
+    except UnknownRuntime as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    all_ok = True
+    for version in versions:
+        rows = run_exercises(exercises, runner, jobs=jobs,
+                             timeout_s=runner.settings.max_timeout_s, jax=version,
+                             on_row=lambda row: print("." if row.ok else "F", end="",
+                                                      file=sys.stderr, flush=True))
+        print(file=sys.stderr)
+        prefix = f"JAX {version}: " if version else ""
+        for row in rows:
+            print(prefix + line(row))
+        print(prefix + summary(rows))
+        all_ok = all_ok and all(r.ok for r in rows)
+    return 0 if all_ok else 1

@@ -110,6 +110,21 @@ class RunRequest:
     # code-size limit. None: no check, and the result's `check` stays None.
     check: str | None = None
     target: Target = "auto"  # where it runs; see Target
+    # The JAX runtime (runtimes.toml id, e.g. "0.4.38") it runs on; None: the default (newest).
+    jax: str | None = None
+
+
+@dataclass
+class RuntimeInfo:
+    """The JAX runtime a run ran on, as its zygote found it (never from the run's own report)."""
+
+    id: str  # runtimes.toml id; "" where no runtime is installed (the server's own JAX)
+    jax: str = ""
+    jaxlib: str = ""
+    python: str = ""
+
+    def label(self) -> str:
+        return f"JAX {self.jax} · jaxlib {self.jaxlib} · Python {self.python}"
 
 
 @dataclass
@@ -300,6 +315,7 @@ class RunResult:
     target: str | None = None  # where it ran: "accelerator" or "cpu" (see RunRequest.target)
     notes: list[str] = field(default_factory=list)  # plain sentences on how it was run
     compile_cache: dict[str, int] = field(default_factory=dict)  # see WorkerReport
+    runtime: RuntimeInfo | None = None  # the JAX, jaxlib and Python it ran on
 
     @property
     def ok(self) -> bool:

@@ -51,15 +51,17 @@ class CheckRow:
     ok: bool
     detail: str = ""  # why it failed, in one line
     platform: str | None = None
+    jax: str = ""  # the JAX version it ran on
 
 
-def request_for(snippet: Snippet, timeout_s: float | None = None) -> RunRequest:
+def request_for(snippet: Snippet, timeout_s: float | None = None,
+                jax: str | None = None) -> RunRequest:
     """What the check sends: the code as the editor shows it, the snippet's x64 setting.
 
     The check asks for the longest timeout the runner allows: it verifies outcomes, and a busy
     shared host must not turn a slow compile into a false "timeout".
     """
-    return RunRequest(code=snippet.code, x64=snippet.x64, timeout_s=timeout_s)
+    return RunRequest(code=snippet.code, x64=snippet.x64, timeout_s=timeout_s, jax=jax)
 
 
 def outcome_of(result: RunResult) -> str:
@@ -69,30 +71,32 @@ def outcome_of(result: RunResult) -> str:
     return result.status
 
 
-def _short(text: str, limit: int = 90) -> str:
+def shorten(text: str, limit: int = 90) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def judge(snippet: Snippet, result: RunResult) -> CheckRow:
-    """Compare one run with the snippet's expectation."""
-    expect: Expectation = snippet.expect
+    """Compare one run with the snippet's expectation on the JAX version it ran on."""
+    expect: Expectation = snippet.expect_for(result.runtime.jax if result.runtime else None)
     got = outcome_of(result)
     problems: list[str] = []
     if got != expect.outcome:
         if result.error is not None:
-            problems.append(_short(f"{result.error.type}: {result.error.message}"))
-        elif result.message:
-            problems.append(_short(result.message))
+            problems.append(shorten(f"{result.error.type}: {result.error.message}"))
+        else:  # an outcome that differs is a problem even when the run says nothing
+            problems.append(shorten(f"expected {expect.describe()}, got {got}"
+                                   + (f" ({result.message})" if result.message else "")))
     elif expect.message and (result.error is None or expect.message not in result.error.message):
         message = result.error.message if result.error else ""
-        problems.append(_short(f"message lacks {expect.message!r}: {message}"))
+        problems.append(shorten(f"message lacks {expect.message!r}: {message}"))
     if got == expect.outcome and expect.stdout and expect.stdout not in result.stdout:
-        problems.append(_short(f"stdout lacks {expect.stdout!r}; it was {result.stdout!r}"))
-    shown = got if result.error is None else f"{got}: {_short(result.error.message, 60)}"
+        problems.append(shorten(f"stdout lacks {expect.stdout!r}; it was {result.stdout!r}"))
+    shown = got if result.error is None else f"{got}: {shorten(result.error.message, 60)}"
     return CheckRow(
         snippet=snippet,
         expected=expect.describe(),
+        jax=result.runtime.jax if result.runtime else "",
         got=shown,
         seconds=result.duration_s,
         ok=not problems,
@@ -125,11 +129,13 @@ def run_checks(
     jobs: int = 1,
     on_row: Callable[[CheckRow], None] | None = None,
     timeout_s: float | None = None,
+    jax: str | None = None,
 ) -> list[CheckRow]:
-    """Run all snippets (jobs at once) and judge each; rows come back in the library's order."""
+    """Run all snippets (jobs at once) on one JAX runtime (None: the default) and judge each;
+    rows come back in the library's order."""
 
     def one(snippet: Snippet) -> CheckRow:
-        row = judge(snippet, runner.run(request_for(snippet, timeout_s)))
+        row = judge(snippet, runner.run(request_for(snippet, timeout_s, jax)))
         if on_row is not None:
             on_row(row)
         return row
@@ -180,7 +186,7 @@ def environment(rows: Sequence[CheckRow]) -> dict[str, str]:
 def text_table(rows: Sequence[CheckRow]) -> str:
     headers = ("", "snippet", "expected", "got", "time")
     body = [
-        ("ok" if r.ok else "FAIL", r.snippet.id, _short(r.expected, 50), _short(r.got, 50),
+        ("ok" if r.ok else "FAIL", r.snippet.id, shorten(r.expected, 50), shorten(r.got, 50),
          f"{r.seconds:.2f}s")
         for r in rows
     ]
@@ -206,7 +212,7 @@ def summary(rows: Sequence[CheckRow]) -> str:
     )
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
@@ -249,11 +255,12 @@ def markdown_report(
     for r in rows:
         mark = "ok" if r.ok else "**FAIL**"
         out.append(
-            f"| {mark} | `{r.snippet.id}` | {_md(r.expected)} | {_md(r.got)} | {r.seconds:.2f} s |"
+            f"| {mark} | `{r.snippet.id}` | {md_cell(r.expected)} | {md_cell(r.got)} "
+            f"| {r.seconds:.2f} s |"
         )
     if failed:
         out += ["", "## Mismatches", ""]
-        out += [f"- `{r.snippet.id}`: {_md(r.detail)}" for r in failed]
+        out += [f"- `{r.snippet.id}`: {md_cell(r.detail)}" for r in failed]
     issues = [r.snippet for r in rows if r.snippet.guide_issue]
     if issues:
         out += [
@@ -265,7 +272,7 @@ def markdown_report(
         ]
         for s in issues:
             blocks = ", ".join(str(b) for b in s.guide_blocks) or "table"
-            out.append(f"| {blocks} | `{s.id}` | {_md(s.guide_issue or '')} |")
+            out.append(f"| {blocks} | `{s.id}` | {md_cell(s.guide_issue or '')} |")
     fixed = [r.snippet for r in rows if r.snippet.changes and r.snippet.guide_blocks]
     if fixed:
         out += [
@@ -279,7 +286,7 @@ def markdown_report(
         ]
         for s in fixed:
             blocks = ", ".join(str(b) for b in s.guide_blocks)
-            out.append(f"| {blocks} | `{s.id}` | {_md(s.changes or '')} |")
+            out.append(f"| {blocks} | `{s.id}` | {md_cell(s.changes or '')} |")
     return "\n".join(out) + "\n"
 
 
@@ -299,6 +306,8 @@ def check_command(args: argparse.Namespace) -> int:
         return 2
     runner = get_runner()
     jobs = args.jobs or settings().max_concurrent
+    if getattr(args, "runtimes", None):
+        return _check_runtimes(args, snippets, runner, jobs)
 
     def progress(row: CheckRow) -> None:
         mark = "." if row.ok else "F"
@@ -323,3 +332,46 @@ def check_command(args: argparse.Namespace) -> int:
         target.write_text(report, encoding="utf-8")
         print(f"wrote {target}", file=sys.stderr)
     return 0 if all(r.ok for r in rows) else 1
+
+
+def runtime_ids(spec: str) -> list[str]:
+    """The runtimes `--runtimes` names ("all", or a comma list); UnknownRuntime if one is not
+    installed here."""
+    from app import runtimes
+
+    if spec == "all":
+        have = runtimes.installed(settings())
+        if not have:
+            raise runtimes.UnknownRuntime("no JAX runtime is installed here: run `make setup`")
+        return [r.id for r in have]
+    return [runtimes.resolve(settings(), name.strip()).id for name in spec.split(",")
+            if name.strip()]
+
+
+def _check_runtimes(args: argparse.Namespace, snippets: Sequence[Snippet],
+                    runner: RunsRequests, jobs: int) -> int:
+    from app import runtimes, version_matrix
+
+    try:
+        ids = runtime_ids(args.runtimes)
+    except runtimes.UnknownRuntime as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    columns: dict[str, list[CheckRow]] = {}
+    for runtime_id in ids:
+        print(f"JAX {runtime_id}: ", end="", file=sys.stderr, flush=True)
+        columns[runtime_id] = run_checks(
+            snippets, runner, jobs=jobs, timeout_s=settings().max_timeout_s, jax=runtime_id,
+            on_row=lambda row: print("." if row.ok else "F", end="", file=sys.stderr,
+                                     flush=True))
+        print(file=sys.stderr)
+    print(version_matrix.text_matrix(columns))
+    print(version_matrix.summary(columns))
+    if args.markdown:
+        target = Path(args.markdown)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        command = f"python -m app check {args.path} --runtimes {args.runtimes} " \
+                  f"--markdown {args.markdown}"
+        target.write_text(version_matrix.markdown_matrix(columns, command), encoding="utf-8")
+        print(f"wrote {target}", file=sys.stderr)
+    return 0 if all(r.ok for rows in columns.values() for r in rows) else 1

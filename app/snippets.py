@@ -48,8 +48,15 @@ _OPTIONAL = {
     "pair_title": str,
     "x64": bool,
     "guide_issue": str,
+    "versions": list,
 }
 _EXPECT_KEYS = {"outcome", "message", "stdout"}
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """"0.4.38" -> (0, 4, 38); "0.11" sorts before "0.11.0.1"."""
+    return tuple(int(part) for part in re.findall(r"[0-9]+", version)[:4])
 
 
 class SnippetError(ValueError):
@@ -75,6 +82,26 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class VersionedExpectation:
+    """An outcome that holds on a range of JAX versions: from (inclusive) until (exclusive)."""
+
+    expect: Expectation
+    since: str | None = None
+    until: str | None = None
+
+    def holds_on(self, jax_version: str) -> bool:
+        key = version_key(jax_version)
+        if self.since is not None and key < version_key(self.since):
+            return False
+        return self.until is None or key < version_key(self.until)
+
+    def describe(self) -> str:
+        bounds = [f"from {self.since}" if self.since else "", f"until {self.until}"
+                  if self.until else ""]
+        return " ".join(b for b in bounds if b)
+
+
+@dataclass(frozen=True)
 class Snippet:
     id: str  # "<section-slug>/<file-stem>"
     path: Path
@@ -93,6 +120,16 @@ class Snippet:
     x64: bool = False  # run with jax_enable_x64 (RunRequest.x64)
     section_slug: str = ""
     guide_issue: str | None = None  # one sentence: what the guide gets wrong here, if anything
+    # Outcomes that differ on some JAX versions (first match wins; else `expect`).
+    by_version: tuple[VersionedExpectation, ...] = ()
+
+    def expect_for(self, jax_version: str | None) -> Expectation:
+        """The outcome expected on this JAX version (None: the default runtime's, `expect`)."""
+        if jax_version:
+            for entry in self.by_version:
+                if entry.holds_on(jax_version):
+                    return entry.expect
+        return self.expect
 
     @property
     def source(self) -> str:
@@ -222,6 +259,25 @@ def _expectation(path: Path, raw: str | dict[str, Any]) -> Expectation:
     return Expectation(outcome, data.get("message"), data.get("stdout"))
 
 
+def _versions(path: Path, raw: list[Any]) -> tuple[VersionedExpectation, ...]:
+    out = []
+    for entry in raw:
+        if not isinstance(entry, dict) or "expect" not in entry:
+            raise SnippetError(path, "versions", "each entry is { from/until = \"0.11\", "
+                               "expect = ... }")
+        unknown = set(entry) - {"from", "until", "expect"}
+        if unknown:
+            raise SnippetError(path, "versions", f"unknown key(s) {sorted(unknown)}")
+        since, until = entry.get("from"), entry.get("until")
+        if since is None and until is None:
+            raise SnippetError(path, "versions", "an entry needs from or until")
+        for bound in (since, until):
+            if bound is not None and (not isinstance(bound, str) or not _VERSION.match(bound)):
+                raise SnippetError(path, "versions", f"{bound!r} is not a version like \"0.11\"")
+        out.append(VersionedExpectation(_expectation(path, entry["expect"]), since, until))
+    return tuple(out)
+
+
 def _identifier(path: Path, name: str, value: str | None, code: str) -> str | None:
     if value is None:
         return None
@@ -285,6 +341,7 @@ def _parse(path: Path, section_slug: str, section_title: str) -> tuple[Snippet, 
         x64=bool(header.get("x64", False)),
         section_slug=section_slug,
         guide_issue=(header.get("guide_issue") or "").strip() or None,
+        by_version=_versions(path, header.get("versions", [])),
     )
     return snippet, header
 

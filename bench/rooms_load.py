@@ -139,9 +139,9 @@ def load(args: argparse.Namespace) -> int:
     store = Store(url)
     runner = Runner(settings)
     runner.start()
-    room, _token = rooms.create_room(
+    room = rooms.create_room(
         store, settings, catalogue(), name="Load", items=[Item("exercise", e) for e in EXERCISES],
-        ends_at=None, client_id="bench")
+        ends_at=None, client_id="bench").room
     tally, dashboard_s, stop = Tally(), [], threading.Event()
     print(f"{args.participants} participants x {args.attempts} attempts over {args.window:g} s; "
           f"database {store.dialect}; runner max_concurrent {settings.max_concurrent}",

@@ -25,11 +25,11 @@ from app.runner.platform import REPO_ROOT
 MIB = 1 << 20
 
 
-def runner_latencies(runner: Runner, runs: int) -> list[float]:
+def runner_latencies(runner: Runner, runs: int, jax: str | None = None) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = runner.run(RunRequest(code=SNIPPET))
+        result = runner.run(RunRequest(code=SNIPPET, jax=jax))
         times.append(time.perf_counter() - start)
         if result.status != "ok" or result.stdout != "3\n":
             raise RuntimeError(f"bench run failed: {result.status} {result.message}")
@@ -58,6 +58,32 @@ def pool_memory(supervisor_pid: int) -> dict[str, float]:
         except psutil.Error:
             continue
     return {"processes": len(procs), "rss_mib": rss / MIB, "pss_mib": pss / MIB}
+
+
+def runtime_part(runner: Runner, runs: int) -> None:
+    """Per JAX runtime: trivial-run latency (the runtimes taken in turn, so the host's load
+    falls on each alike) and the memory of its zygote and waiting children."""
+    ids = [row["id"] for row in runner.status().get("runtimes", [])]
+    if len(ids) < 2:
+        return
+    times: dict[str, list[float]] = {v: [] for v in ids}
+    for version in ids:  # start each runtime's zygote and pool first
+        runner_latencies(runner, 2, version)
+    wait_idle(runner)
+    for _ in range(runs):
+        for version in ids:
+            times[version] += runner_latencies(runner, 1, version)
+    info = wait_idle(runner, timeout=60.0)
+    rows = {row["id"]: row for row in info.get("runtimes", [])}
+    for version in ids:
+        row = rows.get(version, {})
+        p50, p95 = percentile(times[version], 50), percentile(times[version], 95)
+        memory = pool_memory(int(row["zygote_pid"])) if row.get("zygote_pid") else None
+        held = (f"zygote + {row.get('children_waiting')} waiting: RSS {memory['rss_mib']:.0f} "
+                f"MiB, PSS {memory['pss_mib']:.0f} MiB" if memory else "no zygote")
+        default = " (default)" if row.get("default") else ""
+        print(f"JAX {version}{default}: trivial run p50 {p50 * 1000:.0f} ms, p95 "
+              f"{p95 * 1000:.0f} ms over {len(times[version])} runs; {held}")
 
 
 def bench_command(args: argparse.Namespace) -> int:
@@ -97,6 +123,7 @@ def bench_command(args: argparse.Namespace) -> int:
             print(f"idle pool ({memory['processes']:.0f} processes: supervisor, zygote, "
                   f"{info.get('idle')} preforked): RSS {memory['rss_mib']:.0f} MiB, "
                   f"PSS {memory['pss_mib']:.0f} MiB")
+        runtime_part(runner, getattr(args, "runtime_runs", 15))
         if args.gpu:
             from app.bench.gpu_figures import gpu_part
 

@@ -9,8 +9,8 @@ from app.rooms.store import Store
 
 
 def open_rooms_and_people(store: Store, now: float) -> tuple[int, int]:
-    """Rooms neither deleted, expired nor past their end time, and their participants."""
-    live = and_(rooms.c.deleted_at.is_(None),
+    """Rooms neither deleted, closed, expired nor past their end time, and their participants."""
+    live = and_(rooms.c.deleted_at.is_(None), rooms.c.closed_at.is_(None),
                 or_(rooms.c.expires_at.is_(None), rooms.c.expires_at > now),
                 or_(rooms.c.ends_at.is_(None), rooms.c.ends_at > now))
     with store.read() as conn:

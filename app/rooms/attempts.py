@@ -36,14 +36,19 @@ def check_request(exercise: Exercise, code: str, attempt_key: str,
     return request
 
 
-def record_result(store: Store, settings: Settings, who: Learner | None, exercise: Exercise,
+def record_result(store: Store, settings: Settings,
+                  who: Learner | Callable[[], Learner] | None, exercise: Exercise,
                   code: str, attempt_key: str, result: RunResult,
                   server_busy: bool = False) -> bool:
     """Record a finished check run; False when nothing was recorded (not attempted, a repeat,
-    or nobody to record it for). server_busy: the clock stopped it while the server was
-    overloaded (app.busy), which says nothing about the code: not an attempt either."""
+    or nobody to record it for). who may be a function that starts a learner: it is called
+    only for a run that reached the check, so a refused run leaves no row behind.
+    server_busy: the clock stopped it while the server was overloaded (app.busy), which says
+    nothing about the code: not an attempt either."""
     if who is None or server_busy or result.status in NOT_ATTEMPTED:
         return False
+    if callable(who):
+        who = who()
     return record_attempt(store, settings, who, exercise.id, attempt_key, code, result)
 
 

@@ -33,6 +33,25 @@ def new_room_code() -> str:
     return secrets.token_urlsafe(6)  # 8 characters: public, but not guessable in bulk
 
 
+RECOVERY_GROUPS = 4  # of 5 base32 characters: 100 bits, typed from paper if need be
+_RECOVERY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def new_recovery_code() -> str:
+    chars = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5 * RECOVERY_GROUPS))
+    return "-".join(chars[i:i + 5] for i in range(0, len(chars), 5))
+
+
+def recovery_key(code: object) -> str:
+    """The recovery code as hashed: capitals, no spaces or dashes; RoomError if malformed."""
+    if isinstance(code, str) and len(code) <= 64:
+        key = "".join(code.split()).replace("-", "").upper()
+        if len(key) == 5 * RECOVERY_GROUPS and all(c in _RECOVERY_ALPHABET for c in key):
+            return "recovery:" + key
+    raise RoomError("This recovery code is not valid: it is four groups of five letters and "
+                    "digits, as shown when the room was created.")
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -29,9 +29,10 @@ def pulse(store: Store, room_id: int) -> Pulse | None:
     newest = (select(func.coalesce(func.max(pushes.c.id), 0))
               .where(pushes.c.room_id == room_id).scalar_subquery())
     with store.read() as conn:
-        row = conn.execute(select(rooms.c.ends_at, rooms.c.expires_at, rooms.c.deleted_at,
-                                  newest.label("latest"))
+        row = conn.execute(select(rooms.c.ends_at, rooms.c.expires_at, rooms.c.closed_at,
+                                  rooms.c.deleted_at, newest.label("latest"))
                            .where(rooms.c.id == room_id)).first()
     if row is None:
         return None
-    return Pulse(int(row.latest), row.ends_at, row.deleted_at is not None, row.expires_at)
+    closed = row.closed_at is not None or row.deleted_at is not None
+    return Pulse(int(row.latest), row.ends_at, closed, row.expires_at)

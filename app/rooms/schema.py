@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     select,
     text,
 )
@@ -46,6 +47,11 @@ rooms = Table(
     Column("ends_at", Float, nullable=True),  # the facilitator's end time
     Column("expires_at", Float, nullable=True),  # hosted mode: gone after this
     Column("deleted_at", Float, nullable=True),
+    # Added by _add_v2 (kept here too, so that a fresh database is created whole):
+    Column("closed_at", Float, nullable=True),  # closed: read-only, the records stay readable
+    Column("recovery_hash", String(64), nullable=True),  # sha256 of the recovery code
+    Column("version", Integer, nullable=False, server_default=text("0")),  # bumped per change
+    Column("stored_bytes", Integer, nullable=False, server_default=text("0")),  # code kept
     Index("ix_rooms_created_by", "created_by", "created_at"),
 )
 
@@ -58,6 +64,9 @@ participants = Table(
     Column("joined_at", Float, nullable=False),
     Column("last_seen_at", Float, nullable=False),
     Column("seen_push_id", Integer, nullable=False, server_default=text("0")),
+    # Added by _add_v2:
+    Column("joined_by", String(64), nullable=True),  # hash of the client id: join limits
+    Column("stored_bytes", Integer, nullable=False, server_default=text("0")),  # code kept
     Index("ix_participants_room", "room_id"),
 )
 
@@ -114,7 +123,25 @@ def _create_v1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1]
+_V2_COLUMNS = {
+    "rooms": ("closed_at FLOAT", "recovery_hash VARCHAR(64)",
+              "version INTEGER NOT NULL DEFAULT 0", "stored_bytes INTEGER NOT NULL DEFAULT 0"),
+    "participants": ("joined_by VARCHAR(64)", "stored_bytes INTEGER NOT NULL DEFAULT 0"),
+}
+
+
+def _add_v2(conn: Connection) -> None:
+    """Closed rooms, recovery codes, change counters, storage counters, who joined."""
+    present = {t: {c["name"] for c in inspect(conn).get_columns(t)} for t in _V2_COLUMNS}
+    for table, columns in _V2_COLUMNS.items():
+        for column in columns:
+            if column.split()[0] not in present[table]:  # a fresh v1 from this metadata has it
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column}"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_participants_joined_by "
+                      "ON participants (joined_by, joined_at)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _add_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,6 +7,7 @@ never fork (XLA's threads deadlock the child).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -37,6 +38,9 @@ CPU_WORKAROUND_FLAG = "--xla_cpu_experimental_ynn_fusion_type="
 # Runs read the persistent compilation cache but never write it: with this threshold JAX skips the
 # write before trying, so a read-only cache dir prints no warnings. The trusted warm-up sets 0.
 NEVER_WRITE_SECS = "1000000000"
+# XLA flags a zygote drops where its own jaxlib refuses them (set for runtimes other than the one
+# the platform was detected with; app/runner/zygote.py checks them).
+OPTIONAL_FLAGS_VAR = "PLAYGROUND_OPTIONAL_XLA_FLAGS"
 DETECT_TIMEOUT_S = 120.0
 # Where a run's writable compilation-cache layer is, as a path: a fixed descriptor number (the
 # session's layer, or a throwaway directory), so that XLA's GPU autotuning cache, whose path is
@@ -98,7 +102,7 @@ def base_env(settings: Settings, environ: dict[str, str] | None = None) -> dict[
     return env
 
 
-def _probe(env: dict[str, str]) -> dict[str, object] | None:
+def _probe(env: dict[str, str], interpreter: str | None = None) -> dict[str, object] | None:
     code = (
         "import json, jax; d = jax.devices(); m = None\n"
         "try:\n"
@@ -111,7 +115,7 @@ def _probe(env: dict[str, str]) -> dict[str, object] | None:
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code],
+            [interpreter or sys.executable, "-c", code],
             env=env,
             cwd=str(REPO_ROOT),
             capture_output=True,
@@ -161,18 +165,38 @@ def _host_cores() -> int:
         return os.cpu_count() or 1
 
 
-def detect(settings: Settings, environ: dict[str, str] | None = None) -> PlatformInfo:
-    """Find the accelerator, decide the resource policy, and build the zygote's environment."""
+def runtime_cache_dir(settings: Settings, runtime_id: str) -> Path:
+    """The shared compilation cache of one JAX runtime: an entry never crosses runtimes."""
+    root = compile_cache_dir(settings)
+    return root / f"jax-{runtime_id}" if runtime_id else root
+
+
+def for_runtime(info: PlatformInfo, settings: Settings, runtime_id: str) -> PlatformInfo:
+    """The platform as another runtime's zygote gets it: its own cache dir, and the XLA flags
+    only the detecting runtime's jaxlib was seen to accept marked optional (that zygote checks
+    them with its own jaxlib before its children start: an unknown flag aborts XLA)."""
+    env = {**info.env, "JAX_COMPILATION_CACHE_DIR": str(runtime_cache_dir(settings, runtime_id))}
+    cpu_xla = info.cpu_xla_flags
+    if CPU_WORKAROUND_FLAG in cpu_xla:
+        env[OPTIONAL_FLAGS_VAR] = CPU_WORKAROUND_FLAG
+    return dataclasses.replace(info, env=env)
+
+
+def detect(settings: Settings, environ: dict[str, str] | None = None,
+           interpreter: str | None = None, runtime_id: str = "") -> PlatformInfo:
+    """Find the accelerator, decide the resource policy, and build the zygote's environment;
+    interpreter: the default runtime's Python (None: this process's own)."""
     env = base_env(settings, environ)
+    env["JAX_COMPILATION_CACHE_DIR"] = str(runtime_cache_dir(settings, runtime_id))
     notes: list[str] = []
     cpu_flags = f"--xla_force_host_platform_device_count={settings.cpu_devices}"
     # Without preallocation and with the whole GPU as the limit, the probe reads the memory size.
     probe_env = {**env, "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
                  "XLA_PYTHON_CLIENT_MEM_FRACTION": "1.0"}
-    found = _probe({**probe_env, "XLA_FLAGS": f"{cpu_flags} {CPU_WORKAROUND_FLAG}"})
+    found = _probe({**probe_env, "XLA_FLAGS": f"{cpu_flags} {CPU_WORKAROUND_FLAG}"}, interpreter)
     with_workaround = found is not None
     if found is None:  # a jaxlib that does not know the workaround flag refuses to start
-        found = _probe({**probe_env, "XLA_FLAGS": cpu_flags})
+        found = _probe({**probe_env, "XLA_FLAGS": cpu_flags}, interpreter)
     if found is None:
         notes.append("Platform detection failed; assuming CPU.")
         found = {"platform": "cpu", "count": settings.cpu_devices, "kind": "cpu"}
@@ -198,7 +222,7 @@ def detect(settings: Settings, environ: dict[str, str] | None = None) -> Platfor
         # The detection run checked the CUDA installation once; every child need not again.
         env["JAX_SKIP_CUDA_CONSTRAINTS_CHECK"] = "1"
         flags = gpu_flags(settings, decided.compile_threads)
-        if _probe({**env, "XLA_FLAGS": flags}) is not None:
+        if _probe({**env, "XLA_FLAGS": flags}, interpreter) is not None:
             env["XLA_FLAGS"] = flags
         else:
             notes.append("This jaxlib refused the GPU compile flags: XLA's autotuning results "

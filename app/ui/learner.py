@@ -115,11 +115,15 @@ def current_learner(db: Store) -> Learner | None:
 
 
 def ensure_learner(db: Store) -> Learner:
-    """The current learner, or a new one on their own whose token goes into the link."""
+    """The current learner, or a new one on their own whose token goes into the link (call it
+    when there is something to keep: every learner is a row; RoomError past the client's
+    hourly number of new links)."""
+    from app.ui.run import current_client
+
     found = current_learner(db)
     if found is not None:
         return found
-    token = learners.start_alone(db)
+    token = learners.start_alone(db, settings=settings(), client_id=current_client() or "local")
     remember_token(token)
     return learners.learner(db, token)
 

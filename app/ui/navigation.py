@@ -71,10 +71,11 @@ def build_pages() -> dict[str, list[st.Page]]:
             "Learn together": learn_pages(), "Server": [system_page()]}
 
 
-def navigate() -> None:
+def navigate() -> bool:
     """Run the page the link names, keeping the person's identity (app.ui.learner). A room's
     participant gets the room alone, without the sidebar: every page of their session is the
-    room's page (the guide opens in a new tab, from a link there, as a session of its own)."""
+    room's page (the guide opens in a new tab, from a link there, as a session of its own).
+    True for such a focused session."""
     token = learner.keep_identity()
     focused = learner.in_a_room(token)
     pages = build_pages()
@@ -84,3 +85,4 @@ def navigate() -> None:
                      if p.url_path == learner.ROOMS_PATH)
         st.switch_page(rooms, query_params={learner.TOKEN_PARAM: token})
     page.run()
+    return focused

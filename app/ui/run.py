@@ -33,7 +33,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from app import client_address
 from app.config import settings
 from app.protocol import OutputChunk, RunRequest, RunResult
-from app.ui import state
+from app.ui import jax_version, state
 from app.ui.messages import progress_message
 from app.ui.widgets.live import CallView, show_live
 
@@ -200,7 +200,9 @@ def submit(area_id: str, requests: list[RunRequest], payload: Any = None) -> Non
     except Exception as exc:  # the sandbox failed to start: every request gets that answer
         runner = _FailingRunner(exc)
     client = current_client()
+    version = jax_version.current()
     for request in requests:
+        request.jax = request.jax or version  # the session's JAX version
         request.session_id = request.session_id or state.session_id()
         request.client_id = request.client_id or client
         request.run_id = uuid.uuid4().hex  # the name under which this session can stop it

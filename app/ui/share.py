@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app import runtimes
 from app.config import settings
 from app.protocol import TRANSFORM_NAMES
 
@@ -128,6 +129,12 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+def _runtime_id(value: Any) -> str:
+    if not isinstance(value, str) or not runtimes.ID_PATTERN.match(value):
+        raise _Invalid
+    return value
+
+
 def _names(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_STEPS:
         raise _Invalid
@@ -177,6 +184,7 @@ EXTRA_FIELDS: dict[str, Callable[[Any], Any]] = {
     "b": _names,
     "a_options": _step_options,
     "b_options": _step_options,
+    "jax": _runtime_id,  # the JAX version it ran on (every page)
 }
 
 

@@ -50,6 +50,10 @@ def _is_compile_record(record: logging.LogRecord) -> bool:
     return isinstance(record.msg, str) and record.msg.startswith(_COMPILE_LOG_PREFIXES)
 
 
+def _not_compile_record(record: logging.LogRecord) -> bool:
+    return not _is_compile_record(record)
+
+
 def _classify(difference: str) -> str:
     """A short tag for one '* at x, now f32[4] and before f32[3]' line of JAX's explanation."""
     if "Static(" in difference or "static" in difference:
@@ -175,6 +179,10 @@ def record_compilations() -> Iterator[CompileRecorder]:
     logger = logging.getLogger("jax")
     previous: dict[str, Any] = {flag: getattr(jax.config, flag) for flag in _FLAGS}
     propagate = logger.propagate
+    # An older JAX (0.4) has its own stderr handler on this logger: it must not print them.
+    theirs = list(logger.handlers)
+    for handler in theirs:
+        handler.addFilter(_not_compile_record)
     logger.addHandler(recorder)
     logger.propagate = False
     for flag in _FLAGS:
@@ -186,3 +194,5 @@ def record_compilations() -> Iterator[CompileRecorder]:
             jax.config.update(flag, value)
         logger.propagate = propagate
         logger.removeHandler(recorder)
+        for handler in theirs:
+            handler.removeFilter(_not_compile_record)

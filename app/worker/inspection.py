@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.protocol import InspectRequest, InspectResult, Timings
-from app.worker import source_map, transforms, views
+from app.worker import compat, source_map, transforms, views
 from app.worker.advice import advise
 from app.worker.compile_log import record_compilations
 from app.worker.errors import error_info
@@ -246,7 +246,7 @@ class _Inspection:
             if timings:
                 _split(timings, phases, lowered_at - start, compiled_at - lowered_at)
             if "stablehlo" in wanted:
-                text, lines = source_map.stablehlo_text(lowered.as_text(debug_info=True),
+                text, lines = source_map.stablehlo_text(compat.stablehlo_debug_text(lowered),
                                                         lowered.as_text())
                 self._set_text("stablehlo", text, lines, source_map.stablehlo_ops(text))
             if compiled is not None:
@@ -298,6 +298,8 @@ class _Inspection:
             return
         try:
             self.result.profile = profile_calls(wrapped, make_args, block)
+        except compat.NotAvailable as exc:
+            self.result.warnings.append(f"{exc}.")
         except Exception as exc:
             self.result.warnings.append(f"Could not profile: {type(exc).__name__}: "
                                         f"{str(exc)[:500]}")

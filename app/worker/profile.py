@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.protocol import MAX_PROFILE_EVENTS, Profile, ProfileEvent
+from app.worker.compat import NotAvailable
 
 MAX_EVENTS = MAX_PROFILE_EVENTS
 MAX_CALLS = 5
@@ -30,6 +31,8 @@ _NOISE = ("ThreadpoolListener::", "end: ")
 def _options() -> Any:
     import jax
 
+    if not hasattr(jax.profiler, "ProfileOptions"):
+        return None  # an older JAX: its trace() takes no options
     options = jax.profiler.ProfileOptions()
     with contextlib.suppress(Exception):
         options.python_tracer_level = 0
@@ -70,11 +73,15 @@ def profile_calls(call: Callable[..., Any], make_args: Callable[[], tuple[Any, .
     """Profile up to MAX_CALLS calls (BUDGET_S at most) of an already-warm call."""
     import jax
 
+    if not hasattr(jax.profiler, "ProfileData"):  # no reader for the trace it would write
+        raise NotAvailable("The profiler timeline")
+    options = _options()
+    extra = {} if options is None else {"profiler_options": options}
     folder = Path(tempfile.mkdtemp(prefix="profile-"))
     try:
         prepared = [make_args() for _ in range(MAX_CALLS)]
         calls = 0
-        with jax.profiler.trace(str(folder), profiler_options=_options()):
+        with jax.profiler.trace(str(folder), **extra):
             deadline = time.perf_counter() + BUDGET_S
             for args in prepared:
                 block(call(*args))

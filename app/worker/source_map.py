@@ -68,13 +68,16 @@ def jaxpr_text(closed_jaxpr: Any) -> tuple[str, list[int | None] | None]:
     except TypeError:
         return str(closed_jaxpr), None
     lines: list[int | None] = []
-    for entries in source_map:
-        found = None
-        for _start, _end, traceback in entries:
-            found = _snippet_line(traceback)
-            if found is not None:
-                break
-        lines.append(found)
+    try:
+        for entries in source_map:
+            found = None
+            for _start, _end, traceback in entries:
+                found = _snippet_line(traceback)
+                if found is not None:
+                    break
+            lines.append(found)
+    except (AttributeError, TypeError, ValueError):  # an older JAX records other objects
+        return text, None
     count = text.count("\n") + 1
     return text, (lines + [None] * count)[:count]
 

@@ -10,7 +10,8 @@
 # args = "(jnp.zeros(3), 5)"
 # transforms = []
 # expect = { outcome = "ok", stdout = "traces: 2" }
-# changes = "The second half of the guide's block, with x defined, and a trace counter that shows one compilation per value of n. @jax.jit(static_argnums=...) works as written on this JAX."
+# versions = [{ until = "0.8.1", expect = { outcome = "TypeError", message = "missing 1 required positional argument: 'fun'" } }]
+# changes = "The second half of the guide's block, with x defined, and a trace counter that shows one compilation per value of n. @jax.jit(static_argnums=...) works as written since JAX 0.8.1 (before it, jax.jit needed the function: functools.partial(jax.jit, static_argnums=(1,)))."
 # guide_blocks = [38]
 # ///
 import jax

@@ -6,6 +6,7 @@
 # fails with AttributeError; the jax.tree module (previous snippet) is the replacement.
 # """
 # expect = { outcome = "AttributeError", message = "has no attribute 'tree_map'" }
+# versions = [{ until = "0.6", expect = { outcome = "AttributeError", message = "has no attribute 'tree_reduce'" } }]
 # changes = "Exactly the guide's block (plus imports and params), to show the error on this JAX."
 # guide_blocks = [44]
 # guide_issue = "jax.tree_map, jax.tree_reduce, jax.tree_flatten and jax.tree_unflatten no longer exist (AttributeError); use jax.tree.map/reduce/flatten/unflatten."

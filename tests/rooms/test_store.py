@@ -41,7 +41,8 @@ def make_room(db: Store, cat: Catalogue, settings: Settings = SETTINGS, **kwargs
     values = {"name": "Tuesday", "items": [NANSUM, VMAP, SNIPPET], "ends_at": None,
               "client_id": "10.0.0.1", "now": T0}
     values.update(kwargs)
-    return rooms.create_room(db, settings, cat, **values)  # type: ignore[arg-type]
+    created = rooms.create_room(db, settings, cat, **values)  # type: ignore[arg-type]
+    return created.room, created.token
 
 
 def test_the_schema_is_versioned_and_opening_again_migrates_nothing(db: Store) -> None:
@@ -99,28 +100,57 @@ def test_hosted_rooms_are_rate_limited_and_expire(db: Store, cat: Catalogue) -> 
     with pytest.raises(RoomError, match="2 rooms an hour"):
         make_room(db, cat, hosted, now=T0 + 20)
     make_room(db, cat, hosted, client_id="10.0.0.2", now=T0 + 20)  # someone else may
-    make_room(db, cat, hosted, now=T0 + 3601)  # an hour later, again
     participant = learners.join_room(db, hosted, room.code, "Ada", now=T0 + 5)
     with pytest.raises(RoomError, match="expired"):
         rooms.facilitated_room(db, room.code, token, now=T0 + 3600)
     with pytest.raises(RoomError, match="expired"):
         learners.learner(db, participant, now=T0 + 3600)
+    make_room(db, cat, hosted, now=T0 + 3601)  # an hour later, again (and the first is swept)
+    with pytest.raises(RoomError, match="not known here"):
+        learners.learner(db, participant, now=T0 + 3601)
 
 
-def test_a_closed_room_and_an_ended_room_say_so(db: Store, cat: Catalogue) -> None:
+def test_a_closed_room_and_an_ended_room_are_read_only_and_readable(
+        db: Store, cat: Catalogue) -> None:
     room, token = make_room(db, cat, ends_at=T0 + 60)
-    who = learners.learner(db, learners.join_room(db, SETTINGS, room.code, "Ada", now=T0),
-                           now=T0)
+    ada_token = learners.join_room(db, SETTINGS, room.code, "Ada", now=T0)
+    who = learners.learner(db, ada_token, now=T0)
+    learners.record_attempt(db, SETTINGS, who, NANSUM.id, "k-1", "ADA'S CODE", passed(False),
+                            now=T0 + 1)
     with pytest.raises(RoomError, match="has ended"):
         learners.record_attempt(db, SETTINGS, who, NANSUM.id, "k-late", "x", passed(True),
                                 now=T0 + 61)
     with pytest.raises(RoomError, match="has ended"):
         learners.join_room(db, SETTINGS, room.code, "Late", now=T0 + 61)
-    rooms.close_room(db, room, now=T0 + 1)
+    # Past its end time the work stays readable, for the participant and the facilitator.
+    after = learners.learner(db, ada_token, now=T0 + 61)
+    assert after.room is not None and after.room.read_only(T0 + 61)
+    assert learners.draft(db, after, NANSUM.id) == "ADA'S CODE"
+    assert rooms.facilitated_room(db, room.code, token, now=T0 + 61).id == room.id
+
+    open_room, open_token = make_room(db, cat, name="Open")
+    bob_token = learners.join_room(db, SETTINGS, open_room.code, "Bob", now=T0)
+    bob = learners.learner(db, bob_token, now=T0)
+    learners.save_draft(db, SETTINGS, bob, NANSUM.id, "BOB'S DRAFT", now=T0 + 1)
+    rooms.close_room(db, open_room, now=T0 + 2)
+    closed = rooms.facilitated_room(db, open_room.code, open_token, now=T0 + 3)
+    assert closed.closed_at == T0 + 2 and closed.read_only(T0 + 3)
+    bob = learners.learner(db, bob_token, now=T0 + 3)  # the participant still gets in
+    assert learners.draft(db, bob, NANSUM.id) == "BOB'S DRAFT"
+    assert learners.progress(db, bob) == {}
+    assert [r.name for r in dashboard(db, closed, now=T0 + 3).rows] == ["Bob"]
     with pytest.raises(RoomError, match="closed by its facilitator"):
-        rooms.facilitated_room(db, room.code, token, now=T0 + 2)
+        learners.record_attempt(db, SETTINGS, bob, NANSUM.id, "k-2", "x", passed(True),
+                                now=T0 + 4)
     with pytest.raises(RoomError, match="closed by its facilitator"):
-        rooms.room_by_code(db, room.code, now=T0 + 2)
+        learners.save_draft(db, SETTINGS, bob, NANSUM.id, "changed", now=T0 + 4)
+    with pytest.raises(RoomError, match="closed by its facilitator"):
+        learners.join_room(db, SETTINGS, open_room.code, "Late", now=T0 + 4)
+    with pytest.raises(RoomError, match="closed by its facilitator"):
+        rooms.push_item(db, closed, NANSUM, now=T0 + 4)
+    # A hint read in a closed room is shown, not recorded, and raises nothing.
+    assert learners.reveal_hint(db, bob, NANSUM.id, available=3, now=T0 + 4) == 1
+    assert learners.progress(db, bob) == {}
 
 
 def test_invalid_personal_links_are_refused(db: Store) -> None:

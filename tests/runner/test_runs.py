@@ -194,9 +194,11 @@ def test_status_describes_pool_platform_and_limits(runner: Runner) -> None:
 
 
 def test_runs_read_but_never_write_the_compilation_cache(runner: Runner) -> None:
-    from app.runner.platform import compile_cache_dir
+    from app import runtimes
+    from app.runner.platform import runtime_cache_dir
 
-    cache = compile_cache_dir(runner.settings)
+    default = runtimes.default(runner.settings)
+    cache = runtime_cache_dir(runner.settings, default.id if default else "")
     before = sorted(p.name for p in cache.iterdir())
     assert any(name.startswith("jit_") for name in before)  # the trusted warm-up filled it
     code = (

@@ -227,3 +227,32 @@ def test_guide_issue_and_x64_are_optional_fields(tmp_path: Path) -> None:
     plain = tmp_path / "plain.py"
     plain.write_text(header() + "x = 1\n")
     assert parse_snippet(plain).guide_issue is None
+
+
+def test_an_outcome_can_hold_from_or_until_a_jax_version(tmp_path: Path) -> None:
+    path = tmp_path / "v.py"
+    path.write_text(header(
+        expect='"ok"',
+        versions='[{ until = "0.11", expect = "KeyError" }, '
+                 '{ from = "0.11", until = "0.12", expect = { outcome = "ok", stdout = "x" } }]',
+    ) + "print('x')\n")
+    snippet = parse_snippet(path)
+    assert snippet.expect_for("0.4.38").outcome == "KeyError"
+    assert snippet.expect_for("0.10.2").outcome == "KeyError"
+    assert snippet.expect_for("0.11.0").stdout == "x"  # from is inclusive
+    assert snippet.expect_for("0.11.2").stdout == "x"
+    assert snippet.expect_for("0.12.0.1") == snippet.expect  # until is exclusive
+    assert snippet.expect_for(None) == snippet.expect
+
+
+@pytest.mark.parametrize("versions, says", [
+    ('[{ expect = "ok" }]', "from or until"),
+    ('[{ until = "eleven", expect = "ok" }]', "is not a version"),
+    ('[{ until = "0.11", outcome = "ok" }]', "each entry"),
+    ('[{ until = "0.11", since = "0.4", expect = "ok" }]', "unknown key"),
+])
+def test_a_bad_versions_entry_names_the_field(tmp_path: Path, versions: str, says: str) -> None:
+    path = tmp_path / "v.py"
+    path.write_text(header(versions=versions) + "print(1)\n")
+    with pytest.raises(SnippetError, match=f"field 'versions'.*{says}"):
+        parse_snippet(path)

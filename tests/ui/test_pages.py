@@ -236,6 +236,21 @@ def test_system_page_shows_runner_and_limits() -> None:
     assert "PLAYGROUND_TIMEOUT_S" in str([d.value for d in at.dataframe])
 
 
+def test_system_page_lists_the_jax_runtimes_and_their_pools() -> None:
+    from app import runtimes
+    from app.config import Settings
+
+    installed = runtimes.installed(Settings())
+    if not installed:
+        pytest.skip("no JAX runtime installed (make setup)")
+    at = open_page("system.py")
+    assert f"JAX runtimes ({len(installed)})" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "pool memory (MiB)" in d.value.columns)
+    assert list(table["JAX"]) == [f"{installed[0].id} (default)",
+                                  *[r.id for r in installed[1:]]]
+    assert table["zygote"][0] in ("ready", "starting")  # the default starts with the runner
+
+
 def test_share_link_restores_code() -> None:
     first = LIBRARY.sections[0].snippets[0]
     token = encode(SharedState(first.id, "print('shared!')\n", {"inspect": False}))
@@ -280,3 +295,23 @@ def test_damaged_share_link_opens_the_page_with_a_notice() -> None:
                    query={"share": "bm90IGEgbGluaw"})
     assert "damaged" in texts(at) or "not one the playground made" in texts(at)
     assert at.title[0].value == LIBRARY.sections[0].title
+
+
+# Last in the file: it starts every runtime's zygote in the shared runner.
+def test_a_gotcha_pairs_jax_side_is_compared_across_versions() -> None:
+    from app.ui import jax_version
+    from app.ui.plain import md_literal
+
+    versions = jax_version.available()
+    if len(versions) < 2:
+        pytest.skip("make setup installs the runtimes")
+    at = open_page("gotchas.py")
+    pair = next(p for p in LIBRARY.pairs if p.section == LIBRARY.pairs[0].section)
+    at.button(key=f"compare-versions::{pair.jax.id}").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "#### Compare versions" in shown
+    for version in versions:  # one column per version, each saying what it ran on
+        assert f"**JAX {md_literal(version, 40)}**" in shown
+    captions = [c.value for c in at.caption]
+    assert any(md_literal(f"JAX {versions[-1]} · jaxlib", 80) in c for c in captions), captions

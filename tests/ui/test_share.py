@@ -91,11 +91,16 @@ def test_nesting_too_deep_for_the_parser_is_a_damaged_link() -> None:
     {"timeout": True}, {"timeout": -1}, {"a": "grad"}, {"a": ["grad", "launch"]},
     {"a_options": [{"argnums": 0}]}, {"stack_options": 3}, {"function": "f" * 1000},
     {"args": ["(x,)"]}, {"x64": 1}, {"codes": {str(i): "" for i in range(100)}},
-    {"function": "\ud800"},
+    {"function": "\ud800"}, {"jax": 12}, {"jax": "../../etc"}, {"jax": "0.4" * 40},
+    {"jax": "<b>0.4</b>"},
 ], ids=repr)
 def test_a_field_of_the_wrong_type_or_size_is_refused(extra: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ShareLinkError, match="not one the playground made"):
         decode(_token({"v": 1, "s": "x", "c": "y", "x": extra}))
+
+
+def test_a_jax_version_round_trips() -> None:
+    assert decode(encode(SharedState("x", "y", {"jax": "0.12.0.1"}))).extra == {"jax": "0.12.0.1"}
 
 
 def test_unknown_fields_are_dropped_and_known_ones_kept() -> None:

@@ -10,6 +10,7 @@ import zlib
 import pytest
 from test_pages import LIBRARY, open_page, texts
 
+from app.ui import jax_version
 from app.ui.navigation import section_page_file
 from app.ui.share import QUERY_PARAM, SharedState, decode, encode
 
@@ -48,7 +49,30 @@ def test_playground_share_button_puts_every_option_in_the_link() -> None:
     shared = decode(token if isinstance(token, str) else token[0])
     assert shared.extra == {"x64": True, "timeout": 4.0, "inspect": True, "function": "f",
                             "args": "(x * 2,)", "stack": ["jit"], "stack_options": [{}],
-                            "passes": False}
+                            "passes": False, **({"jax": INSTALLED[0]} if INSTALLED else {})}
+
+
+INSTALLED = jax_version.available()
+
+
+@pytest.mark.skipif(len(INSTALLED) < 2, reason="make setup installs the runtimes")
+def test_a_link_carries_its_jax_version_to_the_next_session() -> None:
+    oldest = INSTALLED[-1]
+    token = encode(SharedState(AREA, "import jax\nprint(jax.__version__)\n", {"jax": oldest}))
+    at = open_page("playground.py", query={QUERY_PARAM: token})
+    assert at.session_state[jax_version.KEY] == oldest
+    at.button(key=f"share::{AREA}").click().run()  # and passes it on
+    again = at.query_params[QUERY_PARAM]
+    assert decode(again if isinstance(again, str) else again[0]).extra["jax"] == oldest
+
+
+def test_a_link_for_a_version_this_server_lacks_says_so_and_keeps_the_default() -> None:
+    token = encode(SharedState(AREA, "print(1)\n", {"jax": "0.0.9"}))
+    at = open_page("playground.py", query={QUERY_PARAM: token})
+    assert any("made on JAX 0.0.9, which this server does not have" in w.value
+               for w in at.warning)
+    if INSTALLED:  # the sidebar keeps the default, the newest
+        assert at.session_state[jax_version.KEY] == INSTALLED[0]
 
 
 def test_section_link_marks_the_shared_snippet() -> None:

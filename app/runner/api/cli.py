@@ -1,8 +1,9 @@
-"""`python -m app run FILE [--timeout S] [--x64] [--json]`: one run in the sandbox, from a shell.
+"""`python -m app run FILE [--timeout S] [--x64] [--json] [--jax VERSION]`: one run in the sandbox.
 
 Readable by default: the run's stdout and stderr go to ours (in the order they came), then a short
 summary on stderr. With --json, one JSON object (the RunResult) on stdout and nothing else.
-Exit code 0 when the run's status is ok, 1 otherwise.
+--jax picks the JAX runtime (runtimes.toml); the result's `runtime` says the JAX, jaxlib and
+Python it ran on. Exit code 0 when the run's status is ok, 1 otherwise, 2 for an unknown version.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import json
 import sys
 
-from app import protocol
+from app import config, protocol, runtimes
 from app.protocol import RunRequest, RunResult
 from app.runner.api.runner import Runner
 
@@ -29,6 +30,8 @@ def summary(result: RunResult) -> str:
         parts.append(f"peak {result.peak_memory_mb:.0f} MiB")
     if result.platform:
         parts.append(result.platform)
+    if result.runtime is not None and result.runtime.jax:
+        parts.append(result.runtime.label())
     active = [name for name, on in result.sandbox.items() if on]
     if active:
         parts.append("sandbox: " + ", ".join(active))
@@ -56,7 +59,14 @@ def run_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
-    request = RunRequest(code=code, timeout_s=args.timeout, x64=args.x64)
+    jax = getattr(args, "jax", None)
+    if jax:
+        try:
+            jax = runtimes.resolve(config.settings(), jax).id
+        except runtimes.UnknownRuntime as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    request = RunRequest(code=code, timeout_s=args.timeout, x64=args.x64, jax=jax)
     runner = Runner()
     try:
         result = runner.run(request)

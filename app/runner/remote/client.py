@@ -207,6 +207,10 @@ class RemoteRunner:
         if request.run_id is not None and not keys.valid_run_id(request.run_id):
             return RunResult(status="rejected",
                              message="The run's id is not valid (1-64 letters, digits, - or _).")
+        if request.jax:
+            refused = self._refuse_version(request.jax)
+            if refused is not None:
+                return refused
         per_minute = self.settings.effective_rate_per_minute
         key = client_limits.limit_key(request, self.settings.hosted)
         if per_minute <= 0 or key is None:
@@ -217,6 +221,21 @@ class RemoteRunner:
             return RunResult(status="crashed", message=self._unreachable_message(exc))
         who = "address" if key.startswith("client:") else "session"
         return rejection(wait, per_minute, RATE_WINDOW_S, who) if wait > 0 else None
+
+    def _refuse_version(self, version: str) -> RunResult | None:
+        """A JAX version no connected worker host announces ends here, naming the ones they
+        have (with no host connected the run waits as any run does)."""
+        try:
+            hosts = self.queue.snapshot().hosts
+        except redis.RedisError:
+            return None  # the submit reports the unreachable queue
+        announced = [h.status.get("runtimes") for h in hosts]
+        have = sorted({str(v) for a in announced if isinstance(a, list) for v in a})
+        if not hosts or version in have:
+            return None
+        return RunResult(status="rejected", message=(
+            f"JAX {version[:40]!r} is not available on any worker host (available: "
+            f"{', '.join(have) or 'none announced'})."))
 
     @staticmethod
     def _private(value: str | None) -> str:

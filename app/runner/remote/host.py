@@ -324,6 +324,9 @@ class WorkerHost:
             "late_results_ignored": self.outbox.late_results,
             "reports_dropped": self.outbox.dropped,
             "jax": _version("jax"),
+            # The JAX runtimes this host runs (runtimes.toml ids), the default first.
+            "runtimes": [str(r.get("id", ""))[:40] for r in local.get("runtimes", [])
+                         if isinstance(r, dict)][:16],
             "platform": local.get("platform"),
             "device_kind": local.get("device_kind"),
             "device_count": local.get("device_count"),

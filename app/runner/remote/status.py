@@ -20,6 +20,8 @@ def host_row(entry: HostEntry) -> dict[str, Any]:
         "host": entry.host,
         "platform": str(s.get("platform") or "?"),
         "jax": str(s.get("jax") or "?"),
+        "runtimes": [str(v)[:40] for v in (s.get("runtimes") or [])
+                     if isinstance(v, str)][:16] if isinstance(s.get("runtimes"), list) else [],
         "device_kind": s.get("device_kind"),
         "device_count": s.get("device_count"),
         "slots": slots,

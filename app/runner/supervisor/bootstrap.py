@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from app import protocol
+from app import protocol, runtimes
 from app.config import Settings
 from app.observability import logs
 from app.runner import platform as platform_module
@@ -44,7 +44,9 @@ def main() -> int:
     root = platform_module.state_dir(settings)
     # Traversable, not listable: a sandboxed run (maybe another uid) reaches only its own scratch.
     root.mkdir(mode=0o711, parents=True, exist_ok=True)
-    platform_module.compile_cache_dir(settings).mkdir(mode=0o755, parents=True, exist_ok=True)
+    for runtime_id in {r.id for r in runtimes.installed(settings)} | {""}:
+        platform_module.runtime_cache_dir(settings, runtime_id).mkdir(
+            mode=0o755, parents=True, exist_ok=True)
     _remove_stale_run_dirs(settings)
     logs.configure("supervisor")
     supervisor = Supervisor(settings, warm_snippets=bool(message.get("warm_snippets")))

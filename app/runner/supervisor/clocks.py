@@ -32,7 +32,8 @@ def next_timeout(self: Supervisor) -> float | None:
             times.append(live)
     if self.queue:
         times.append(self.queue[0].enqueued_at + self.settings.queue_wait_s)
-    times += self.zygote.wake_times()
+    for link in self.zygotes.all():
+        times += link.wake_times()
     times += self.decoders.wake_times()
     busy = self.queue or any(c.state == "running" for c in self.children.values())
     if not busy and self.beyond_targets(now):  # else the run's end wakes us
@@ -74,7 +75,8 @@ def check_clocks(self: Supervisor) -> None:
         self.check_oom_scores()
     self.session_layers.expire(now)
     self.shrink_pool(now)
-    self.zygote.check(now)
+    for link in self.zygotes.all():
+        link.check(now)
     for key, decoded in self.decoders.expired(now):
         self.on_decoded(key, decoded)
     expired = False

@@ -48,8 +48,9 @@ def serve(self: Supervisor) -> None:
                     os.read(wake_r, 4096)
                 self.reap()
             elif kind == "zygote":
-                if self.zygote.owns(key.fileobj):
-                    self.on_zygote_message()
+                link = self.zygotes.owner(key.fileobj)
+                if link is not None:
+                    self.on_zygote_message(link)
             elif kind == "pipe":
                 self.on_pipe(key.fd, detail)
             elif kind == "request":
@@ -63,8 +64,9 @@ def serve(self: Supervisor) -> None:
             if self.stopping:
                 break
         self.check_clocks()
-        if self.zygote.overdue():
-            self.zygote.kill()  # stuck in its imports; reap() restarts it
+        for link in self.zygotes.all():
+            if link.overdue():
+                link.kill()  # stuck in its imports; reap() restarts it
     self.shutdown()
 
 
@@ -89,7 +91,8 @@ def shutdown(self: Supervisor) -> None:
         c.run = None
         c.state = "exited"
         self.discard(c)
-    self.zygote.stop()
+    for link in self.zygotes.all():
+        link.stop()
     self.reap_all()
     self.session_layers.close()
     shutil.rmtree(self.run_root, ignore_errors=True)

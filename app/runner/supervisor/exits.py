@@ -30,8 +30,9 @@ def reap(self: Supervisor) -> None:
             return
         if pid == 0:
             return
-        if self.zygote.reaped(pid, status):
-            self.zygote_died()
+        link = self.zygotes.reaped(pid, status)
+        if link is not None:
+            self.zygote_died(link)
         else:
             # Reaped here, not by the zygote: its parent, the zygote, is dead.
             orphan = self.by_pid.get(pid)
@@ -116,6 +117,7 @@ def decode_and_conclude(self: Supervisor, run: PendingRun, facts: RunFacts, trus
 def conclude(self: Supervisor, run: PendingRun, facts: RunFacts, trusted: bool,
              decoded: Report | None) -> None:
     result = outcome.classify(facts, self.settings, self.info.platform, decoded)
+    result.runtime = self.zygotes.runtime_info(run.runtime or self.zygotes.default_id)
     if trusted:
         self.warmup.finished(result)
         self.send({"event": "warm", **self.warmup.state})

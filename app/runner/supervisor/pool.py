@@ -52,6 +52,7 @@ class PendingRun:
     note: str = ""  # why it runs there, when it is not where it asked to be
     client_key: str | None = None  # whom it counts against (app/runner/supervisor/client_limits.py)
     stream: bool = False  # send its output to the Runner while it runs (see pipes.take_live)
+    runtime: str = ""  # the JAX runtime's id ("" before submit: the default)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from app.runner.sandbox.cgroups import RunCgroup
 from app.runner.supervisor import pipes, placement, pool
 from app.runner.supervisor.pool import Child
+from app.runner.supervisor.zygotes import split_kind
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
@@ -37,6 +38,7 @@ def _gpu_ids(self: Supervisor) -> list[str]:
 
 def kind_spec(self: Supervisor, kind: str, gpu: int | None) -> dict[str, Any]:
     """The environment a child of this kind starts its backend with."""
+    kind = split_kind(kind, self.zygotes.default_id)[0]
     if kind == placement.CPU:
         return {"env": {"XLA_FLAGS": self.info.cpu_xla_flags}, "platforms": "cpu"}
     if gpu is not None:
@@ -46,7 +48,8 @@ def kind_spec(self: Supervisor, kind: str, gpu: int | None) -> dict[str, Any]:
 
 def fork_child(self: Supervisor, trusted: bool = False,
                kind: str = placement.ACCELERATOR) -> Child | None:
-    if not self.zygote.ready:
+    zygote = self.zygotes.get(split_kind(kind, self.zygotes.default_id)[1])
+    if not zygote.ready:
         return None
     uid = None if trusted else self.uids.acquire()
     if uid is None and not trusted:
@@ -58,12 +61,12 @@ def fork_child(self: Supervisor, trusted: bool = False,
     c = Child(token, scratch, RunCgroup(run_id, self.settings), trusted, *ours)
     c.kind = kind
     c.uid = uid
-    if kind == placement.ACCELERATOR and self.gpu_ids:
+    if split_kind(kind, self.zygotes.default_id)[0] == placement.ACCELERATOR and self.gpu_ids:
         # One GPU per run, the least busy; the warm-up sees the first, as one-GPU runs do
         # (the cache keys hold the devices a process sees).
         c.gpu = 0 if trusted else pool.pick_gpu(self.children.values(), len(self.gpu_ids))
-    if not self.zygote.send_fork(token, scratch, trusted, theirs,
-                                 self.kind_spec(kind, c.gpu), uid):
+    if not zygote.send_fork(token, scratch, trusted, theirs,
+                            self.kind_spec(kind, c.gpu), uid):
         for fd in (c.stdout_r, c.stderr_r, c.result_r):  # not watched yet: close them here
             os.close(fd)
         self.discard(c)
@@ -113,8 +116,9 @@ def ready_targets(self: Supervisor, now: float) -> dict[str, int]:
     targets: dict[str, int] = {}
     for kind in kinds:
         base = self.settings.prefork if kind == placement.ACCELERATOR else 0
+        place = split_kind(kind, self.zygotes.default_id)[0]
         most = pool.most_waiting(self.max_concurrent,
-                                 "cpu" if kind == placement.CPU else self.info.platform)
+                                 "cpu" if place == placement.CPU else self.info.platform)
         target = pool.ready_target(base, self.demand.burst(kind, now, prep), most,
                                    child_mb, budget)
         budget = max(0.0, budget - target * child_mb)

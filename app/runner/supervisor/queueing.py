@@ -13,6 +13,7 @@ from app import protocol
 from app.protocol import RunRequest, RunResult
 from app.runner.supervisor import client_limits, fairness, outcome, placement, pool
 from app.runner.supervisor.pool import Child, PendingRun
+from app.runner.supervisor.zygotes import layer_key, pool_kind
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
@@ -46,8 +47,15 @@ def submit(self: Supervisor, run_id: int, request: RunRequest, stream: bool = Fa
         placement.multi_device_uses(request.code, request.inspect)
         if self.info.platform != "cpu" else [],
         self.info.platform, self.info.device_count, self.settings.cpu_devices)
-    run.kind = place.kind if place.kind != placement.ACCELERATOR_ALL or self.gpu_ids \
+    kind = place.kind if place.kind != placement.ACCELERATOR_ALL or self.gpu_ids \
         else placement.ACCELERATOR
+    run.runtime = request.jax or self.zygotes.default_id
+    if not self.zygotes.has(run.runtime):
+        self.send_result(run, RunResult(status="rejected", message=(
+            f"JAX {run.runtime[:40]!r} is not available on this server (available: "
+            f"{', '.join(r['id'] for r in self.zygotes.listing())}).")))
+        return
+    run.kind = pool_kind(kind, run.runtime, self.zygotes.default_id)
     run.note = place.note
     self.demand.record(run.kind, run.enqueued_at)
     self.queue.append(run)
@@ -116,7 +124,9 @@ def start_run(self: Supervisor, c: Child, run: PendingRun) -> None:
     c.deadline = c.started_at + run.timeout_s + PREPARE_GRACE_S
     payload = protocol.to_json(run.request).encode()
     if not c.trusted and run.id is not None:  # the session's cache layer goes along
-        c.layer = self.session_layers.acquire(run.request.session_id, c.started_at)
+        c.layer = self.session_layers.acquire(
+            layer_key(run.request.session_id, run.runtime, self.zygotes.default_id),
+            c.started_at)
     self.pipes.write_request(c, payload, close=True,
                              pass_fd=c.layer.fd if c.layer is not None else None)
     if run.id is not None:

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from app import runtimes
 from app.config import Settings
 from app.runner import platform as platform_module
 from app.runner import policy
@@ -38,7 +39,7 @@ from app.runner.supervisor import (
 from app.runner.supervisor import status as status_report
 from app.runner.supervisor.outcome import RunFacts
 from app.runner.supervisor.pool import Child, PendingRun
-from app.runner.supervisor.zygote_link import ZygoteLink
+from app.runner.supervisor.zygotes import Zygotes
 
 
 class Supervisor:
@@ -74,13 +75,19 @@ class Supervisor:
         # Where the kernel does not keep a run's OOM score at 1000, the supervisor checks it.
         self.next_oom_check: float | None = None if oom_guard.kernel_keeps_minimum() else 0.0
         self.run_root = platform_module.state_dir(settings) / f"runs-{os.getpid()}"
-        self.info = platform_module.detect(settings)
+        installed = runtimes.installed(settings)
+        default_runtime = installed[0] if installed else None
+        self.info = platform_module.detect(
+            settings, interpreter=(str(runtimes.interpreter(settings, default_runtime))
+                                   if default_runtime else None),
+            runtime_id=default_runtime.id if default_runtime else "")
         if self.info.policy is not None:  # every part of a run follows the decided policy
             settings = self.settings = policy.resolved(settings, self.info.policy)
         self.gpu_ids = self._gpu_ids()
         self.session_layers = session_cache.SessionLayers(settings,
                                                           shared_by_uids=os.geteuid() == 0)
-        self.zygote = ZygoteLink(settings, self.info, self.selector)
+        self.zygotes = Zygotes(settings, self.info, self.selector, installed)
+        self.zygote = self.zygotes.default  # the default runtime's: the warm-up runs there
         self.fatal = ""
         try:
             self.layers = probe(settings)
@@ -112,6 +119,7 @@ class Supervisor:
     # what it reports (status.py)
     limits = status_report.limits
     status = status_report.status
+    runtime_status = status_report.runtime_status
 
     # the zygote's messages and death (zygote_events.py)
     zygote_died = zygote_events.zygote_died

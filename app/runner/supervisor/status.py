@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from app.runner import limits as limits_module
 from app.runner import policy
 from app.runner.supervisor import oom_guard, pool
+from app.runner.supervisor.zygotes import split_kind
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
@@ -39,6 +40,19 @@ def limits(self: Supervisor) -> dict[str, Any]:
     }
 
 
+
+def runtime_status(self: Supervisor) -> list[dict[str, Any]]:
+    """Per runtime: its zygote, its waiting and running children, and what they hold."""
+    rows = self.zygotes.listing()
+    for row in rows:
+        mine = [c for c in self.children.values()
+                if split_kind(c.kind, self.zygotes.default_id)[1] == row["id"]]
+        row["children_waiting"] = sum(1 for c in mine if c.state == "idle" and c.run is None)
+        row["children_running"] = sum(1 for c in mine if c.state == "running")
+        row["pool_memory_mb"] = round(sum(c.ready_memory_mb or 0.0 for c in mine
+                                          if c.state == "idle" and c.run is None), 1)
+    return rows
+
 def status(self: Supervisor) -> dict[str, Any]:
     return {
         "supervisor_pid": os.getpid(),
@@ -49,6 +63,7 @@ def status(self: Supervisor) -> dict[str, Any]:
         "runs_waited_for_preparation": self.waited_for_preparation,
         "child_ready_memory_mb_p50": pool.median(self.child_memory),
         "status_counts": dict(self.status_counts),
+        "runtimes": self.runtime_status(),
         "platform": self.info.platform,
         "device_count": self.info.device_count,
         "device_kind": self.info.device_kind,

@@ -35,7 +35,10 @@ def warm_marker_path(settings: Settings, info: platform_module.PlatformInfo) -> 
                       info.platform, info.device_count, sys.version,
                       child_module.WARMUP_CODE])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return platform_module.compile_cache_dir(settings) / f"warm-{digest}"
+    # The runtime's own cache dir (platform.runtime_cache_dir): its JAX made what is in it.
+    folder = info.env.get("JAX_COMPILATION_CACHE_DIR")
+    return (Path(folder) if folder else platform_module.compile_cache_dir(settings)) / \
+        f"warm-{digest}"
 
 
 @dataclass

@@ -36,10 +36,14 @@ class ZygoteLink:
     """The zygote as the supervisor sees it; its exit is reaped by the supervisor (reaped)."""
 
     def __init__(self, settings: Settings, info: platform_module.PlatformInfo,
-                 selector: selectors.BaseSelector) -> None:
+                 selector: selectors.BaseSelector, interpreter: str | None = None,
+                 runtime_id: str = "") -> None:
         self.settings = settings
-        self.info = info
+        self.info = info  # the runtime's own (its cache dir, its flags)
         self.selector = selector
+        self.interpreter = interpreter or sys.executable
+        self.runtime_id = runtime_id
+        self.versions: dict[str, str] = {}  # what its hello said: jax, jaxlib, python
         self.process: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
         self.ready = False  # it said hello: it can fork
@@ -55,14 +59,15 @@ class ZygoteLink:
 
     def status(self) -> dict[str, Any]:
         return {"zygote_pid": self.pid, "zygote_ready": self.ready,
-                "zygote_threads": self.threads, "zygote_restarts": self.restarts}
+                "zygote_threads": self.threads, "zygote_restarts": self.restarts,
+                "versions": dict(self.versions)}
 
     def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         settings_json = json.dumps(dataclasses.asdict(self.settings))
         preinit = "1" if self.info.preinit_backend else "0"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.runner.zygote", str(theirs.fileno()), settings_json,
+            [self.interpreter, "-m", "app.runner.zygote", str(theirs.fileno()), settings_json,
              preinit, self.info.platform],
             env=self.info.env,
             cwd=str(platform_module.REPO_ROOT),
@@ -73,7 +78,7 @@ class ZygoteLink:
         self.sock = ours
         self.ready = False
         self.started_at = time.monotonic()
-        self.selector.register(ours, selectors.EVENT_READ, ("zygote", None))
+        self.selector.register(ours, selectors.EVENT_READ, ("zygote", self.runtime_id))
 
     def kill(self) -> None:
         # Not Popen.kill: it polls first, which would reap the zygote behind reap()'s back.
@@ -127,6 +132,10 @@ class ZygoteLink:
     def hello(self, message: dict[str, Any]) -> None:
         self.ready = True
         self.threads = int(message.get("threads", 0))
+        versions = message.get("versions")
+        if isinstance(versions, dict):
+            self.versions = {k: str(v)[:40] for k, v in versions.items()
+                             if k in ("jax", "jaxlib", "python")}
 
     def send_fork(self, token: int, scratch: Path, trusted: bool, fds: Sequence[int],
                   kind: dict[str, Any] | None = None, uid: int | None = None) -> bool:

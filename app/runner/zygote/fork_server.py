@@ -9,7 +9,8 @@ unix socket (one JSON message per packet, file descriptors alongside):
     supervisor -> zygote  {"op": "fork", "token": T, "scratch": DIR, "trusted": bool,
                            "kind": {"env": {...}, "platforms": "cpu" | None},
                            "uid": the run's own uid or null} + 4 fds
-    zygote -> supervisor  {"hello": pid, "threads": n}        once, after the imports
+    zygote -> supervisor  {"hello": pid, "threads": n,        once, after the imports
+                           "versions": {"jax", "jaxlib", "python"}, "dropped_flags": [...]}
                           {"forked": T, "pid": pid}
                           {"exited": pid, "status": wait status, "maxrss_kb": n, "cpu_s": s}
 
@@ -26,12 +27,14 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from app import protocol
 from app.config import Settings
+from app.runner import platform as platform_module
 from app.runner.zygote import child
 
 # What every run needs, imported once here so the children inherit it for free.
@@ -48,6 +51,39 @@ def _preload() -> None:
             importlib.import_module(name)
 
 
+def _drop_refused_flags() -> list[str]:
+    """Take out of XLA_FLAGS the optional flags this jaxlib refuses (an unknown flag aborts XLA
+    at backend start: every child would die). Checked in a throwaway process, before the imports:
+    the zygote itself never starts a backend. Returns the flags dropped."""
+    optional = os.environ.pop(platform_module.OPTIONAL_FLAGS_VAR, "").split()
+    flags = os.environ.get("XLA_FLAGS", "")
+    if not optional or not any(flag in flags.split() for flag in optional):
+        return []
+    probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"],
+                           env={**os.environ, "JAX_PLATFORMS": "cpu"}, capture_output=True,
+                           timeout=platform_module.DETECT_TIMEOUT_S, check=False)
+    if probe.returncode == 0:
+        return []
+    os.environ["XLA_FLAGS"] = _without(flags, optional)
+    return optional
+
+
+def _without(flags: str, dropped: list[str]) -> str:
+    return " ".join(flag for flag in flags.split() if flag not in dropped)
+
+
+def _versions() -> dict[str, str]:
+    """The JAX, jaxlib and Python this zygote's children run (read here: the children's own
+    reports are the user's to forge)."""
+    import platform
+
+    import jax
+    import jaxlib
+
+    return {"jax": str(jax.__version__), "jaxlib": str(getattr(jaxlib, "__version__", "")),
+            "python": platform.python_version()}
+
+
 def _thread_count() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
@@ -60,8 +96,10 @@ def _send(sock: socket.socket, message: dict[str, object]) -> None:
 
 
 class Zygote:
-    def __init__(self, sock: socket.socket, settings: Settings, preinit: bool) -> None:
+    def __init__(self, sock: socket.socket, settings: Settings, preinit: bool,
+                 dropped_flags: list[str] | None = None) -> None:
         self.sock = sock
+        self.dropped_flags = dropped_flags or []
         self.settings = settings
         self.preinit = preinit
         self.wake_r, self.wake_w = os.pipe()
@@ -105,6 +143,10 @@ class Zygote:
         trusted = bool(message.get("trusted"))
         kind = message.get("kind")
         uid = message.get("uid")
+        if self.dropped_flags and isinstance(kind, dict) and isinstance(kind.get("env"), dict):
+            env = kind["env"]
+            if isinstance(env.get("XLA_FLAGS"), str):
+                env["XLA_FLAGS"] = _without(env["XLA_FLAGS"], self.dropped_flags)
         pid = os.fork()
         if pid == 0:
             child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit,
@@ -137,6 +179,7 @@ def main(argv: list[str]) -> int:
     child.set_parent_death_signal()  # die with the supervisor, whatever killed it
     sock = socket.socket(fileno=fd)
     settings = protocol.from_json(Settings, settings_json)
+    dropped = _drop_refused_flags()
     _preload()
     if platform == "gpu" and settings.gpu_preload:
         from app.runner.zygote import gpu_preload
@@ -146,8 +189,9 @@ def main(argv: list[str]) -> int:
     if sandbox is not None:  # work every child would repeat, done once here
         with contextlib.suppress(OSError):
             sandbox.prepare(settings)
-    _send(sock, {"hello": os.getpid(), "threads": _thread_count()})
+    _send(sock, {"hello": os.getpid(), "threads": _thread_count(), "versions": _versions(),
+                 "dropped_flags": dropped})
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        Zygote(sock, settings, preinit).serve()
+        Zygote(sock, settings, preinit, dropped).serve()
     return 0
 

@@ -26,6 +26,7 @@ from app.ui.widgets.transforms import (
     stack_names,
     stack_picker,
 )
+from app.ui.widgets.version_compare import compare_button, show_comparison
 
 _START_KEY = "playground::start"
 INTRO = ("Write or paste any JAX code. The last line's value is shown; `print` and "
@@ -118,8 +119,8 @@ def playground_body(snippet: Any) -> None:
                        f"{at_least(PASSES_TIMEOUT_S, timeout, limits):g} s.")
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
-    run_col, reset_col, share_col, download_col, note_col = st.columns(
-        [1, 1, 1, 1.5, 4], vertical_alignment="center")
+    run_col, reset_col, share_col, download_col, compare_col, note_col = st.columns(
+        [1, 1, 1, 1.5, 2, 2], vertical_alignment="center")
     # No tooltip: it covered the Options header above (the editor's bar says Ctrl+Enter runs).
     clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN)
     edited = event.code != snippet.code
@@ -134,16 +135,18 @@ def playground_body(snippet: Any) -> None:
         "passes": passes,
     }), snippet.id)
     sharing.download_button(download_col, event.code, snippet.id)
+    if inspect and passes:  # the pass dump's own need, whatever the slider says
+        timeout = at_least(PASSES_TIMEOUT_S, timeout, limits)
+    request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
+                         target=target)  # type: ignore[arg-type]
+    if inspect and steps is not None:
+        request.inspect = InspectRequest(function=function, args=args, transforms=steps,
+                                         views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
+                                         timings=True, compare_unjitted=True,
+                                         numpy_function=snippet.numpy_entry,
+                                         passes=passes, profile=True)
+    compare_button(compare_col, snippet.id, request, event.code)
     if clicked or event.submitted:
-        if inspect and passes:  # the pass dump's own need, whatever the slider says
-            timeout = at_least(PASSES_TIMEOUT_S, timeout, limits)
-        request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
-                             target=target)  # type: ignore[arg-type]
-        if inspect and steps is not None:
-            request.inspect = InspectRequest(function=function, args=args, transforms=steps,
-                                             views=list(INSPECT_VIEWS),  # type: ignore[arg-type]
-                                             timings=True, compare_unjitted=True,
-                                             numpy_function=snippet.numpy_entry,
-                                             passes=passes, profile=True)
         submit(snippet.id, [request], event.code)
     show_latest(snippet.id, event.code, drawn)
+    show_comparison(snippet.id)

@@ -3,7 +3,6 @@ the page shows comes from the link: ?room=&key= (facilitator), ?join= (join), ?p
 
 from __future__ import annotations
 
-import datetime
 import time
 
 import streamlit as st
@@ -15,13 +14,13 @@ from app.rooms.inputs import NAME_CHARS, ROOM_NAME_CHARS, RoomError
 from app.rooms.learners import Learner
 from app.rooms.pulse import pulse
 from app.rooms.rooms import Room
-from app.rooms.store import Store
+from app.rooms.store import Store, StoreBusy
 from app.ui import learner, plain, state
 from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
 from app.ui.marks import LEGEND, marked
 from app.ui.run import current_client
 from app.ui.widgets.chrome import page_header
-from app.ui.widgets.dashboard_view import live_dashboard
+from app.ui.widgets.dashboard_view import export_buttons, live_dashboard, solution_panel
 from app.ui.widgets.exercise_area import exercise_area
 from app.ui.widgets.room_snippet import room_snippet_area
 
@@ -37,7 +36,7 @@ PULSE_S = 4.0  # how often a participant's page looks for pushes and the end of 
 
 
 def _client_id() -> str:
-    """Who creates rooms, for the hourly limit: the same client as the run limits key by."""
+    """Who creates rooms and joins them, for the per-client limits (app/client_address.py)."""
     return current_client() or "local"
 
 
@@ -58,16 +57,14 @@ def render_rooms() -> None:
     cat = catalogue()
     try:
         if learner.param(ROOM_PARAM) is not None or learner.param(KEY_PARAM) is not None:
-            room = rooms.facilitated_room(db, learner.param(ROOM_PARAM),
-                                          learner.param(KEY_PARAM))
-            facilitator_view(db, cat, room)
+            _facilitator_link(db, cat)
         elif (who := _participant(db)) is not None:
             participant_view(db, cat, who)
         elif learner.param(JOIN_PARAM) is not None:
             join_view(db, rooms.room_by_code(db, learner.param(JOIN_PARAM)))
         else:
             create_view(db, cat)
-    except RoomError as exc:
+    except RoomError as exc:  # a bad link, a limit, the database busy: one sentence
         page_header("Rooms")
         st.error(str(exc))
 
@@ -85,12 +82,59 @@ def _participant(db: Store) -> Learner | None:
 
 # --- facilitator ---------------------------------------------------------------------------
 
+_CREATED = "room-created"  # {room code: recovery code}: shown once, in the creator's session
+
+
+def _facilitator_link(db: Store, cat: Catalogue) -> None:
+    """?room=&key=: the dashboard; a link without its key, or a wrong one: the way back."""
+    code, key = learner.param(ROOM_PARAM), learner.param(KEY_PARAM)
+    if key is None:
+        page_header("Rooms")
+        st.warning("This link has the room's code but not its facilitator key.")
+        recovery_form(db, code)
+        return
+    try:
+        room = rooms.facilitated_room(db, code, key)
+    except StoreBusy:
+        raise
+    except RoomError as exc:
+        page_header("Rooms")
+        st.error(str(exc))
+        recovery_form(db, code)
+        return
+    facilitator_view(db, cat, room, key)
+
+
+def recovery_form(db: Store, code: str | None) -> None:
+    st.subheader("Open the dashboard with the recovery code", divider="gray")
+    st.caption("The recovery code was shown once, when the room was created. Using it gives a "
+               "new facilitator link and a new recovery code; the old ones stop working.")
+    with st.form("recover-room"):
+        typed_code = st.text_input("Room code (in the join link, after join=)", value=code or "",
+                                   max_chars=32)
+        recovery = st.text_input("Recovery code", max_chars=64, type="password",
+                                 placeholder="XXXXX-XXXXX-XXXXX-XXXXX")
+        submitted = st.form_submit_button("Open the dashboard", type="primary")
+    if submitted:
+        try:
+            created = rooms.recover(db, typed_code.strip(), recovery)
+        except RoomError as exc:
+            st.error(str(exc))
+            return
+        _opened(created)
+
+
+def _opened(created: rooms.Created) -> None:
+    """Go to the dashboard of a room just created or recovered, showing its secrets once."""
+    st.session_state[_CREATED] = {created.room.code: created.recovery_code}
+    st.query_params.clear()
+    st.query_params[ROOM_PARAM] = created.room.code
+    st.query_params[KEY_PARAM] = created.token
+    st.rerun()
+
 
 def create_view(db: Store, cat: Catalogue) -> None:
     page_header("Rooms", INTRO)
-    created = st.session_state.get("room-created")
-    if created:
-        _show_links(*created)
     st.subheader("Create a room", divider="gray")
     with st.form("create-room"):
         name = st.text_input("Room name", max_chars=ROOM_NAME_CHARS,
@@ -110,36 +154,42 @@ def create_view(db: Store, cat: Catalogue) -> None:
         st.caption(f"Rooms on this server expire {ttl:g} hours after they are created.")
     if submitted:
         try:
-            room, token = rooms.create_room(
+            created = rooms.create_room(
                 db, settings(), cat, name=name, items=[*exercises, *snippets],
                 ends_at=time.time() + hours * 3600 if hours else None, client_id=_client_id())
         except RoomError as exc:
             st.error(str(exc))
             return
-        st.session_state["room-created"] = (room.code, token, room.name)
-        st.rerun()
+        _opened(created)  # the dashboard's URL: a reload keeps both links
 
 
-def _show_links(code: str, token: str, name: str) -> None:
-    st.success(f"Room **{plain.text(name)}** created. Keep the facilitator link to yourself: "
-               "it is the only way to open the dashboard, and it is not shown again.")
-    join = learner.link(ROOMS_PATH, **{JOIN_PARAM: code})
-    private = learner.link(ROOMS_PATH, **{ROOM_PARAM: code, KEY_PARAM: token})
-    st.caption("Join link: give it to the participants")
-    st.code(join, language=None)
-    st.caption("Facilitator link: secret")
-    st.code(private, language=None)
-    st.link_button("Open the dashboard", private, type="primary")
-
-
-def facilitator_view(db: Store, cat: Catalogue, room: Room) -> None:
-    page_header(f"Room: {plain.text(room.name)}")
+def _links(room: Room, token: str) -> None:
+    """The join link and the facilitator link, on the dashboard itself (a reload keeps them)."""
+    recovery = st.session_state.get(_CREATED, {}).get(room.code)
+    if recovery:
+        st.success("Room created. **Bookmark this page**: its address is the facilitator "
+                   "link. Write down the recovery code: it is shown only now, and it gets you "
+                   "a new facilitator link if this one is lost.")
+        st.caption("Recovery code (shown once)")
+        st.code(recovery, language=None)
     join = learner.link(ROOMS_PATH, **{JOIN_PARAM: room.code})
-    ends = (f" · ends {datetime.datetime.fromtimestamp(room.ends_at):%H:%M}"
-            if room.ends_at else "")
-    st.caption(f"Facilitator dashboard{ends} · join link for participants:")
-    st.code(join, language=None)
+    private = learner.link(ROOMS_PATH, **{ROOM_PARAM: room.code, KEY_PARAM: token})
+    join_col, private_col = st.columns(2)
+    with join_col:
+        st.caption("Join link: give it to the participants")
+        st.code(join, language=None)
+    with private_col, st.expander("Facilitator link: secret, it opens this dashboard",
+                     expanded=bool(recovery)):
+        st.code(private, language=None)
+
+
+def facilitator_view(db: Store, cat: Catalogue, room: Room, token: str) -> None:
+    page_header(f"Room: {plain.text(room.name)}")
+    _links(room, token)
     live_dashboard(db, room, cat)
+    export_buttons(db, room, cat)
+    if room.read_only(time.time()):
+        return
     push_col, solution_col = st.columns(2, gap="large")
     with push_col:
         st.subheader("Push to the room", divider="gray")
@@ -150,31 +200,13 @@ def facilitator_view(db: Store, cat: Catalogue, room: Room) -> None:
             st.toast(f"Pushed: {plain.text(cat.title(item))}")
     with solution_col:
         st.subheader("Show a passing solution", divider="gray")
-        exercise_ids = room.exercise_ids()
-        if not exercise_ids:
-            st.caption("The room has no exercises.")
-        else:
-            _solution_picker(db, cat, room, exercise_ids)
+        solution_panel(db, room, cat)
     with st.expander("Close the room"):
-        st.caption("Every link of the room stops working; the records stay on the server.")
+        st.caption("Nobody can join any more and nothing new is recorded; you and every "
+                   "participant can still read the results, and export them.")
         if st.checkbox("Yes, close it", key="close-confirm") and st.button("Close the room"):
             rooms.close_room(db, room)
             st.rerun()
-
-
-def _solution_picker(db: Store, cat: Catalogue, room: Room, exercise_ids: list[str]) -> None:
-    exercise_id = st.selectbox("Exercise", exercise_ids, key="solution-exercise",
-                               format_func=lambda e: cat.title(Item("exercise", e)))
-    found = rooms.passing_solutions(db, room, exercise_id)
-    if not found:
-        st.caption("Nobody has passed it yet.")
-        return
-    index = st.selectbox("Passing solutions (anonymous, newest first)", range(len(found)),
-                         format_func=lambda i: f"Solution {i + 1}", key="solution-index")
-    st.code(found[index].code, language="python")
-    if st.button("Show it to everyone", key="solution-show"):
-        rooms.show_solution(db, room, exercise_id, found[index].attempt_id)
-        st.toast("Shown to the room, without a name.")
 
 
 # --- participants ----------------------------------------------------------------------------
@@ -188,7 +220,8 @@ def join_view(db: Store, room: Room) -> None:
         joined = st.form_submit_button("Join", type="primary")
     if joined:
         try:
-            token = learners.join_room(db, settings(), room.code, name)
+            token = learners.join_room(db, settings(), room.code, name,
+                                       client_id=_client_id())
         except RoomError as exc:
             st.error(str(exc))
             return
@@ -266,7 +299,7 @@ def participant_view(db: Store, cat: Catalogue, who: Learner) -> None:
     guide_col.link_button("The guide ↗", learner.base_url() + "/", icon=":material/menu_book:",
                           help="Opens in a new tab, apart from this room")
     learner.personal_link_box(ROOMS_PATH)
-    room_pulse(db, room.id)
+    room_pulse(db, room.id)  # the time left, or why the room is read-only, kept current
     items = list(room.items)
     _pushes(db, cat, who, items)
     progress = learners.progress(db, who)

@@ -81,10 +81,31 @@ def _show_runner(status: dict[str, Any]) -> None:
         st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
     rest = {k: v for k, v in status.items()
             if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error", "hosts",
-                         "error", "policy", "enforced")}
+                         "error", "policy", "enforced", "runtimes")}
     if not settings().hosted:  # pids and set-up details are for the operator, not the public
         with st.expander("Everything the runner reports"):
             _table(rest, "field")
+
+
+def show_runtimes(status: dict[str, Any]) -> None:
+    """The JAX runtimes runs may choose: each one's versions, its zygote and what its pool of
+    waiting children holds (a zygote starts with its runtime's first run)."""
+    rows = status.get("runtimes")
+    if not isinstance(rows, list) or not rows:
+        return
+    st.subheader(f"JAX runtimes ({len(rows)})")
+    versions = [r.get("versions") if isinstance(r.get("versions"), dict) else {} for r in rows]
+    st.dataframe({
+        "JAX": [f"{r.get('id') or r.get('jax')}" + (" (default)" if r.get("default") else "")
+                for r in rows],
+        "jaxlib": [v.get("jaxlib", "") for v in versions],
+        "Python": [v.get("python", "") for v in versions],
+        "zygote": ["ready" if r.get("zygote_ready") else
+                   ("starting" if r.get("started") else "not started") for r in rows],
+        "waiting": [r.get("children_waiting", 0) for r in rows],
+        "running": [r.get("children_running", 0) for r in rows],
+        "pool memory (MiB)": [r.get("pool_memory_mb", 0) for r in rows],
+    }, hide_index=True, width="stretch")
 
 
 def show_hosts(status: dict[str, Any]) -> None:
@@ -102,7 +123,7 @@ def show_hosts(status: dict[str, Any]) -> None:
         "host": [f"host {n}" if hosted else str(h.get("host")) for n, h in
                  enumerate(hosts, start=1)],
         "platform": [f"{h.get('platform')} × {h.get('device_count') or '?'}" for h in hosts],
-        "JAX": [h.get("jax") for h in hosts],
+        "JAX": [", ".join(h.get("runtimes") or []) or h.get("jax") for h in hosts],
         "slots": [h.get("slots") for h in hosts],
         "running": [h.get("running") for h in hosts],
         "queue": [h.get("queue") for h in hosts],
@@ -120,7 +141,8 @@ def render_system() -> None:
         host = (f"{platform.system()} ({platform.machine()})" if settings().hosted
                 else f"{platform.system()} {platform.release()} ({platform.machine()})")
         st.markdown(
-            f"- JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, NumPy {_version('numpy')}\n"
+            f"- The app's own JAX **{_version('jax')}**, jaxlib {_version('jaxlib')}, "
+            f"NumPy {_version('numpy')} (runs use the JAX runtimes below)\n"
             f"- Python {platform.python_version()}, Streamlit {_version('streamlit')}\n"
             f"- Host: {host}"
         )
@@ -139,6 +161,7 @@ def render_system() -> None:
         else:
             _show_runner(status)
     if isinstance(status, dict):
+        show_runtimes(status)
         show_hosts(status)
     st.subheader("Limits in force")
     current = settings()

@@ -28,6 +28,7 @@ from app.ui.widgets.transforms import (
     stack_names,
     stack_picker,
 )
+from app.ui.widgets.version_compare import compare_button, show_comparison
 
 _SNIPPET_KEY = "lab::snippet"
 INTRO = (
@@ -169,8 +170,8 @@ def lab_body(snippet: Any) -> None:
             steps_b = stack_picker(f"lab::b::{snippet.id}", "Stack B (innermost first)", default_b)
             if steps_b is not None:
                 st.code(expression(function, steps_b), language="python")
-    run_col, unjit_col, passes_col, share_col, download_col = st.columns(
-        [1, 3, 3, 1, 1.5], vertical_alignment="center")
+    run_col, unjit_col, passes_col, share_col, download_col, compare_col = st.columns(
+        [1, 3, 3, 1, 1.5, 2], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{area}", type="primary", icon=icons.RUN,
                              disabled=steps_a is None or steps_b is None)
     compare_unjitted = state.widget(unjit_col.toggle, "Also time the function without jit",
@@ -186,6 +187,9 @@ def lab_body(snippet: Any) -> None:
         "b_options": option_texts(f"lab::b::{snippet.id}"),
     }), area)
     sharing.download_button(download_col, event.code, area)
+    if steps_a is not None:  # stack A on every JAX version
+        compare_button(compare_col, area, _request(event.code, function, args, steps_a, snippet,
+                                                   compare_unjitted, passes, target), event.code)
     if (clicked or event.submitted) and steps_a is not None and steps_b is not None:
         stacks = [steps_a, steps_b] if compare else [steps_a]
         requests = [_request(event.code, function, args, steps, snippet, compare_unjitted,
@@ -199,3 +203,4 @@ def lab_body(snippet: Any) -> None:
     stored = state.result(area)
     if stored:
         show_results(area, *stored)
+    show_comparison(area)

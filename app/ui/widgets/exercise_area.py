@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
@@ -132,13 +133,19 @@ def _reveal_hint(db: Store | None, who: Learner | None, exercise: Exercise, coun
     """Button callback: runs before the next draw, which then shows the new hint."""
     st.session_state[f"hints::{exercise.id}"] = count + 1
     if db is not None and who is not None:
-        learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        try:
+            learners.reveal_hint(db, who, exercise.id, len(exercise.hints))
+        except RoomError as exc:  # the database busy: the hint shows, unrecorded, and says so
+            st.warning(str(exc))
 
 
 def _reveal_solution(db: Store | None, who: Learner | None, exercise: Exercise) -> None:
     st.session_state[f"solution::{exercise.id}"] = True
     if db is not None and who is not None:
-        learners.reveal_solution(db, who, exercise.id)
+        try:
+            learners.reveal_solution(db, who, exercise.id)
+        except RoomError as exc:
+            st.warning(str(exc))
 
 
 def _hints(db: Store | None, who: Learner | None, exercise: Exercise, shown: int) -> None:
@@ -185,23 +192,21 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
                      disabled=event.code == exercise.starter, on_click=state.reset, args=(key,))
     clicked = bool(st.session_state.pop(_RETRY + key, False)) or clicked
     if clicked or event.submitted:
-        if who is None and solo and db is not None:
-            who = learner.ensure_learner(db)
         attempt = Submitted(event.code, new_attempt_key())
         request = check_request(exercise, event.code, attempt.attempt_key)
         submit(key, [request], attempt)
     done = collect(key)
     if done:
         (result,), attempt = done
-        if who is None and solo and db is not None:
-            who = learner.current_learner(db)
         if isinstance(attempt, Submitted):
             reason = _server_busy(result)
             st.session_state[_BUSY + key] = reason
             recorded = False
             if db is not None:
+                # Alone, the personal link starts with the first check that ran (not before).
+                keeper = who or (partial(learner.ensure_learner, db) if solo else None)
                 try:
-                    recorded = record_result(db, settings(), who, exercise, attempt.code,
+                    recorded = record_result(db, settings(), keeper, exercise, attempt.code,
                                              attempt.attempt_key, result,
                                              server_busy=reason is not None)
                     st.session_state[_SAVED + key] = attempt.code

@@ -14,6 +14,7 @@ from app.ui.widgets import sharing
 from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
 from app.ui.widgets.results import View, show_result
 from app.ui.widgets.snippet_area import build_request
+from app.ui.widgets.version_compare import compare_button, show_comparison
 
 _TONES = {"success": st.success, "warning": st.warning, "info": st.info}
 
@@ -36,8 +37,8 @@ def pair_view(pair: Pair) -> None:
     st.subheader(pair.title, anchor=anchor, divider="gray")
     sharing.mark_if_shared({pair.numpy.id, pair.jax.id}, anchor)
     st.markdown(f"**What differs:** {pair.difference}")
-    run_col, share_col, download_col, _ = st.columns([1.3, 1, 1.5, 3.5],
-                                                     vertical_alignment="center")
+    run_col, share_col, download_col, compare_col, _ = st.columns(
+        [1.3, 1, 1.5, 2, 1.5], vertical_alignment="center")
     run_both = run_col.button("Run both", key=f"run-both::{pair.id}", type="primary",
                               icon=icons.RUN, help="Runs the NumPy and the JAX side at once")
     sides = (("NumPy", pair.numpy), ("JAX", pair.jax))
@@ -58,6 +59,9 @@ def pair_view(pair: Pair) -> None:
         "codes": {pair.numpy.id: events["NumPy"].code}}), pair.id)
     sharing.download_button(download_col, pair_file(events["NumPy"].code, events["JAX"].code),
                             pair.id)
+    # The JAX side on every JAX version (the NumPy side does not change with JAX).
+    compare_button(compare_col, pair.jax.id,
+                   build_request(pair.jax, events["JAX"].code, inspect=False), events["JAX"].code)
     chosen = dict(sides)
     to_run = [label for label, _ in sides if run_both or events[label].submitted]
     if to_run:
@@ -82,3 +86,4 @@ def pair_view(pair: Pair) -> None:
             if stored[label]:
                 result, ran_code = stored[label]
                 show_result(result, ran_code, View(editor_id=snippet.id, key=snippet.id))
+    show_comparison(pair.jax.id)

@@ -103,6 +103,8 @@ def _footer(result: RunResult) -> str:
         parts.append(f"peak {peak:.0f} MiB" if peak >= 1 else "peak <1 MiB")
     if result.platform:
         parts.append(md_literal(result.platform.upper(), 20))
+    if result.runtime is not None and result.runtime.jax:
+        parts.append(md_literal(result.runtime.label(), 80))
     loaded = result.compile_cache.get("session_hits", 0)
     if isinstance(loaded, int) and loaded:
         parts.append(f"{loaded} compiled program(s) from this session's cache")

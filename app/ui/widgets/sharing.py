@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui import icons, state
+from app.ui import icons, jax_version, state
 from app.ui.share import QUERY_PARAM, SharedState, ShareLinkError, decode, encode
 
 _APPLIED = "_share-applied"
@@ -44,6 +44,9 @@ def share_button(container: Any, shared: SharedState, key: str) -> None:
     """A Share button in container; clicked, it shows the link and puts it in the address bar."""
     if not container.button("Share", key=f"share::{key}", help="A link that opens this code"):
         return
+    version = jax_version.current()
+    if version and "jax" not in shared.extra:
+        shared.extra["jax"] = version
     try:
         link = link_for(shared)
     except ShareLinkError as exc:
@@ -83,10 +86,13 @@ def incoming() -> SharedState | None:
         return None
     st.session_state[_APPLIED] = token
     try:
-        return decode(token)
+        shared = decode(token)
     except ShareLinkError as exc:
         st.warning(str(exc), icon=icons.LINK)
         return None
+    if "jax" in shared.extra:
+        jax_version.preset_from_link(shared.extra["jax"])
+    return shared
 
 
 def apply_code(shared: SharedState, known_ids: set[str]) -> bool:

@@ -15,6 +15,7 @@ from app.ui.widgets.editor import editor, redraw_if_changed, stored_mark
 from app.ui.widgets.ir_view import IrContext
 from app.ui.widgets.results import View, show_result
 from app.ui.widgets.sharing import download_button, share_button
+from app.ui.widgets.version_compare import compare_button, show_comparison
 
 INSPECT_VIEWS = ["jaxpr", "stablehlo", "hlo", "cost", "memory", "shapes"]
 
@@ -45,8 +46,8 @@ def call_text(function: str, args: str | None) -> str:
 def controls(snippet: Any, code: str) -> tuple[bool, bool]:
     """Run / Reset / Share / Download / inspect row; returns (run clicked, inspect wanted)."""
     edited = code != snippet.code
-    run_col, reset_col, share_col, download_col, note_col = st.columns(
-        [1, 1, 1, 1.5, 4], vertical_alignment="center")
+    run_col, reset_col, share_col, download_col, compare_col, note_col = st.columns(
+        [1, 1, 1, 1.5, 2, 2.5], vertical_alignment="center")
     clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
                              help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
     reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
@@ -63,6 +64,7 @@ def controls(snippet: Any, code: str) -> tuple[bool, bool]:
             st.badge("edited", icon=icons.EDITED, color="orange")
     share_button(share_col, SharedState(snippet.id, code, {"inspect": inspect}), snippet.id)
     download_button(download_col, code, snippet.id)
+    compare_button(compare_col, snippet.id, build_request(snippet, code, inspect), code)
     return clicked, inspect
 
 
@@ -74,6 +76,7 @@ def snippet_area(snippet: Any) -> None:
     if clicked or event.submitted:
         submit(snippet.id, [build_request(snippet, event.code, inspect)], event.code)
     show_latest(snippet.id, event.code, drawn)
+    show_comparison(snippet.id)
 
 
 def show_latest(area_id: str, code: str, drawn: Any) -> None:

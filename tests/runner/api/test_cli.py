@@ -65,3 +65,32 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     done = app_run(str(tmp_path / "nope.py"))
     assert done.returncode == 1
     assert "cannot read" in done.stderr
+
+
+def _installed() -> list[str]:
+    from app import runtimes
+    from app.config import Settings
+
+    return [r.id for r in runtimes.installed(Settings())]
+
+
+def test_run_on_a_named_jax_version_says_so_in_the_json() -> None:
+    ids = _installed()
+    if not ids:
+        import pytest
+
+        pytest.skip("no JAX runtime installed (make setup)")
+    oldest = ids[-1]
+    done = app_run("-", "--json", "--jax", oldest, stdin="import jax\nprint(jax.__version__)\n")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["stdout"] == f"{oldest}\n"
+    assert result["runtime"]["id"] == oldest and result["runtime"]["jax"] == oldest
+    assert result["runtime"]["jaxlib"] and result["runtime"]["python"].startswith("3.")
+
+
+def test_an_unknown_jax_version_is_a_clear_error_before_any_run() -> None:
+    done = app_run("-", "--json", "--jax", "0.0.7", stdin="print(1)\n")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "JAX '0.0.7' is not available here" in done.stderr

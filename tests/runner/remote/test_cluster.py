@@ -281,3 +281,27 @@ def test_status_lists_every_worker_host(cluster: Cluster) -> None:
     assert info["platform"] == "cpu" and info["limits"]["max_concurrent"] == 2
     assert info["layers"] and info["running_supervisor"] is True
     assert "redis://127.0.0.1:" in info["redis"]
+
+
+def test_hosts_announce_their_jax_runtimes_and_a_version_none_has_ends_clearly(
+        cluster: Cluster) -> None:
+    from app import runtimes
+    from app.config import Settings
+
+    installed = [r.id for r in runtimes.installed(Settings())]
+    deadline = time.monotonic() + 60
+    hosts: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:  # the first heartbeats may predate the local status
+        hosts = cluster.runner.status().get("hosts", [])
+        if hosts and all(h.get("runtimes") for h in hosts):
+            break
+        time.sleep(0.2)
+    assert hosts and all(h["runtimes"] == (installed or [""]) for h in hosts), hosts
+    missing = cluster.runner.run(request("print(1)", jax="0.0.3"))
+    assert missing.status == "rejected"
+    assert "JAX '0.0.3' is not available on any worker host" in missing.message
+    if installed:
+        there = cluster.runner.run(request("import jax\nprint(jax.__version__)", jax=installed[-1]))
+        assert there.status == "ok", there
+        assert there.runtime is not None and there.runtime.id == installed[-1]
+        assert there.stdout == f"{there.runtime.jax}\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app import runtimes
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
@@ -116,7 +117,8 @@ def test_a_run_that_fills_its_layer_is_stopped_and_hurts_no_other_session(
 
 
 def test_the_shared_cache_stays_read_only_to_every_run(runner: Runner) -> None:
-    shared = runner_platform.compile_cache_dir(runner.settings)
+    default = runtimes.default(runner.settings)
+    shared = runner_platform.runtime_cache_dir(runner.settings, default.id if default else "")
     before = sorted(p.name for p in shared.iterdir())
     probe = (
         "import jax\n"
@@ -316,3 +318,20 @@ def test_without_root_the_tmpfs_is_made_in_a_user_namespace_helper() -> None:
     if report.startswith("refused"):
         pytest.skip(f"no unprivileged user namespaces here: {report}")
     assert report == "10001 True"
+
+
+OTHER = [r for r in runtimes.installed(Settings())][1:2]
+
+
+@pytest.mark.skipif(not OTHER, reason="one JAX runtime installed (make setup installs more)")
+def test_a_sessions_layer_never_crosses_runtimes(runner: Runner) -> None:
+    who, other = session(), OTHER[0].id
+    mark = f"open('{LAYER}/planted-on-default', 'w').write('x')\n"
+    assert run(runner, jitted("d") + mark, who).status == "ok"
+    look = f"import os\nprint(sorted(n for n in os.listdir('{LAYER}') if 'planted' in n))\n"
+    there = run(runner, look, who, jax=other)
+    assert there.status == "ok", there
+    assert there.runtime is not None and there.runtime.jax == OTHER[0].jax
+    assert there.stdout == "[]\n"
+    back = run(runner, look, who)
+    assert back.stdout == "['planted-on-default']\n"
