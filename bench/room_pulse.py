@@ -50,9 +50,9 @@ def main() -> int:
     from app.ui.pages.rooms import PULSE_S
 
     db = get_store()
-    room, _ = rooms.create_room(db, settings(), catalogue(), name="Bench",
+    room = rooms.create_room(db, settings(), catalogue(), name="Bench",
                                 items=[Item("exercise", "sharp-bits/jit-nansum")],
-                                ends_at=time.time() + 3600, client_id="bench")
+                                ends_at=time.time() + 3600, client_id="bench").room
     tokens = [learners.join_room(db, settings(), room.code, f"P{i}") for i in range(args.pages)]
     port = free_port()
     url = f"http://127.0.0.1:{port}"

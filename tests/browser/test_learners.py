@@ -164,10 +164,10 @@ def test_a_verdict_teaches_marks_the_line_and_reads_as_new(app_url: str,
 def _room(ends_in_s: float | None) -> tuple[Any, Any]:
     assert GRAD is not None and VMAP is not None
     db = get_store()
-    room, _token = rooms.create_room(
+    room = rooms.create_room(
         db, settings(), catalogue(), name="Onboarding",
         items=[Item("exercise", GRAD.id), Item("exercise", VMAP.id)],
-        ends_at=time.time() + ends_in_s if ends_in_s else None, client_id="browser-test")
+        ends_at=time.time() + ends_in_s if ends_in_s else None, client_id="browser-test").room
     return db, room
 
 

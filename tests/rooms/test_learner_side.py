@@ -51,9 +51,9 @@ def test_a_check_gets_more_than_the_default_limit() -> None:
 
 
 def test_the_pulse_changes_with_a_push_and_with_the_end(db: Store, cat: Catalogue) -> None:
-    room, _ = rooms.create_room(db, SETTINGS, cat, name="Tuesday",
+    room = rooms.create_room(db, SETTINGS, cat, name="Tuesday",
                                 items=[Item("exercise", "sharp-bits/jit-nansum")],
-                                ends_at=T0 + 600, client_id="x", now=T0)
+                                ends_at=T0 + 600, client_id="x", now=T0).room
     before = pulse(db, room.id)
     assert before is not None and before.latest_push == 0 and not before.ended(T0)
     rooms.push_item(db, room, room.items[0], now=T0 + 1)

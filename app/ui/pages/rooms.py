@@ -280,11 +280,11 @@ def room_pulse(db: Store, room_id: int) -> None:
     if beat is None:
         return
     ends = [t for t in (beat.ends_at, beat.expires_at) if t is not None]
-    if beat.closed:
-        st.warning("The facilitator closed this room.", icon=":material/lock:")
-    elif beat.ended(now):
-        st.warning("**This room has ended**: you can still read your work; new attempts are "
-                   "not recorded.", icon=":material/timer_off:")
+    if beat.ended(now):
+        reason = ("This room was closed by its facilitator" if beat.closed
+                  else "This room has ended")
+        st.warning(f"{reason}: you can still read your work; new attempts are not recorded.",
+                   icon=":material/lock:" if beat.closed else ":material/timer_off:")
     elif ends:
         st.caption(f":material/timer: Ends in {remaining(min(ends) - now)}")
 
