@@ -9,17 +9,23 @@ and reports a CheckResult: passed, or the first case that failed and a message t
 
 The person's code ran first in this process, so it could have changed what the check relies on.
 What is guarded:
+- a result is accepted only as a real number or array of exact, known types, converted by the
+  check and required to hold numbers (app/worker/check_values): never through the object's
+  own __array__, __eq__ or dtype;
 - the helpers hold their own references to numpy / builtins functions, taken when this module
   was imported (before any user code), so replacing `np.allclose` later changes nothing here;
 - the check's globals get a copy of the builtins as they were before the user's code;
-- a snapshot of the attributes of jax, jax.numpy, jax.lax, jax.random, numpy, builtins, this
-  module, the worker and the protocol is compared before and after the check: any replaced or
-  deleted attribute fails the check ("the check cannot trust ..."), naming it;
+- the tamper guard (app/worker/check_guard) compares the modules, classes and listener lists
+  the check relies on before and after the check: anything replaced or deleted fails the check
+  ("the check cannot trust ..."), naming it;
+- compilations are counted by a listener registered before any user code, and the check runs
+  with jax_disable_jit forced off (app/worker/check_calls);
 - inputs come from a generator seeded from os.urandom at check time, so hard-coding the
   answers to fixed inputs does not pass.
-What stays forgeable, by design of a same-process check: code that writes its own report on the
-result pipe (fd 3) and exits, or reaches into the worker's frames and objects (sys._getframe, gc),
-can claim a pass. Rooms record every attempt's code, so the facilitator can see such a "pass".
+What stays forgeable, by design of a same-process check, is listed in docs/exercise-checks.md:
+code that writes its own report on the result pipe (fd 3) and exits, or reaches into the
+worker's frames and objects (sys._getframe, gc, ctypes), can claim a pass. Rooms record every
+attempt's code, so the facilitator can see such a "pass".
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -44,6 +49,10 @@ from app.protocol import (
     CheckResult,
     ErrorInfo,
 )
+from app.worker import check_calls, check_values
+from app.worker.check_guard import GUARDED_MODULES, Snapshot, snapshot, tampered
+
+__all__ = ["GUARDED_MODULES", "Snapshot", "run_check", "snapshot", "tampered"]
 
 CHECK_FILENAME = "<check>"
 _REPR_CHARS = 160
@@ -51,23 +60,13 @@ _REPR_CHARS = 160
 # Our own references, taken before any user code runs (see the module docstring).
 _asarray = np.asarray
 _allclose = np.allclose
-_isclose = np.isclose
-_array_equal = np.array_equal
 _array2string = np.array2string
-_shape = np.shape
-_isfinite = np.isfinite
 _default_rng = np.random.default_rng
 _urandom = os.urandom
 _isinstance = builtins.isinstance
 _len = builtins.len
 _repr = builtins.repr
 _BUILTINS = dict(vars(builtins))
-
-# Modules whose attributes the check relies on; a replaced one means the check cannot trust them.
-GUARDED_MODULES = (
-    "builtins", "math", "numpy", "numpy.random", "jax", "jax.numpy", "jax.lax", "jax.random",
-    "jax.tree", "jax.tree_util", "app.protocol", "app.worker.checking", "app.worker.execute",
-)
 
 # One sentence for the JAX errors a person meets while doing the exercises.
 _JAX_ADVICE = {
@@ -140,52 +139,71 @@ def expect(condition: Any, message: str) -> None:
         raise CheckFailed(message)
 
 
-def _array(value: Any, what: str) -> np.ndarray:
+def as_array(value: Any, what: str = "the result") -> np.ndarray:
+    """The value as a NumPy array, if it is a real number or array (check_values.as_array);
+    anything else fails the case. Checks use it instead of np.asarray on the person's values."""
     try:
-        return _asarray(value)
-    except Exception as exc:
-        raise CheckFailed(f"{what} should be an array, but it is {_short(value)} "
-                          f"({type(exc).__name__} converting it)") from None
+        return check_values.as_array(value, what)
+    except check_values.NotAResult as exc:
+        raise CheckFailed(f"{exc}.") from None
 
 
 def expect_shape(got: Any, shape: tuple[int, ...], what: str = "the result") -> None:
-    actual = tuple(_shape(got))
+    actual = tuple(as_array(got, what).shape)
     expect(actual == tuple(shape), f"{what} should have shape {tuple(shape)}, not {actual}.")
 
 
 def expect_dtype(got: Any, dtype: Any, what: str = "the result") -> None:
-    actual = getattr(got, "dtype", None)
-    expect(actual is not None and np.dtype(actual) == np.dtype(dtype),
+    actual = as_array(got, what).dtype
+    expect(actual == np.dtype(dtype),
            f"{what} should have dtype {np.dtype(dtype).name}, not {actual}.")
 
 
 def expect_close(got: Any, want: Any, what: str = "the result", rtol: float = 1e-5,
                  atol: float = 1e-6) -> None:
-    """Same shape, and values within tolerance (NaN matches NaN)."""
-    want_array = _asarray(want)
-    got_array = _array(got, what)
+    """Same shape, numbers of a fitting kind, and values within tolerance (NaN matches NaN)."""
+    want_array = check_values.for_comparison(_asarray(want))
+    got_array = as_array(got, what)
     if tuple(got_array.shape) != tuple(want_array.shape):
         raise CheckFailed(f"{what} should have shape {tuple(want_array.shape)}, not "
-                          f"{tuple(got_array.shape)} (got {_short(got)}).")
-    try:
-        ok = _allclose(got_array, want_array, rtol=rtol, atol=atol, equal_nan=True)
-    except (TypeError, ValueError):
-        ok = _array_equal(got_array, want_array)
+                          f"{tuple(got_array.shape)} (got {_values(got_array)}).")
+    if not check_values.compatible(got_array, want_array):
+        raise CheckFailed(f"{what} should hold {check_values.kind_name(want_array.dtype)}, "
+                          f"not {got_array.dtype} (got {_values(got_array)}).")
+    ok = _allclose(check_values.for_comparison(got_array), want_array, rtol=rtol, atol=atol,
+                   equal_nan=True)
     if not ok:
         raise CheckFailed(f"{what} should be {_values(want_array)}, but it is "
                           f"{_values(got_array)}.")
 
 
 def expect_equal(got: Any, want: Any, what: str = "the result") -> None:
-    if not (got == want if not _isinstance(want, np.ndarray) else _array_equal(got, want)):
-        raise CheckFailed(f"{what} should be {_short(want)}, but it is {_short(got)}.")
+    """Exactly equal: numbers and arrays as the check converts them (shape and values), strings
+    and None by their exact type, and tuples, lists and dicts of these."""
+    try:
+        ok = check_values.same(check_values.plain(got, what), check_values.plain(want, what))
+    except check_values.NotAResult as exc:
+        raise CheckFailed(f"{exc}.") from None
+    if not ok:
+        raise CheckFailed(f"{what} should be {_short(want)}, but it is {_described(got)}.")
+
+
+def _described(value: Any) -> str:
+    """A value the person's code made: its numbers if it is a real array, else its type only
+    (its own repr is the person's code)."""
+    try:
+        return _values(check_values.as_array(value))
+    except check_values.NotAResult:
+        kind = type(value)
+        if kind in (str, bytes, type(None), list, tuple, dict):
+            return _short(value)
+        return f"a {check_values.describe(value)}"
 
 
 def jit_ok(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call jax.jit(function, **kwargs)(*args); a tracing error fails the case with advice."""
-    import jax
-
-    return jax.jit(function, **kwargs)(*args)
+    """Call jax.jit(function, **kwargs)(*args); a tracing error fails the case with advice.
+    The compiled function is shared with call(): one compilation per shape and dtype."""
+    return check_calls.compiled(function, **kwargs)(*args)
 
 
 def cache_size(jitted: Any) -> int:
@@ -229,33 +247,6 @@ def expect_no_unrolled_loop(function: Callable[..., Any], small: tuple[Any, ...]
            "(vmap, vectorised jnp operations, lax.scan or lax.fori_loop).")
 
 
-class _TraceCounter:
-    """Counts JAX traces (one per tracing-cache miss of a jitted function) as they happen."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.listening = False
-
-    def __call__(self, event: str, duration: float, **_: Any) -> None:
-        if event == "/jax/core/compile/jaxpr_trace_duration":
-            self.count += 1
-
-
-_traces = _TraceCounter()
-
-
-def count_traces(call: Callable[[], Any]) -> int:
-    """How many times JAX traced a function while call() ran: each is a (re)compilation."""
-    import jax
-
-    if not _traces.listening:
-        jax.monitoring.register_event_duration_secs_listener(_traces)
-        _traces.listening = True
-    before = _traces.count
-    call()
-    return _traces.count - before
-
-
 def printed(call: Callable[[], Any]) -> str:
     """What call() printed, jax.debug.print included (waited for with effects_barrier)."""
     import io
@@ -296,30 +287,6 @@ class UserNamespace:
 # --- tamper guard -----------------------------------------------------------------------------
 
 
-Snapshot = dict[str, dict[str, int]]
-
-
-def snapshot() -> Snapshot:
-    """id() of every public attribute of the guarded modules that are imported now."""
-    taken: Snapshot = {}
-    for name in GUARDED_MODULES:
-        module = sys.modules.get(name)
-        if _isinstance(module, ModuleType):
-            taken[name] = {k: id(v) for k, v in vars(module).items() if not k.startswith("__")}
-    return taken
-
-
-def tampered(before: Snapshot) -> list[str]:
-    """Attributes replaced or deleted since the snapshot (new ones are fine: lazy imports)."""
-    changed = []
-    for name, attributes in before.items():
-        module = sys.modules.get(name)
-        current = vars(module) if _isinstance(module, ModuleType) else {}
-        changed += [f"{name}.{k}" for k, ident in attributes.items()
-                    if k not in current or id(current[k]) != ident]
-    return changed
-
-
 def _tamper_result(names: list[str]) -> CheckResult:
     listed = ", ".join(names[:5]) + (" ..." if _len(names) > 5 else "")
     return CheckResult(
@@ -337,12 +304,14 @@ def helpers() -> dict[str, Any]:
     import jax.numpy as jnp
     from jax import lax
 
+    check_calls.prepare()  # the compile counter's listener, before any user code
     return {
         "case": case, "expect": expect, "expect_close": expect_close,
         "expect_equal": expect_equal, "expect_shape": expect_shape,
-        "expect_dtype": expect_dtype, "jit_ok": jit_ok, "cache_size": cache_size,
+        "expect_dtype": expect_dtype, "as_array": as_array, "call": check_calls.call,
+        "jit_ok": jit_ok, "cache_size": cache_size,
         "eqn_count": eqn_count, "expect_no_unrolled_loop": expect_no_unrolled_loop,
-        "count_traces": count_traces, "printed": printed,
+        "count_traces": check_calls.count_traces, "printed": printed,
         "rng": rng, "CheckFailed": CheckFailed, "jax": jax, "jnp": jnp, "lax": lax, "np": np,
         "math": math,
     }
@@ -388,8 +357,12 @@ def run_check(check_code: str, namespace: dict[str, Any], before: Snapshot) -> C
     scope: dict[str, Any] = {"__builtins__": dict(_BUILTINS), "__name__": "__check__",
                              "user": UserNamespace(namespace), **helpers()}
     result: CheckResult
+    import jax
+
     try:
-        exec(compile(check_code, CHECK_FILENAME, "exec"), scope)
+        # Compilations are what some cases count: a run that switched jit off compiles nothing.
+        with jax.disable_jit(False):
+            exec(compile(check_code, CHECK_FILENAME, "exec"), scope)
     except BaseException as exc:  # whatever ended it, it is this case's failure
         message, kind = _failure(exc)
         if _state.hint:
@@ -399,5 +372,7 @@ def run_check(check_code: str, namespace: dict[str, Any], before: Snapshot) -> C
                              error_type=kind)
     else:
         result = CheckResult(passed=True, passed_cases=list(_state.passed))
+    finally:
+        check_calls.clear()
     changed = tampered(before)  # the person's functions ran during the check too
     return _tamper_result(changed) if changed else result
