@@ -33,14 +33,17 @@ run: setup
 # and the remote runner's worker hosts through a private Redis) must run where the JAX backend
 # never started (a fork after it deadlocks), and the browser tests keep Playwright's driver away
 # from tests that reap or kill stray processes.
-test: setup
-	$(VENV)/bin/ruff check .
+test: lint
 	$(PY) -m pytest tests/runner
 	$(PY) -m pytest --ignore=tests/runner --ignore=tests/browser
 	$(PY) -m pytest tests/browser
 
+# Style (ruff), the import contracts of pyproject.toml (import-linter: what may import what, no
+# cycles) and the types of app/ (mypy, configured in pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) -m app bench

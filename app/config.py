@@ -68,7 +68,7 @@ class Settings:
     state_dir: str = ""  # "" = $XDG_RUNTIME_DIR or /tmp, + jax-playground-<uid>
     runtimes_dir: str = ""  # where each JAX runtime's venv is (runtimes.toml); "" = .runtimes
     theme: str = "auto"  # light, dark or auto (follows the browser)
-    live_update_s: float = 0.5  # a run in flight is redrawn this often (each costs the server CPU)
+    live_update_s: float = 1.0  # a run in flight is redrawn this often (each costs the server CPU)
     # Rooms and exercise progress (app/rooms)
     database_url: str = ""  # "" = SQLite in the data dir; postgresql+psycopg://... for PostgreSQL
     data_dir: str = ""  # "" = $XDG_STATE_HOME or ~/.local/state, + jax-playground

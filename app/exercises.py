@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from app import decoding
 from app.protocol import RunRequest
 from app.snippets import Library, SnippetError, load_library
 
@@ -21,9 +22,23 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exercises"
 MAX_HINTS = 3
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SECTION_DIR = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
-_REQUIRED = {"title": str, "statement": str, "starter": str, "solution": str, "check": str}
-_OPTIONAL = {"hints": list, "order": int, "x64": bool}
 _CODE_FIELDS = ("starter", "solution", "check")
+_TEXT = {"non_empty": True}
+
+
+@dataclass(frozen=True)
+class _Header:
+    """An exercise file's fields, as app/decoding.py checks them (an unknown one is an error)."""
+
+    title: str = field(metadata=_TEXT)
+    statement: str = field(metadata=_TEXT)
+    starter: str = field(metadata=_TEXT)
+    solution: str = field(metadata=_TEXT)
+    check: str = field(metadata=_TEXT)
+    hints: list[str] = field(default_factory=list,
+                             metadata={"max_items": MAX_HINTS, "non_empty": True})
+    order: int = 100
+    x64: bool = False
 
 
 class ExerciseError(SnippetError):
@@ -73,33 +88,18 @@ def parse_exercise(path: Path, section_slug: str, section_title: str) -> Exercis
         raise ExerciseError(path, None, f"cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ExerciseError(path, None, f"is not valid TOML: {exc}") from exc
-    for name, kind in _REQUIRED.items():
-        if name not in data:
-            raise ExerciseError(path, name, "is required")
-        if not isinstance(data[name], kind) or not data[name].strip():
-            raise ExerciseError(path, name, "must be a non-empty string")
-    for name, value in data.items():
-        if name in _REQUIRED:
-            continue
-        if name not in _OPTIONAL:
-            raise ExerciseError(path, name, "is not a known field")
-        kind = _OPTIONAL[name]
-        # bool is an int in Python: `order = true` must not pass as a number.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ExerciseError(path, name, f"has the wrong type {type(value).__name__}")
-    hints = data.get("hints", [])
-    if len(hints) > MAX_HINTS:
-        raise ExerciseError(path, "hints", f"has {len(hints)}; at most {MAX_HINTS}")
-    if any(not isinstance(h, str) or not h.strip() for h in hints):
-        raise ExerciseError(path, "hints", "must be non-empty strings")
+    try:
+        header = decoding.build(_Header, data, unknown="reject")
+    except decoding.DecodeError as exc:
+        raise ExerciseError(path, exc.field, exc.problem) from None
     for name in _CODE_FIELDS:
         try:
-            compile(data[name], f"{path}:{name}", "exec")
+            compile(getattr(header, name), f"{path}:{name}", "exec")
         except SyntaxError as exc:
             raise ExerciseError(path, name, f"does not compile: {exc}") from exc
-    if "case(" not in data["check"]:
+    if "case(" not in header.check:
         raise ExerciseError(path, "check", "names no case: wrap each test in `with case(...)`")
-    if data["starter"].strip() == data["solution"].strip():
+    if header.starter.strip() == header.solution.strip():
         raise ExerciseError(path, "solution", "is the same as the starter")
     stem = path.name[: -len(".toml")]
     return Exercise(
@@ -107,14 +107,14 @@ def parse_exercise(path: Path, section_slug: str, section_title: str) -> Exercis
         path=path,
         section_slug=section_slug,
         section=section_title,
-        title=data["title"].strip(),
-        statement=data["statement"].strip(),
-        starter=data["starter"].lstrip("\n"),
-        solution=data["solution"].lstrip("\n"),
-        check=data["check"].lstrip("\n"),
-        hints=tuple(h.strip() for h in hints),
-        order=int(data.get("order", 100)),
-        x64=bool(data.get("x64", False)),
+        title=header.title.strip(),
+        statement=header.statement.strip(),
+        starter=header.starter.lstrip("\n"),
+        solution=header.solution.lstrip("\n"),
+        check=header.check.lstrip("\n"),
+        hints=tuple(h.strip() for h in header.hints),
+        order=header.order,
+        x64=header.x64,
     )
 
 

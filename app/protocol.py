@@ -344,7 +344,7 @@ def _build(tp: Any, value: Any) -> Any:
     if origin is list:
         (item_type,) = get_args(tp) or (Any,)
         return [_build(item_type, v) for v in value]
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
         return from_dict(tp, value)
     return value
 

@@ -48,7 +48,7 @@ def drop_config_polling() -> bool:
     def no_watchers(flag_options: object) -> None:
         del flag_options  # the configuration is read once, at start
 
-    bootstrap._install_config_watchers = no_watchers  # type: ignore[attr-defined]
+    bootstrap._install_config_watchers = no_watchers
     return True
 
 

@@ -157,11 +157,6 @@ def uncovered_blocks(block_count: int, snippets: Sequence[Snippet]) -> list[int]
     return [n for n in range(1, block_count + 1) if n not in covered]
 
 
-def unknown_blocks(block_count: int, snippets: Sequence[Snippet]) -> list[tuple[str, int]]:
-    """(snippet id, block) for every guide_blocks entry past the guide's last block."""
-    return [(s.id, b) for s in snippets for b in s.guide_blocks if b > block_count]
-
-
 # --- reports ---------------------------------------------------------------------------------
 
 

@@ -14,6 +14,9 @@ style of PEP 723 inline metadata, so the file still runs as plain Python:
 Sections are folders ``NN-slug`` holding a section.toml (title, order). A gotcha pair is two
 files ``<name>.numpy.py`` and ``<name>.jax.py``; the jax side's header carries ``difference``
 (one sentence) and may carry ``pair_title``. Every problem is a SnippetError naming file and field.
+
+Over 400 lines on purpose: the format's one reader (header, sections, pairs, the library), kept
+in one file so that the format and its checks read together with snippets/README.md.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from app import decoding
 from app.protocol import TRANSFORM_NAMES
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "snippets"
@@ -36,20 +40,29 @@ _SECTION_DIR = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
 _OUTCOME = re.compile(r"^(ok|[A-Za-z_][A-Za-z0-9_]*)$")
 _PAIR_SIDES = ("numpy", "jax")
 
-_REQUIRED = {"title": str, "subsection": str, "explanation": str, "expect": (str, dict)}
-_OPTIONAL = {
-    "entry": str,
-    "args": str,
-    "transforms": list,
-    "changes": str,
-    "guide_blocks": list,
-    "numpy_entry": str,
-    "difference": str,
-    "pair_title": str,
-    "x64": bool,
-    "guide_issue": str,
-    "versions": list,
-}
+_TEXT = {"non_empty": True}
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A snippet header's fields, as app/decoding.py checks them (an unknown one is an error)."""
+
+    title: str = field(metadata=_TEXT)
+    subsection: str = field(metadata=_TEXT)
+    explanation: str = field(metadata=_TEXT)
+    expect: Any  # an outcome, or a table of outcome, message and stdout: see _expectation
+    entry: str | None = None
+    args: str | None = None
+    transforms: list[str] = field(default_factory=list)
+    changes: str | None = None
+    guide_blocks: list[int] = field(default_factory=list)
+    numpy_entry: str | None = None
+    difference: str | None = None
+    pair_title: str | None = None
+    x64: bool = False
+    guide_issue: str | None = None
+    versions: list[Any] = field(default_factory=list)  # outcomes by JAX version: see _versions
+
 _EXPECT_KEYS = {"outcome", "message", "stdout"}
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}$")
 
@@ -227,23 +240,15 @@ def split_header(path: Path, text: str) -> tuple[dict[str, Any], str]:
 
 
 def _check_fields(path: Path, header: dict[str, Any]) -> None:
-    for name, kind in _REQUIRED.items():
-        if name not in header:
-            raise SnippetError(path, name, "is required")
-        if not isinstance(header[name], kind):
-            raise SnippetError(path, name, f"has the wrong type {type(header[name]).__name__}")
-        if isinstance(header[name], str) and not header[name].strip():
-            raise SnippetError(path, name, "is empty")
-    for name, value in header.items():
-        if name in _REQUIRED:
-            continue
-        if name not in _OPTIONAL:
-            raise SnippetError(path, name, "is not a known field")
-        if not isinstance(value, _OPTIONAL[name]):
-            raise SnippetError(path, name, f"has the wrong type {type(value).__name__}")
+    try:
+        decoding.build(_Header, header, unknown="reject")
+    except decoding.DecodeError as exc:
+        raise SnippetError(path, exc.field, exc.problem) from None
 
 
-def _expectation(path: Path, raw: str | dict[str, Any]) -> Expectation:
+def _expectation(path: Path, raw: object) -> Expectation:
+    if not isinstance(raw, str | dict):
+        raise SnippetError(path, "expect", "has the wrong type: expected an outcome or a table")
     data = {"outcome": raw} if isinstance(raw, str) else dict(raw)
     unknown = set(data) - _EXPECT_KEYS
     if unknown:

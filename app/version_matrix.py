@@ -8,7 +8,7 @@ with the reason. Exit 1 on any "differs": a change nobody wrote down stands out.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from app.snippet_check import CheckRow, md_cell, shorten
 
@@ -19,13 +19,13 @@ def cell(row: CheckRow) -> str:
     return AS_EXPECTED if row.ok else f"{DIFFERS}: {row.detail}"
 
 
-def _by_snippet(columns: dict[str, Sequence[CheckRow]]) -> list[tuple[str, list[CheckRow]]]:
+def _by_snippet(columns: Mapping[str, Sequence[CheckRow]]) -> list[tuple[str, list[CheckRow]]]:
     ids = [r.snippet.id for r in next(iter(columns.values()), [])]
     lookup = {version: {r.snippet.id: r for r in rows} for version, rows in columns.items()}
     return [(sid, [lookup[v][sid] for v in columns]) for sid in ids]
 
 
-def text_matrix(columns: dict[str, Sequence[CheckRow]]) -> str:
+def text_matrix(columns: Mapping[str, Sequence[CheckRow]]) -> str:
     """snippet x version, one line a snippet; the reasons for each "differs" below."""
     versions = list(columns)
     rows = _by_snippet(columns)
@@ -42,14 +42,14 @@ def text_matrix(columns: dict[str, Sequence[CheckRow]]) -> str:
     return "\n".join(lines + reasons)
 
 
-def summary(columns: dict[str, Sequence[CheckRow]]) -> str:
+def summary(columns: Mapping[str, Sequence[CheckRow]]) -> str:
     total = sum(len(rows) for rows in columns.values())
     differs = sum(not r.ok for rows in columns.values() for r in rows)
     state = "all as expected" if not differs else f"{differs} DIFFER"
     return f"{total} runs on JAX {', '.join(columns)}: {state}"
 
 
-def markdown_matrix(columns: dict[str, Sequence[CheckRow]], command: str,
+def markdown_matrix(columns: Mapping[str, Sequence[CheckRow]], command: str,
                     when: datetime.datetime | None = None) -> str:
     when = when or datetime.datetime.now(datetime.UTC)
     versions = list(columns)

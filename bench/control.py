@@ -6,8 +6,8 @@ line arrives, how many messages an output flood costs.
 Per run: a `while True` loop that prints one line first; the time from submitting it to its first
 streamed line, then from runner.cancel() to its "cancelled" result. Then one flood printing until
 the output cap (1 MiB by default): the number of streamed chunks it took. Printed: median and max
-of each; asserts nothing on time (the issue's bound, 1 s from Stop to the end of the run, is held
-by tests/runner/api/test_control.py).
+of each; asserts nothing on time (the bound is 1 s from Stop to the end of the run;
+tests/runner/api/test_control.py checks that a stop ends the run "cancelled").
 """
 
 from __future__ import annotations

@@ -220,14 +220,17 @@ def make_room(server: Server, people: int, attempts_each: int = 0) -> RoomLinks:
     cat = catalogue()
     others = [e.id for e in load_exercises().exercises if e.id != ROOM_EXERCISE]
     ids = [ROOM_EXERCISE, *others[:5]]
-    room, token = rooms.create_room(store, settings, cat, name="Load",
-                                    items=[Item("exercise", i) for i in ids], ends_at=None,
-                                    client_id="bench")
+    created = rooms.create_room(store, settings, cat, name="Load",
+                                items=[Item("exercise", i) for i in ids], ends_at=None,
+                                client_id="bench")
+    room, token = created.room, created.token
     queries = []
     from app.protocol import RunResult
 
     for index in range(people):
-        who_token = learners.join_room(store, settings, room.code, f"Person {index:03d}")
+        # each simulated person joins from an address of their own (the per-client join cap)
+        who_token = learners.join_room(store, settings, room.code, f"Person {index:03d}",
+                                       client_id=f"bench-{index}")
         queries.append(f"p={who_token}")
         who = learners.learner(store, who_token)
         for attempt in range(attempts_each):

@@ -37,7 +37,8 @@ def _timed(runner: Runner, request: RunRequest) -> tuple[float, RunResult]:
 
 
 def _latencies(runner: Runner, runs: int, spacing_s: float) -> tuple[list[float], list[str]]:
-    times, statuses = [], []
+    times: list[float] = []
+    statuses: list[str] = []
     for _ in range(runs):
         if spacing_s:
             time.sleep(spacing_s)

@@ -52,9 +52,9 @@ def configure(component: str, environ: dict[str, str] | None = None) -> None:
     text = env.get("PLAYGROUND_LOG_FORMAT", "json").lower() == "text"
     root = logging.getLogger()
     if _configured is None:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.set_name("playground")
-        root.addHandler(handler)
+        stream = logging.StreamHandler(sys.stderr)
+        stream.set_name("playground")
+        root.addHandler(stream)
     handler = next(h for h in root.handlers if h.get_name() == "playground")
     handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {component} %(name)s: "
                                            "%(message)s") if text else JsonLines(component))

@@ -29,7 +29,7 @@ RUN_DURATION = Histogram("playground_run_duration_seconds", "Wall time of a run,
                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60))
 HEARTBEATS = Counter("playground_host_heartbeats", "Heartbeats this worker host sent to Redis")
 
-_served: dict[int, Any] = {}
+_served: dict[object, Any] = {}
 _lock = threading.Lock()
 
 
@@ -130,6 +130,6 @@ def serve(port: int, address: str = "0.0.0.0") -> bool:
         if ("http", port) in _served:
             return True
         server, _thread = start_http_server(port, addr=address)
-        _served[("http", port)] = server  # type: ignore[index]
+        _served[("http", port)] = server
     log.info("metrics on :%d/metrics", port)
     return True

@@ -265,7 +265,7 @@ def _reveal(store: Store, who: Learner, exercise_id: str, now: float | None, *,
             return shown  # reading a hint in a read-only room is fine; it is not recorded
         values = {"hints_shown": shown}
         if solution and (row is None or row.solution_shown_at is None):
-            values["solution_shown_at"] = now  # type: ignore[assignment]
+            values["solution_shown_at"] = now
         if row is None:
             conn.execute(reveals.insert().values(participant_id=who.id, exercise_id=exercise_id,
                                                  **values))

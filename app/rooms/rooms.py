@@ -11,8 +11,9 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, CursorResult, func, select
 
 from app.config import Settings
 from app.rooms import inputs
@@ -152,12 +153,12 @@ def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name:
                 raise RoomError(f"This server lets one person create {limit} rooms an hour; "
                                 "try again later.")
         code = inputs.new_room_code()
-        room_id = conn.execute(rooms.insert().values(
+        room_id = _new_id(conn.execute(rooms.insert().values(
             code=code, facilitator_hash=inputs.token_hash(token), name=clean_name,
             recovery_hash=inputs.token_hash(inputs.recovery_key(recovery)),
             items=json.dumps([{"kind": i.kind, "id": i.id} for i in chosen]),
             created_by=creator, created_at=now, ends_at=ends_at, expires_at=expires_at,
-        )).inserted_primary_key[0]
+        )))
         room = live_room(conn, int(room_id), now)
     return Created(room, token, recovery)
 
@@ -225,9 +226,9 @@ def push_item(store: Store, room: Room, item: Item, now: float | None = None) ->
         raise RoomError("Only the room's own exercises and snippets can be pushed.")
     with store.write() as conn:
         writable_room(conn, room.id, now, "nothing can be pushed.")
-        push_id = conn.execute(pushes.insert().values(
+        push_id = _new_id(conn.execute(pushes.insert().values(
             room_id=room.id, kind=item.kind, item_id=item.id, pushed_at=now,
-        )).inserted_primary_key[0]
+        )))
     return Push(int(push_id), item.kind, item.id, None, now)
 
 
@@ -269,9 +270,9 @@ def show_solution(store: Store, room: Room, exercise_id: str, attempt_id: int,
         ).first()
         if row is None:
             raise RoomError("That solution is not a passing attempt in this room.")
-        push_id = conn.execute(pushes.insert().values(
+        push_id = _new_id(conn.execute(pushes.insert().values(
             room_id=room.id, kind="solution", item_id=exercise_id, code=row.code, pushed_at=now,
-        )).inserted_primary_key[0]
+        )))
     return Push(int(push_id), "solution", exercise_id, row.code, now)
 
 
@@ -332,3 +333,11 @@ def purge_expired(store: Store, now: float | None = None, force: bool = False) -
         conn.execute(participants.delete().where(participants.c.room_id.in_(expired)))
         conn.execute(pushes.delete().where(pushes.c.room_id.in_(expired)))
         return int(conn.execute(rooms.delete().where(rooms.c.id.in_(expired))).rowcount)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT added."""
+    key = result.inserted_primary_key
+    if key is None:  # never for a single-row INSERT into a table with a primary key
+        raise RuntimeError("the database returned no id for the new row")
+    return int(key[0])

@@ -39,9 +39,11 @@ from app.ui.widgets.live import CallView, show_live
 
 log = logging.getLogger(__name__)
 
-INLINE_WAIT_S = 0.35  # a run done this soon after its click is shown without the live panel
-# The live panel redraws this often while runs are in flight (PLAYGROUND_LIVE_UPDATE_S): each
-# redraw is a fragment rerun, ~0.06-0.09 s of the server's CPU, mostly Streamlit's own.
+# A run done this soon after its click is shown in the same draw, without the live panel: most
+# runs of a lesson are, and a draw with no panel is the cheapest (bench/server_capacity.py).
+INLINE_WAIT_S = 0.8
+# The live panel redraws this often while runs are in flight (PLAYGROUND_LIVE_UPDATE_S, 1 s):
+# each redraw is a fragment rerun, ~10 ms of the server's CPU, mostly Streamlit's own.
 TICK_S = settings().live_update_s
 STOP_WAIT_S = 2.0  # after Stop, the panel waits this long for the stopped result
 CANCEL_RETRY_S = 2.0  # a stop that found no run yet (still being sent) is retried this long

@@ -3,8 +3,9 @@
 The payload is JSON, zlib-compressed, base64url-encoded without padding, so that an instructor can
 hand out a link that opens the same code in another browser. Decoding never trusts the link: size
 limits come before and during decompression (a zip bomb stops at the cap), nesting too deep for the
-JSON parser is refused, and every field is checked against the schema below (its type and bounds;
-unknown fields are dropped). Every failure is a ShareLinkError with a sentence the page can show,
+JSON parser is refused, and every field is checked against the schema below by app/decoding.py,
+the validator of all untrusted structured input (its type and bounds; unknown fields are
+dropped). Every failure is a ShareLinkError with a sentence the page can show,
 and the page then opens as shipped.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import math
 import zlib
@@ -19,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app import runtimes
+from app import decoding, runtimes
 from app.config import settings
-from app.protocol import TRANSFORM_NAMES
+from app.protocol import TRANSFORM_NAMES, TransformName
 
 QUERY_PARAM = "share"
 FORMAT_VERSION = 1
@@ -115,34 +117,6 @@ def _string(limit: int) -> Callable[[Any], str]:
     return check
 
 
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid
-    return value
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
-        raise _Invalid
-    return float(value)
-
-
-def _runtime_id(value: Any) -> str:
-    if not isinstance(value, str) or not runtimes.ID_PATTERN.match(value):
-        raise _Invalid
-    return value
-
-
-def _names(value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_STEPS:
-        raise _Invalid
-    if not all(isinstance(name, str) and name in TRANSFORM_NAMES for name in value):
-        raise _Invalid
-    return list(value)
-
-
 def _option_texts(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or len(value) > 8:
         raise _Invalid
@@ -159,59 +133,113 @@ def _step_options(value: Any) -> list[dict[str, str]] | dict[str, dict[str, str]
     raise _Invalid
 
 
-def _codes(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or len(value) > MAX_CODES:
+def _texts(value: object) -> None:
+    """Every text in a checked value encodes as UTF-8 (JSON allows a lone surrogate; text does
+    not)."""
+    if isinstance(value, str):
+        _utf8_size(value)
+    elif isinstance(value, list):
+        for item in value:
+            _texts(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _texts(key)
+            _texts(item)
+
+
+_STEPS = {"max_items": MAX_STEPS}
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """Every field a page may put into a link: its type and bounds, checked by app/decoding.py
+    (a bool is never a number; unknown fields are dropped), then the checks below."""
+
+    inspect: bool | None = None  # section pages and the Playground
+    # the gotcha pair's NumPy side
+    codes: dict[str, str] | None = field(default=None, metadata={"max_items": MAX_CODES})
+    x64: bool | None = None  # the Playground's options
+    timeout: float | None = None
+    # the Playground and the Transform Lab
+    function: str | None = field(default=None, metadata={"max_chars": MAX_NAME_CHARS})
+    args: str | None = field(default=None, metadata={"max_chars": MAX_ARGS_CHARS})
+    stack: list[TransformName] | None = field(default=None, metadata=_STEPS)
+    stack_options: Any = None  # see _step_options
+    compare: bool | None = None  # the Transform Lab's two stacks
+    passes: bool | None = None  # the XLA pass dump (Playground and Transform Lab)
+    a: list[TransformName] | None = field(default=None, metadata=_STEPS)
+    b: list[TransformName] | None = field(default=None, metadata=_STEPS)
+    a_options: Any = None
+    b_options: Any = None
+    jax: str | None = None  # the JAX runtime it ran on (every page): app.runtimes.ID_PATTERN
+
+
+@dataclass(frozen=True)
+class _Payload:
+    v: int
+    s: str = field(metadata={"max_chars": MAX_ID_CHARS})
+    c: str
+    x: _Extra = field(default_factory=_Extra)
+
+
+def _checked_extra(extra: _Extra, present: set[str]) -> dict[str, Any]:
+    """The fields the link holds, after the checks a type cannot say."""
+    values = {name: getattr(extra, name) for name in EXTRA_NAMES
+              if name in present and getattr(extra, name) is not None}
+    timeout = values.get("timeout")
+    if timeout is not None and (not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT_S):
         raise _Invalid
-    codes = {_string(MAX_ID_CHARS)(k): _string(_max_code_bytes())(v) for k, v in value.items()}
+    codes = values.get("codes", {})
+    if any(len(name) > MAX_ID_CHARS for name in codes):
+        raise _Invalid
     if sum(_utf8_size(code) for code in codes.values()) > _max_code_bytes():
         raise _Invalid
-    return codes
-
-
-# Every field a page may put into a link, and its check.
-EXTRA_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "inspect": _flag,  # section pages and the Playground
-    "codes": _codes,  # the gotcha pair's NumPy side
-    "x64": _flag,  # the Playground's options
-    "timeout": _seconds,
-    "function": _string(MAX_NAME_CHARS),  # the Playground and the Transform Lab
-    "args": _string(MAX_ARGS_CHARS),
-    "stack": _names,
-    "stack_options": _step_options,
-    "compare": _flag,  # the Transform Lab's two stacks
-    "passes": _flag,  # the XLA pass dump (Playground and Transform Lab)
-    "a": _names,
-    "b": _names,
-    "a_options": _step_options,
-    "b_options": _step_options,
-    "jax": _runtime_id,  # the JAX version it ran on (every page)
-}
-
-
-def _validated_extra(extra: Any) -> dict[str, Any]:
-    if not isinstance(extra, dict):
+    if "jax" in values and not runtimes.ID_PATTERN.match(values["jax"]):
         raise _Invalid
-    return {name: check(extra[name]) for name, check in EXTRA_FIELDS.items() if name in extra}
+    for name in ("stack_options", "a_options", "b_options"):
+        if name in values:
+            values[name] = _step_options(values[name])
+    _texts(values)
+    return values
+
+
+EXTRA_NAMES = tuple(f.name for f in dataclasses.fields(_Extra))
+
+
+def _check_field(name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        try:
+            extra = decoding.build(_Extra, {name: value})
+        except decoding.DecodeError:
+            raise _Invalid from None
+        value = _checked_extra(extra, {name}).get(name)
+        if value is None:
+            raise _Invalid
+        return value
+    return check
+
+
+# Every field a page may put into a link, and its check (one field alone).
+EXTRA_FIELDS: dict[str, Callable[[Any], Any]] = {name: _check_field(name) for name in EXTRA_NAMES}
 
 
 def _validated(payload: Any) -> SharedState:
     damaged = ShareLinkError(
         "This share link is not one the playground made; the page opened with its own code."
     )
-    if not isinstance(payload, dict) or payload.get("v") != FORMAT_VERSION:
-        raise damaged
-    snippet_id, code, extra = payload.get("s"), payload.get("c"), payload.get("x", {})
     try:
-        _string(MAX_ID_CHARS)(snippet_id)
-        code_bytes = _utf8_size(code) if isinstance(code, str) else None
-        if code_bytes is None:
+        checked = decoding.build(_Payload, payload)
+        if checked.v != FORMAT_VERSION:
             raise _Invalid
-        valid_extra = _validated_extra(extra)
-    except _Invalid:
+        _texts(checked.s)
+        code_bytes = _utf8_size(checked.c)
+        present = set(payload.get("x", {}))
+        valid_extra = _checked_extra(checked.x, present)
+    except (decoding.DecodeError, _Invalid):
         raise damaged from None
     if code_bytes > _max_code_bytes():
         raise ShareLinkError(
             "This share link holds more code than the playground accepts; "
             "the page opened with its own code instead."
         )
-    return SharedState(snippet_id=snippet_id, code=code, extra=valid_extra)
+    return SharedState(snippet_id=checked.s, code=checked.c, extra=valid_extra)

@@ -29,10 +29,6 @@ def set_code(snippet_id: str, new_code: str) -> None:
     st.session_state[_CODE + snippet_id] = new_code
 
 
-def is_edited(snippet_id: str, shipped: str) -> bool:
-    return code(snippet_id, shipped) != shipped
-
-
 def reset(snippet_id: str) -> None:
     """Forget the edit, remount the editor with the shipped code, and clear the area's results
     (an error of the edited code must not stay on screen under the shipped code); a run of the

@@ -17,7 +17,10 @@ import contextlib
 import errno
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from jax._src.compilation_cache_interface import CacheInterface
 
 CACHE_SUFFIX = "-cache"  # JAX's LRUCache names an entry <key>-cache (jax._src.lru_cache)
 
@@ -108,7 +111,7 @@ def install_publishing(shared_dir: str) -> bool:
 
         cache = PublishingCache(LRUCache(shared_dir, max_size=-1))
         compilation_cache.reset_cache()
-        compilation_cache._cache = cache
+        compilation_cache._cache = cast("CacheInterface", cache)  # the same methods
         compilation_cache._cache_initialized = True
     except (ImportError, AttributeError, TypeError, OSError):
         return False
@@ -133,7 +136,8 @@ def install(layer_path: str, shared_dir: str | None, max_entry_bytes: int) -> st
         layer = LRUCache(layer_path, max_size=-1)
         shared = LRUCache(shared_dir, max_size=-1) if shared_dir else None
         compilation_cache.reset_cache()
-        compilation_cache._cache = LayeredCache(layer, shared, max_entry_bytes)
+        layered = LayeredCache(layer, shared, max_entry_bytes)
+        compilation_cache._cache = cast("CacheInterface", layered)  # the same methods
         compilation_cache._cache_initialized = True
         return "layered"
     except (ImportError, AttributeError, TypeError, OSError):

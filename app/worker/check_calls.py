@@ -42,7 +42,7 @@ class TraceCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, event: str, duration: float, **_: Any) -> None:
+    def __call__(self, event: str, duration_secs: float, **_: str | int) -> None:
         if event == TRACE_EVENT:
             self.count += 1
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -83,7 +84,7 @@ def tampered(before: Snapshot) -> list[str]:
     changed = []
     for name, attributes in before["modules"].items():
         module = sys.modules.get(name)
-        current = _vars(module) if _isinstance(module, ModuleType) else {}
+        current: Mapping[str, Any] = _vars(module) if _isinstance(module, ModuleType) else {}
         changed += [f"{name}.{k}" for k, ident in attributes.items()
                     if k not in current or _id(current[k]) != ident]
     now = _classes()

@@ -32,8 +32,9 @@ def _compile(code: str) -> tuple[Any, Any | None]:
     """Compile the module body, and its last statement separately if it is an expression."""
     tree = ast.parse(code, SNIPPET_FILENAME, "exec")
     last_expr = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last_expr = ast.Expression(tree.body.pop().value)
+    if tree.body and isinstance(last := tree.body[-1], ast.Expr):
+        tree.body.pop()
+        last_expr = ast.Expression(last.value)
     body = compile(tree, SNIPPET_FILENAME, "exec")
     return body, compile(last_expr, SNIPPET_FILENAME, "eval") if last_expr else None
 
@@ -52,7 +53,7 @@ def _x64(enabled: bool) -> Iterator[None]:
     """jax_enable_x64 for this run only, off unless asked for, as in JAX itself."""
     import jax
 
-    previous = jax.config.jax_enable_x64
+    previous = jax.config.jax_enable_x64  # type: ignore[attr-defined]
     jax.config.update("jax_enable_x64", enabled)
     try:
         yield

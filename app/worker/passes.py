@@ -93,7 +93,8 @@ def _dump_files(folder: Path) -> list[_File]:
         by_module.setdefault(match["module"], []).append(entry)
     if not by_module:
         return []
-    return sorted(max(by_module.values(), key=len))
+    longest: list[_File] = max(by_module.values(), key=len)  # the module with every pass
+    return sorted(longest)
 
 
 def _read(path: Path, limit: int) -> tuple[str, bool]:
@@ -112,7 +113,7 @@ def _no_persistent_cache() -> Iterator[None]:
     except ImportError:
         yield
         return
-    previous = jax.config.jax_enable_compilation_cache
+    previous = jax.config.jax_enable_compilation_cache  # type: ignore[attr-defined]
     compilation_cache.reset_cache()
     jax.config.update("jax_enable_compilation_cache", False)
     try:

@@ -27,15 +27,15 @@ class Phases:
     events: int = 0  # duration events seen: 0 means this JAX sent none
     cache_hit: bool = False
 
-    def on_duration(self, event: str, duration: float, **_: Any) -> None:
+    def on_duration(self, event: str, duration_secs: float, **_: str | int) -> None:
         # A jit traced (or lowered) inside another is timed inside it too: the outermost
         # event, the longest, already holds the nested ones. Compiles do not nest.
         if event == TRACE_EVENT:
-            self.trace_s = max(self.trace_s, duration)
+            self.trace_s = max(self.trace_s, duration_secs)
         elif event == LOWER_EVENT:
-            self.lower_s = max(self.lower_s, duration)
+            self.lower_s = max(self.lower_s, duration_secs)
         elif event == COMPILE_EVENT:
-            self.compile_s += duration
+            self.compile_s += duration_secs
         else:
             return
         self.events += 1

@@ -52,7 +52,10 @@ def test_a_good_exercise_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "field", "problem"), [
     (lambda t: t.replace('title = "T"\n', ""), "title", "is required"),
     (lambda t: t.replace('hints = ["one"]', 'hints = ["a", "b", "c", "d"]'), "hints", "at most 3"),
-    (lambda t: t.replace('hints = ["one"]', "hints = [1]"), "hints", "non-empty strings"),
+    (lambda t: t.replace('hints = ["one"]', "hints = [1]"), "hints", "wrong type"),
+    (lambda t: t.replace('hints = ["one"]', 'hints = [" "]'), "hints", "is empty"),
+    (lambda t: t.replace('title = "T"', 'title = "  "'), "title", "is empty"),
+    (lambda t: t + "order = 1.5\n", "order", "wrong type"),
     (lambda t: t.replace('starter = "x = 1"', 'starter = "x = ("'), "starter", "does not compile"),
     (lambda t: t.replace('with case("x is 2"):\n    ', ""), "check", "names no case"),
     (lambda t: t + 'colour = "red"\n', "colour", "not a known field"),

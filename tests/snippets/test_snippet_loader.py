@@ -81,7 +81,11 @@ BAD_HEADERS: list[tuple[str, str, str | None, str]] = [
     ("args not an expression", header(entry='"f"', args='"(1,"') + "def f(x): return x\n",
      "args", "not a Python expression"),
     ("guide block zero", header(guide_blocks="[0]") + "x = 1\n", "guide_blocks", "positive"),
-    ("guide block text", header(guide_blocks='["1"]') + "x = 1\n", "guide_blocks", "positive"),
+    ("guide block text", header(guide_blocks='["1"]') + "x = 1\n", "guide_blocks", "wrong type"),
+    ("guide block true", header(guide_blocks="[true]") + "x = 1\n", "guide_blocks", "wrong type"),
+    ("x64 not a flag", header(x64="1") + "x = 1\n", "x64", "wrong type"),
+    ("expect a number", header(expect="5") + "x = 1\n", "expect", "wrong type"),
+    ("empty title", header(title='""') + "x = 1\n", "title", "is empty"),
     ("code does not compile", header() + "def f(:\n", None, "does not compile"),
 ]
 

@@ -112,6 +112,16 @@ def test_unknown_fields_are_dropped_and_known_ones_kept() -> None:
                             "a_options": {"grad": {"argnums": "0"}}}
 
 
+def test_a_bool_is_never_a_number_in_a_link() -> None:
+    # The same rule as every other untrusted input (app/decoding.py): true is not version 1,
+    # and a flag is not a timeout.
+    for payload in ({"v": True, "s": "x", "c": "y"},
+                    {"v": 1, "s": "x", "c": "y", "x": {"timeout": True}},
+                    {"v": 1, "s": "x", "c": "y", "x": {"x64": 1}}):
+        with pytest.raises(ShareLinkError):
+            decode(_token(payload))
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4)

@@ -19,10 +19,12 @@ GPU_HOST = {"platform": "gpu", "jax": "0.10.2", "device_kind": "NVIDIA H200", "d
 
 
 def _show(status: dict) -> None:  # type: ignore[type-arg]
+    from app.runner.api.status import RunnerStatus
     from app.ui.pages.system import _show_runner, show_hosts
 
-    _show_runner(status)
-    show_hosts(status)
+    typed = RunnerStatus.read(status)
+    _show_runner(typed)
+    show_hosts(typed)
 
 
 def _status_with_hosts(url: str, hosts: dict[str, dict]) -> dict:  # type: ignore[type-arg]
@@ -68,3 +70,13 @@ def test_an_unreachable_queue_is_an_error_line_not_a_trace() -> None:
     at = AppTest.from_function(_show, args=(status,)).run()
     assert not at.exception
     assert "cannot be reached" in " ".join(e.value for e in at.error)
+
+
+def test_a_malformed_status_is_one_error_not_garbage_on_the_page() -> None:
+    # A field of the wrong type (notes as a string, a count as a bool) is the runner's mistake:
+    # the page says so once, instead of showing a note per letter or "True" idle children.
+    at = AppTest.from_function(_show, args=({"platform": "cpu", "notes": "oops",
+                                             "idle": True},)).run()
+    assert not at.exception
+    assert [e.value for e in at.error] and "malformed" in at.error[0].value
+    assert not [i.value for i in at.info if i.value in "oops"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from app.config import Settings
 from app.protocol import RunRequest, RunResult
 
 OnUpdate = Callable[[str, Any], None]
@@ -31,6 +32,8 @@ UPDATE_KINDS = ("queued", "running", "output")
 
 @runtime_checkable
 class RunnerInterface(Protocol):
+    settings: Settings  # what it was started with: limits, concurrency
+
     def run(self, request: RunRequest, on_update: OnUpdate | None = None) -> RunResult: ...
 
     def status(self) -> dict[str, Any]: ...

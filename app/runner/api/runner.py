@@ -30,7 +30,8 @@ from app import decoding, protocol
 from app.config import Settings
 from app.config import settings as load_settings
 from app.observability import runs
-from app.protocol import RUN_ID, OutputChunk, RunRequest, RunResult
+from app.protocol import OutputChunk, RunRequest, RunResult
+from app.runner.api import precheck
 from app.runner.api.admission import Admission, admission_from_settings
 from app.runner.api.interface import OnUpdate
 from app.runner.platform import REPO_ROOT
@@ -228,18 +229,11 @@ class Runner:
         return result
 
     def _run(self, request: RunRequest, on_update: OnUpdate | None) -> RunResult:
-        size = len(request.code.encode("utf-8", "surrogatepass"))
-        if request.check is not None:  # an exercise's check travels with the code
-            size += len(request.check.encode("utf-8", "surrogatepass"))
-        if size > self.settings.code_bytes:
-            return _rejected(
-                f"The code is {size / 1024:.0f} KiB; the limit is "
-                f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."
-            )
+        refused = precheck.refusal(request, self.settings)
+        if refused is not None:
+            return refused
         if request.run_id is None:
             request.run_id = uuid.uuid4().hex
-        elif not isinstance(request.run_id, str) or not RUN_ID.fullmatch(request.run_id):
-            return _rejected("The run's id is not valid (1-64 letters, digits, - or _).")
         run_id = request.run_id
         flight = _Flight(request.session_id)
         with self._flights_lock:

@@ -33,6 +33,7 @@ from app.config import Settings
 from app.config import settings as load_settings
 from app.observability import runs
 from app.protocol import STATUSES, OutputChunk, RunRequest, RunResult
+from app.runner.api import precheck
 from app.runner.api.admission import rejection
 from app.runner.api.interface import OnUpdate
 from app.runner.remote import keys, status
@@ -179,7 +180,7 @@ class RemoteRunner:
             return {**base, "running_supervisor": False,
                     "error": self._unreachable_message(exc, for_run=False)}
         return {**base, "running_supervisor": bool(snapshot.live_hosts),
-                **status.summarize(snapshot, self.settings)}
+                **status.summarize(snapshot, self.settings).as_dict()}
 
     def close(self) -> None:
         with self._lock:
@@ -197,16 +198,11 @@ class RemoteRunner:
     # -- admission -----------------------------------------------------------------------------
 
     def _refuse(self, request: RunRequest) -> RunResult | None:
-        """Refusals before the queue: size, a malformed run id, the per-session rate (counted in
-        Redis, so it holds across replicas)."""
-        size = len(request.code.encode("utf-8", "surrogatepass"))
-        if size > self.settings.code_bytes:
-            return RunResult(status="rejected", message=(
-                f"The code is {size / 1024:.0f} KiB; the limit is "
-                f"{self.settings.code_bytes / 1024:.0f} KiB. Run a smaller snippet."))
-        if request.run_id is not None and not keys.valid_run_id(request.run_id):
-            return RunResult(status="rejected",
-                             message="The run's id is not valid (1-64 letters, digits, - or _).")
+        """Refusals before the queue: those of every runner (api/precheck.py), a JAX version no
+        host offers, then the per-session rate (counted in Redis, so it holds across replicas)."""
+        refused = precheck.refusal(request, self.settings)
+        if refused is not None:
+            return refused
         if request.jax:
             refused = self._refuse_version(request.jax)
             if refused is not None:
@@ -301,9 +297,9 @@ class RemoteRunner:
                     next_tick = now + POLL_S
                 item = self.redis.blpop([self.inbox], timeout=POLL_S)
                 if item is not None:
-                    self._route(item[1])
+                    self._route(str(item[1]))  # decode_responses: already a str
                     for raw in self.redis.lpop(self.inbox, 256) or []:
-                        self._route(raw)
+                        self._route(str(raw))
                 self.reachable = True
                 backoff = POLL_S
             except redis.RedisError as exc:

@@ -163,7 +163,7 @@ class WorkerHost:
                 item = self.redis.blpop(wait_on, timeout=CANCEL_RETRY_S if waiting_stops
                                         else WAIT_S)
                 if item is not None and item[0] == self.control_key:
-                    self._on_control(item[1])
+                    self._on_control(str(item[1]))  # decode_responses: already a str
                 backoff = 0.2
             except redis.RedisError as exc:
                 log.warning("worker host: Redis: %s", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -97,7 +98,7 @@ def enter_child(settings: Settings, scratch: Path, run_uid: int | None = None) -
             ("cgroup_ns", libc.CLONE_NEWCGROUP),
             ("pid_ns", libc.CLONE_NEWPID),
         ):
-            _try(active, name, lambda flag=flag: libc.unshare(flag))
+            _try(active, name, functools.partial(libc.unshare, flag))
     if as_root and run_uid is not None:
         uid = gid = run_uid
     elif as_root or active["user_ns"]:

@@ -73,8 +73,8 @@ def _init_loop(worker_pid: int, status_w: int) -> NoReturn:
 def _wait_and_mirror(init_pid: int, status_r: int) -> NoReturn:
     """Exit exactly as the worker did: same exit code, or killed by the same signal."""
     try:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
+        for default in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(default, signal.SIG_DFL)
         reported = b""
         while chunk := os.read(status_r, 4 - len(reported)):
             reported += chunk

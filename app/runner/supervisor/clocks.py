@@ -98,7 +98,7 @@ def sandboxed_running(self: Supervisor) -> list[Child]:
 
 def check_oom_scores(self: Supervisor) -> None:
     """End every run that lowered its OOM score (oom_guard: the kernel let it)."""
-    running = {c.pid: c for c in self.sandboxed_running()}
+    running = {c.pid: c for c in self.sandboxed_running() if c.pid is not None}
     for pid in oom_guard.lowered(running):
         running[pid].kill_reason = "oom_score"
         pool.kill(running[pid])

@@ -19,6 +19,11 @@ first small computation), so a run pays only for its own code. Its kind
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
 import array
 import contextlib
 import ctypes
@@ -129,7 +134,7 @@ class _OrderedFile(io.FileIO):
 
     last_fd: int | None = None
 
-    def write(self, data: Any) -> int | None:
+    def write(self, data: ReadableBuffer, /) -> int:
         fd = self.fileno()
         previous = _OrderedFile.last_fd
         if previous is not None and previous != fd:
@@ -197,7 +202,7 @@ def _start_backend(trusted: bool, marks: dict[str, float], warm: bool) -> None:
 
     if trusted:  # only the warm-up may write the persistent compilation cache
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        shared = jax.config.jax_compilation_cache_dir
+        shared = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]
         if shared:  # whole entries only: runs read the cache while the warm-up fills it
             from app.worker import cache_layer
 
@@ -282,7 +287,7 @@ def run_child(
             import jax
 
             cache_layer.install(platform.LAYER_PATH.format(fd=platform.layer_fd(settings)),
-                                jax.config.jax_compilation_cache_dir,
+                                jax.config.jax_compilation_cache_dir,  # type: ignore[attr-defined]
                                 settings.file_size_mb << 20)
         _write_all(RESULT_FD, STARTED_LINE)  # from here on, the run's code may run
     except BaseException:

@@ -10,11 +10,11 @@ import psutil
 import streamlit as st
 
 from app.config import describe, settings, shown_value
+from app.runner.api.status import RunnerStatus
 from app.ui.run import shared_runner
 from app.ui.widgets.chrome import page_header
 
 INTRO = "The JAX the sandbox runs, the devices it sees, the sandbox layers and the limits in force."
-_HEADLINE = ("platform", "device_kind", "device_count", "idle", "running", "queued", "runs_total")
 
 
 def _version(package: str) -> str:
@@ -24,10 +24,10 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def runner_status() -> dict[str, Any] | str:
+def runner_status() -> RunnerStatus | str:
     """The runner's own report, or why there is none (never an app stack trace)."""
     try:
-        return dict(shared_runner().status())
+        return RunnerStatus.read(shared_runner().status())
     except Exception as exc:
         if settings().hosted:
             return "The sandbox runner is not available."
@@ -48,53 +48,48 @@ def _table(mapping: dict[str, Any], first: str) -> None:
                  hide_index=True, width="stretch")
 
 
-def _show_runner(status: dict[str, Any]) -> None:
-    platform_name = str(status.get("platform", "?")).upper()
-    kind = status.get("device_kind")
-    st.markdown(f"**{platform_name}**, {status.get('device_count', '?')} device(s)"
+def _show_runner(status: RunnerStatus) -> None:
+    kind = status.device_kind
+    count = "?" if status.device_count is None else status.device_count
+    st.markdown(f"**{status.platform.upper()}**, {count} device(s)"
                 + (f" of kind `{kind}`" if kind else ""))
-    counters = [k for k in ("idle", "running", "queued", "runs_total") if k in status]
+    counters = status.counters
     for column, name in zip(st.columns(max(1, len(counters))), counters, strict=False):
-        column.metric(name.replace("_", " "), _plain(status[name]))
-    for note in status.get("notes", []):
+        column.metric(name.replace("_", " "), _plain(counters[name]))
+    for note in status.notes:
         st.info(note)
-    if status.get("platform") == "tpu":
+    if status.platform == "tpu":
         st.info("TPU: one process may own the chip, so runs go one at a time.")
-    policy = status.get("policy")
-    if isinstance(policy, dict) and policy:
+    if status.policy:
         st.markdown("**Resource policy** (from this host's devices, memory and cores)")
-        _table(policy, "policy")
-    if status.get("error"):
-        st.error(str(status["error"]))
-    hosts = status.get("hosts")
-    layers = status.get("layers")
-    if isinstance(layers, dict):
-        where = "every worker host" if isinstance(hosts, list) else "this host"
+        _table(status.policy, "policy")
+    if status.error:
+        st.error(status.error)
+    if status.layers is not None:
+        where = "every worker host" if status.hosts is not None else "this host"
         st.markdown(f"**Sandbox layers active on {where}**")
-        _table(layers, "layer")
-    enforced = status.get("enforced")
-    if isinstance(enforced, dict) and enforced:
+        _table(status.layers, "layer")
+    if status.enforced:
         st.markdown("**How each run's limits are enforced** (a cgroup per run, or what stands "
                     "in for one where the host gives none)")
-        _table(enforced, "limit")
-    if status.get("last_setup_error"):
-        st.warning(f"Last sandbox set-up problem: {status['last_setup_error']}")
-    rest = {k: v for k, v in status.items()
-            if k not in (*_HEADLINE, "notes", "layers", "limits", "last_setup_error", "hosts",
-                         "error", "policy", "enforced", "runtimes")}
+        _table(status.enforced, "limit")
+    if status.last_setup_error:
+        st.warning(f"Last sandbox set-up problem: {status.last_setup_error}")
+    rest = {**status.details, **({"fatal": status.fatal} if status.fatal else {})}
     if not settings().hosted:  # pids and set-up details are for the operator, not the public
         with st.expander("Everything the runner reports"):
             _table(rest, "field")
 
 
-def show_runtimes(status: dict[str, Any]) -> None:
+def show_runtimes(status: RunnerStatus) -> None:
     """The JAX runtimes runs may choose: each one's versions, its zygote and what its pool of
     waiting children holds (a zygote starts with its runtime's first run)."""
-    rows = status.get("runtimes")
-    if not isinstance(rows, list) or not rows:
+    rows = status.runtimes
+    if not rows:
         return
     st.subheader(f"JAX runtimes ({len(rows)})")
-    versions = [r.get("versions") if isinstance(r.get("versions"), dict) else {} for r in rows]
+    versions: list[dict[str, Any]] = [
+        v if isinstance(v := r.get("versions"), dict) else {} for r in rows]
     st.dataframe({
         "JAX": [f"{r.get('id') or r.get('jax')}" + (" (default)" if r.get("default") else "")
                 for r in rows],
@@ -108,11 +103,11 @@ def show_runtimes(status: dict[str, Any]) -> None:
     }, hide_index=True, width="stretch")
 
 
-def show_hosts(status: dict[str, Any]) -> None:
+def show_hosts(status: RunnerStatus) -> None:
     """The worker hosts behind the remote runner, one row each (names only for the operator);
     nothing for the local runner."""
-    hosts = status.get("hosts")
-    if not isinstance(hosts, list):
+    hosts = status.hosts
+    if hosts is None:
         return
     st.subheader(f"Worker hosts ({len(hosts)})")
     if not hosts:
@@ -120,15 +115,14 @@ def show_hosts(status: dict[str, Any]) -> None:
         return
     hosted = settings().hosted
     st.dataframe({
-        "host": [f"host {n}" if hosted else str(h.get("host")) for n, h in
-                 enumerate(hosts, start=1)],
-        "platform": [f"{h.get('platform')} × {h.get('device_count') or '?'}" for h in hosts],
-        "JAX": [", ".join(h.get("runtimes") or []) or h.get("jax") for h in hosts],
-        "slots": [h.get("slots") for h in hosts],
-        "running": [h.get("running") for h in hosts],
-        "queue": [h.get("queue") for h in hosts],
-        "runs": [h.get("runs_total") for h in hosts],
-        "last heartbeat (s ago)": [h.get("heartbeat_age_s") for h in hosts],
+        "host": [f"host {n}" if hosted else h.host for n, h in enumerate(hosts, start=1)],
+        "platform": [f"{h.platform} × {h.device_count or '?'}" for h in hosts],
+        "JAX": [", ".join(h.runtimes) or h.jax for h in hosts],
+        "slots": [h.slots for h in hosts],
+        "running": [h.running for h in hosts],
+        "queue": [h.queue for h in hosts],
+        "runs": [h.runs_total for h in hosts],
+        "last heartbeat (s ago)": [h.heartbeat_age_s for h in hosts],
     }, hide_index=True, width="stretch")
 
 
@@ -160,7 +154,7 @@ def render_system() -> None:
             st.error(status)
         else:
             _show_runner(status)
-    if isinstance(status, dict):
+    if isinstance(status, RunnerStatus):
         show_runtimes(status)
         show_hosts(status)
     st.subheader("Limits in force")

@@ -76,7 +76,7 @@ def show_stack_diff(label_a: str, a: RunResult, label_b: str, b: RunResult, key:
         return
     st.markdown("**A against B**")
     view = st.segmented_control("Compare", available, default=available[0],
-                                format_func=DIFFED_VIEWS.get, key=f"{key}::view")
+                                format_func=DIFFED_VIEWS.__getitem__, key=f"{key}::view")
     view = view or available[0]
     old, new = comparable(view, getattr(a.inspect, view), getattr(b.inspect, view),
                           f"{key}::{view}")

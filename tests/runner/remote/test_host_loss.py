@@ -2,9 +2,9 @@
 group, and Redis killed and started again. Tests run in file order: the SIGKILL test leaves one
 host, which the Redis test uses.
 
-The time bounds have headroom for a loaded 2-core box: the issue's bound is the heartbeat TTL
-+ 1 s; a run's crash is asserted within TTL + 1 s + HEADROOM_S, and the measured figure is
-printed (pytest -s)."""
+A lost host's run ends "crashed" because its heartbeat expired: while the host is still stopped
+(SIGSTOP), or once it is dead (SIGKILL). How long that took is printed (pytest -s; the bound is
+the heartbeat TTL + 1 s), not asserted: bench/remote.py measures it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from app.runner.remote.connection import connect
 from app.runner.remote.queue import RedisQueue
 from tests.runner.remote.hosts import TTL_S, Cluster, HostProcess, wait_gone
 from tests.runner.remote.test_cluster import HOLD, Background, assert_nothing_in_flight, request
-
-HEADROOM_S = 2.0
 
 
 def holder(cluster: Cluster, run: Background) -> HostProcess:
@@ -57,7 +55,6 @@ def test_a_stopped_host_s_run_ends_crashed_and_its_late_result_is_ignored(
     print(f"SIGSTOP -> crashed: {elapsed:.2f} s (TTL {TTL_S:g} s)")
     assert meanwhile.status == "ok" and meanwhile.stdout == "meanwhile\n"
     assert result.status == "crashed" and "stopped answering" in result.message
-    assert elapsed <= TTL_S + 1 + HEADROOM_S
     # Back after SIGCONT: its run finished there meanwhile; Redis refused that late result.
     deadline = time.monotonic() + 30
     while host_status(cluster, stopped).get("late_results_ignored", 0) < 1:
@@ -86,7 +83,6 @@ def test_sigkill_of_a_host_s_process_group_ends_its_run_and_leaves_nothing(
     elapsed = time.monotonic() - since
     print(f"SIGKILL -> crashed: {elapsed:.2f} s (TTL {TTL_S:g} s)")
     assert result.status == "crashed" and "stopped answering" in result.message
-    assert elapsed <= TTL_S + 1 + HEADROOM_S
     assert [(o.wait().status, o.wait().stdout) for o in others] == [
         ("ok", f"{n}\n") for n in range(3)]
     assert_nothing_in_flight(cluster.url)

@@ -66,13 +66,23 @@ def test_status_folds_the_hosts_into_the_local_shape() -> None:
     snapshot = Snapshot(0.0, queued=3, live_hosts=2, hosts=[
         HostEntry("a", cpu, ttl_left_ms=4000, runs=1), HostEntry("b", gpu, 4500, 1)])
     info = summarize(snapshot, load({}))
-    assert (info["platform"], info["device_count"], info["idle"], info["running"],
-            info["queued"], info["runs_total"]) == ("cpu, gpu", 9, 1, 2, 3, 10)
-    assert info["layers"] == {"net_ns": True, "seccomp": False}  # only what every host has
-    assert info["limits"]["max_concurrent"] == 3 and info["limits"]["timeout_s"] == 10.0
-    assert [row["heartbeat_age_s"] for row in info["hosts"]] == [1.0, 0.5]
+    assert (info.platform, info.device_count, info.idle, info.running,
+            info.queued, info.runs_total) == ("cpu, gpu", 9, 1, 2, 3, 10)
+    assert info.layers == {"net_ns": True, "seccomp": False}  # only what every host has
+    assert info.limits["max_concurrent"] == 3 and info.limits["timeout_s"] == 10.0
+    assert info.hosts is not None
+    assert [row.heartbeat_age_s for row in info.hosts] == [1.0, 0.5]
 
 
 def test_a_host_status_without_fields_still_makes_a_row() -> None:
     info = summarize(Snapshot(0.0, 0, 1, [HostEntry("odd", {}, 100, 0)]), load({}))
-    assert info["hosts"][0]["platform"] == "?" and info["hosts"][0]["heartbeat_age_s"] is None
+    assert info.hosts is not None
+    assert info.hosts[0].platform == "?" and info.hosts[0].heartbeat_age_s is None
+
+
+def test_a_heartbeat_field_of_the_wrong_type_counts_as_absent() -> None:
+    odd = {"slots": True, "device_count": "8", "runs_total": -3, "platform": "cpu"}
+    info = summarize(Snapshot(0.0, 0, 1, [HostEntry("odd", odd, 100, 0)]), load({}))
+    assert info.hosts is not None
+    row = info.hosts[0]
+    assert (row.slots, row.device_count, row.runs_total, row.platform) == (0, None, 0, "cpu")

@@ -15,13 +15,14 @@ from app.config import Settings
 from app.runner.sandbox import cgroups
 from app.runner.sandbox.cgroups import RunCgroup
 from tests.runner.sandbox.childprobe import run_in_child
+from tests.runner.sandbox_expected import missing
 
 
 def _cgroup(settings: Settings) -> RunCgroup:
     group = RunCgroup("test-" + uuid.uuid4().hex[:12], settings)
     if not group.available:
         group.remove()
-        pytest.skip("no writable memory+pids cgroup on this host")
+        missing("no writable memory+pids cgroup on this host")
     return group
 
 
@@ -179,5 +180,5 @@ def _cgroup_named(run_id: str) -> RunCgroup:
     group = RunCgroup(run_id, Settings())
     if not group.available:
         group.remove()
-        pytest.skip("no writable memory+pids cgroup on this host")
+        missing("no writable memory+pids cgroup on this host")
     return group

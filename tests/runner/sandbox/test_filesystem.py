@@ -18,10 +18,11 @@ from app.config import Settings
 from app.runner.sandbox import mounts, privileges
 from app.runner.sandbox.probing import probe
 from tests.runner.sandbox.childprobe import run_in_child
+from tests.runner.sandbox_expected import needs
 
 IS_ROOT = os.geteuid() == 0
 NAMESPACES = probe(Settings())["mount_ns"]
-needs_namespaces = pytest.mark.skipif(not NAMESPACES, reason="no namespaces on this host")
+needs_namespaces = needs(NAMESPACES, "no namespaces on this host")
 RUN_UID = Settings().run_uid_first + 7
 # Writable mounts that are not a tmpfs of the run, allowed by their mount point. None today; a
 # per-session compile-cache layer (issue 10) would be named here.

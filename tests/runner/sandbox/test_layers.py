@@ -24,10 +24,11 @@ from app.runner.sandbox.entry import enter_child
 from app.runner.sandbox.layers import LAYERS, SandboxUnavailable
 from app.runner.sandbox.probing import probe
 from tests.runner.sandbox.childprobe import run_in_child
+from tests.runner.sandbox_expected import missing, needs
 
 IS_ROOT = os.geteuid() == 0
 NAMESPACES = probe(Settings())["mount_ns"]
-needs_namespaces = pytest.mark.skipif(not NAMESPACES, reason="no namespaces on this host")
+needs_namespaces = needs(NAMESPACES, "no namespaces on this host")
 
 
 @pytest.fixture
@@ -389,7 +390,7 @@ def test_seccomp_denies_escape_syscalls(settings: Settings, scratch: Path) -> No
 
     outcome = run_in_child(attempts, settings, scratch)
     if not outcome.active["seccomp"]:
-        pytest.skip("seccomp unavailable here")
+        missing("seccomp unavailable here")
     assert outcome.value == dict.fromkeys(outcome.value, errno.EPERM)
 
 

@@ -215,12 +215,13 @@ def test_no_report_is_crashed() -> None:
     (b'["a list"]', "expected an object, got a list"),
     (b"[" * 200_000, "nested too deeply"),
     (b'{"error": 5}', "error: expected an object, got an integer"),
-    (b'{"error": {"type": "E", "message": 5}}', "error.message: expected str, got an integer"),
+    (b'{"error": {"type": "E", "message": 5}}',
+     "error.message: has the wrong type: expected str, got an integer"),
     (b'{"compilations": [' + b'{"function": "f", "count": 1},' * 300 + b'{"function": "f", '
      b'"count": 1}]}', "compilations: 301 entries (at most 200)"),
     (b'{"value_repr": "\\ud800 ok", "inspect": {"timings": {"steady": {"median_s": true, '
      b'"min_s": 0, "spread_s": 0, "count": 1}}}}',
-     "inspect.timings.steady.median_s: expected float, got a boolean"),
+     "inspect.timings.steady.median_s: has the wrong type: expected float, got a boolean"),
 ])
 def test_a_report_that_cannot_be_decoded_ends_its_run_crashed(data: bytes, why: str) -> None:
     """Issue 9, item 1: whatever the run wrote, classify never raises; the run says why."""
