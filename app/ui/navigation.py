@@ -80,7 +80,7 @@ def navigate() -> bool:
     focused = learner.in_a_room(token)
     pages = build_pages()
     page = st.navigation(pages, position="hidden" if focused else "sidebar", expanded=True)
-    if focused and page.url_path != learner.ROOMS_PATH:
+    if focused and token is not None and page.url_path != learner.ROOMS_PATH:
         rooms = next(p for group in pages.values() for p in group
                      if p.url_path == learner.ROOMS_PATH)
         st.switch_page(rooms, query_params={learner.TOKEN_PARAM: token})
