@@ -63,9 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     selftest.set_defaults(handler="app.selftest.hostile:selftest_command")
 
     host = sub.add_parser("worker-host", help="serve runs from the shared queue in Redis")
-    host.add_argument("--redis", required=True, metavar="URL",
-                      help="the run queue: redis://HOST:PORT/DB (as the app's "
-                           "PLAYGROUND_RUNNER_URL)")
+    host.add_argument("--redis", default=None, metavar="URL",
+                      help="the run queue: redis://[USER@]HOST:PORT/DB, without a password "
+                           "(the process list shows it to every local user); default: "
+                           "PLAYGROUND_RUNNER_URL from the environment, which may carry one")
+    host.add_argument("--redis-password-file", default=None, metavar="PATH",
+                      help="a file holding the Redis password (e.g. a mounted secret)")
     host.add_argument("--slots", type=_positive_int, default=None, metavar="N",
                       help="runs executing at once on this host (default: "
                            "PLAYGROUND_MAX_CONCURRENT, i.e. the CPU cores)")

@@ -43,7 +43,7 @@ PROCESSES_PER_CHILD = 3
 def suite_settings(state: Path) -> Settings:
     return Settings(
         timeout_s=4,
-        max_timeout_s=4,
+        max_timeout_s=60,  # the default stays 4 s; a case that walks the file system asks more
         cpu_s=6,  # above the 4 s wall clock: XLA's threads fill memory bombs fast
         memory_mb=768,
         max_pids=64,
@@ -101,10 +101,42 @@ def listener() -> Iterator[int]:
         server.close()
 
 
-def code_for(case: Hostile, state: Path, listener_port: int) -> str:
+@contextlib.contextmanager
+def host_sockets() -> Iterator[list[str]]:
+    """Listening socket files on the host, as a Redis or a database keeps them, open to every
+    uid (0777): under /run and under /var/lib (which runs can see), stream and datagram, where
+    this user may make them (elsewhere the case's walk still tries every socket it finds)."""
+    made: list[tuple[Path, socket.socket]] = []
+    try:
+        for parent in (Path("/run"), Path("/var/lib")):
+            if not parent.is_dir() or not os.access(parent, os.W_OK):
+                continue
+            folder = parent / f"hostile-sockets-{os.getpid()}"
+            folder.mkdir(mode=0o755, exist_ok=True)
+            folder.chmod(0o755)
+            for name, kind in (("stream.sock", socket.SOCK_STREAM),
+                               ("dgram.sock", socket.SOCK_DGRAM)):
+                server = socket.socket(socket.AF_UNIX, kind)
+                made.append((folder / name, server))
+                server.bind(str(folder / name))
+                os.chmod(folder / name, 0o777)
+                if kind == socket.SOCK_STREAM:
+                    server.listen(16)
+        yield [str(path) for path, _ in made]
+    finally:
+        for path, server in made:
+            server.close()
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+
+def code_for(case: Hostile, state: Path, listener_port: int,
+             sockets: list[str] | None = None) -> str:
     cache = runner_platform.compile_cache_dir(Settings())
     return (
         case.code.replace("{listener_port}", str(listener_port))
+        .replace("{host_sockets}", repr(sockets or []))
         .replace("{repo}", str(mounts.REPO_ROOT))
         .replace("{cache}", str(cache))
         .replace("{state}", str(state))
@@ -186,8 +218,10 @@ class Outcome:
         return text
 
 
-def run_case(runner: Runner, state: Path, listener_port: int, case: Hostile) -> Outcome:
-    result = runner.run(RunRequest(code=code_for(case, state, listener_port)))
+def run_case(runner: Runner, state: Path, listener_port: int, case: Hostile,
+             sockets: list[str] | None = None) -> Outcome:
+    code = code_for(case, state, listener_port, sockets)
+    result = runner.run(RunRequest(code=code, timeout_s=case.timeout_s))
     problem = judge(case, result)
     if problem is None and (left := settled(runner, state)):
         problem = f"left behind: {left}"
@@ -206,13 +240,13 @@ def selftest_command(args: argparse.Namespace) -> int:
     cases = [c for c in CASES if not wanted or c.name in wanted]
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="hostile-state-") as directory, \
-            listener() as port:
+            listener() as port, host_sockets() as sockets:
         state = Path(directory)
         plant_state(state)
         with suite_runner(state) as runner:
             layers = runner.run(RunRequest(code="print('layers')")).sandbox
             for case in cases:
-                outcome = run_case(runner, state, port, case)
+                outcome = run_case(runner, state, port, case, sockets)
                 outcomes.append(outcome)
                 if not args.json:
                     print(outcome.line(), flush=True)

@@ -25,6 +25,7 @@ class Hostile:
     check: Callable[[RunResult], bool] | None = None  # extra promise about the result
     why: str = ""
     marks: tuple[str, ...] = field(default=())
+    timeout_s: float | None = None  # None: the suite's short default
 
 
 def _said(text: str) -> Callable[[RunResult], bool]:
@@ -94,6 +95,65 @@ def _none_open(r: RunResult) -> bool:
     """The snippet printed one errno per attempt, 'OPEN' for a success."""
     return "OPEN" not in r.stdout and r.stdout.strip() != ""
 
+
+def _no_socket_reached(r: RunResult) -> bool:
+    """The walk finished and every way of reaching each socket file failed (the suite's test
+    also requires the walk to have found the socket planted where runs can see it)."""
+    return "OPEN" not in r.stdout and "SCAN DONE" in r.stdout
+
+
+# Every socket file the run can see, found by a walk of its whole file system (but /proc and
+# /sys), plus the ones the test planted on the host ({host_sockets}: tried even where the view
+# hides them); each tried as stream, seqpacket and datagram, and by sendto from a datagram pair.
+SOCKET_SCAN = '''
+import socket, stat
+found, stack = [], ['/']
+while stack:
+    folder = stack.pop()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        continue
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.path not in ('/proc', '/sys'):
+                    stack.append(entry.path)
+            elif not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                if stat.S_ISSOCK(entry.stat(follow_symlinks=False).st_mode):
+                    found.append(entry.path)
+        except OSError:
+            continue
+for path in found:
+    print('socket file', path)
+print('SCAN DONE', len(found))
+def reach(path, kind):
+    s = socket.socket(socket.AF_UNIX, kind)
+    try:
+        s.settimeout(1)
+        s.connect(path)
+    finally:
+        s.close()
+def datagram_pair(path):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        a.sendto(b'x', path)
+    finally:
+        a.close()
+        b.close()
+def stream_pair(path):
+    a, b = socket.socketpair()
+    try:
+        a.connect(path)
+    finally:
+        a.close()
+        b.close()
+for path in found + [p for p in {host_sockets} if p not in found]:
+    for kind in (socket.SOCK_STREAM, socket.SOCK_SEQPACKET, socket.SOCK_DGRAM):
+        attempt(f'{path} {kind!r}', lambda: reach(path, kind))
+    attempt(f'{path} sendto', lambda: datagram_pair(path))
+    attempt(f'{path} pair', lambda: stream_pair(path))
+'''
 
 ATTEMPTS = '''
 import os
@@ -216,6 +276,15 @@ CASES: list[Hostile] = [
         "attempt('raw', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1))\n",
         frozenset({"ok"}),
         _none_open,
+    ),
+    Hostile(
+        "host_socket_files",
+        ATTEMPTS + SOCKET_SCAN,
+        frozenset({"ok"}),
+        _no_socket_reached,
+        why="connect() worked on a host socket file on a read-only mount: a run drove the run "
+        "queue through Redis on a Unix socket under /run and forged another session's result",
+        timeout_s=60,
     ),
     Hostile(
         "app_port_connect_raises",

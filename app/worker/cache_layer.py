@@ -58,13 +58,13 @@ class LayeredCache:
             _counts["skipped_writes"] += 1
             return
         try:
-            publish(Path(self.layer.path), f"{key}{CACHE_SUFFIX}", value)
+            written = publish(Path(self.layer.path), f"{key}{CACHE_SUFFIX}", value)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
                 raise
-            _counts["skipped_writes"] += 1
-            return
-        _counts["session_writes"] += 1
+            written = False
+        # Already there (another run of the session wrote it first) counts as skipped too.
+        _counts["session_writes" if written else "skipped_writes"] += 1
 
 
 def publish(directory: Path, name: str, data: bytes) -> bool:

@@ -78,8 +78,10 @@ def test_compose_worker_hosts_serve_the_redis_the_app_uses() -> None:
     host = SERVICES["worker-host"]
     args = worker_host_args(host["command"])
     assert args.slots >= 1
-    assert redis_target(args.redis) == ("redis", 6379, "0")
-    assert SERVICES["app"]["environment"]["PLAYGROUND_RUNNER_URL"] == args.redis
+    assert args.redis is None  # from the environment, never on the command line
+    host_url = host["environment"]["PLAYGROUND_RUNNER_URL"]
+    app_url = SERVICES["app"]["environment"]["PLAYGROUND_RUNNER_URL"]
+    assert redis_target(host_url) == redis_target(app_url) == ("redis", 6379, "0")
     assert "redis" in host["depends_on"] and "redis" in SERVICES["app"]["depends_on"]
     assert seconds(host["stop_grace_period"]) >= SHORTEST_DRAIN_S
 
@@ -100,8 +102,8 @@ def test_compose_worker_hosts_get_a_gpu_and_the_sandbox_options_never_privileged
 
 
 def test_compose_settings_are_real_settings_and_redis_keeps_nothing() -> None:
-    for name, service in SERVICES.items():
-        environment = service.get("environment", {})
+    for name in ("app", "worker-host"):
+        environment = SERVICES[name].get("environment", {})
         load({k: str(v) for k, v in environment.items() if k.startswith("PLAYGROUND_")})
         assert all(k.startswith("PLAYGROUND_") for k in environment), name
     command = SERVICES["redis"]["command"]
@@ -177,8 +179,8 @@ def test_kubernetes_worker_hosts_request_gpus_and_serve_the_app_s_redis() -> Non
     redis_service = k8s("Service", name)
     assert port in [p["port"] for p in redis_service["spec"]["ports"]]
     app = k8s("Deployment", "playground-app")["spec"]["template"]["spec"]["containers"][0]
-    app_env = {e["name"]: e["value"] for e in app["env"]}
-    assert app_env["PLAYGROUND_RUNNER_URL"] == args.redis
+    app_env = {e["name"]: e["value"] for e in app["env"] if "value" in e}
+    assert redis_target(app_env["PLAYGROUND_RUNNER_URL"]) == redis_target(args.redis)
     for env in (app_env, {e["name"]: e["value"] for e in container.get("env", [])}):
         load(env)  # every variable is a setting with a valid value
     assert pod["terminationGracePeriodSeconds"] >= SHORTEST_DRAIN_S
@@ -199,6 +201,61 @@ def test_the_ingress_sticks_browsers_to_a_replica_and_keeps_websockets_open() ->
     service = k8s("Service", backend["name"])
     assert backend["port"]["name"] in [p["name"] for p in service["spec"]["ports"]]
     assert k8s("Deployment", "playground-app")["spec"]["replicas"] >= 2
+
+
+# -- Redis: authentication and users limited to the playground's keys -------------------------
+
+
+def _user(url: str) -> tuple[str | None, str | None]:
+    parts = urlsplit(url)
+    return parts.username, parts.password
+
+
+def test_compose_redis_starts_with_the_users_and_wants_both_passwords() -> None:
+    redis = SERVICES["redis"]
+    assert redis["entrypoint"] == ["sh", "/usr/local/bin/redis-acl.sh"]
+    source, target, mode = redis["volumes"][0].split(":")
+    assert (DEPLOY / source).resolve() == DEPLOY / "kubernetes" / "redis-acl.sh"
+    assert (target, mode) == ("/usr/local/bin/redis-acl.sh", "ro")
+    for name in ("REDIS_APP_PASSWORD", "REDIS_HOST_PASSWORD"):  # compose refuses to start
+        assert redis["environment"][name].startswith(f"${{{name}:?"), name
+    app = SERVICES["app"]["environment"]["PLAYGROUND_RUNNER_URL"]
+    host = SERVICES["worker-host"]["environment"]["PLAYGROUND_RUNNER_URL"]
+    assert _user(app) == ("playground-app", "${REDIS_APP_PASSWORD}")
+    assert _user(host) == ("playground-host", "${REDIS_HOST_PASSWORD}")
+    assert not any("REDIS_" in part for part in SERVICES["worker-host"]["command"])
+
+
+def test_kubernetes_redis_users_come_from_one_secret_and_no_password_is_on_a_command_line(
+        ) -> None:
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    (generated,) = kustomization["configMapGenerator"]
+    assert generated == {"name": "playground-redis-acl", "files": ["redis-acl.sh"]}
+    pod = k8s("Deployment", "redis")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["acl-script"]["configMap"]["name"] == "playground-redis-acl"
+    assert volumes["passwords"]["secret"]["secretName"] == "playground-redis"
+    (redis,) = pod["containers"]
+    assert redis["command"] == ["sh", "/etc/playground/redis-acl.sh"]
+    env = {e["name"]: e["value"] for e in redis["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in redis["volumeMounts"]}
+    assert env["REDIS_APP_PASSWORD_FILE"] == mounts["passwords"] + "/app-password"
+    assert env["REDIS_HOST_PASSWORD_FILE"] == mounts["passwords"] + "/host-password"
+    # The worker host: user in the URL, the password from the Secret's file.
+    host_pod = k8s("Deployment", "playground-worker-host")["spec"]["template"]["spec"]
+    (host,) = host_pod["containers"]
+    args = worker_host_args(host["command"])
+    assert _user(args.redis) == ("playground-host", None)
+    (secret,) = [v["secret"] for v in host_pod["volumes"] if "secret" in v]
+    assert secret["secretName"] == "playground-redis"
+    assert secret["items"] == [{"key": "host-password", "path": "host-password"}]
+    assert args.redis_password_file == host["volumeMounts"][0]["mountPath"] + "/host-password"
+    # The app: the password from the Secret, into its URL (kubelet expands $(NAME)).
+    app = k8s("Deployment", "playground-app")["spec"]["template"]["spec"]["containers"][0]
+    ref = next(e for e in app["env"] if e["name"] == "REDIS_APP_PASSWORD")
+    assert ref["valueFrom"]["secretKeyRef"] == {"name": "playground-redis", "key": "app-password"}
+    url = next(e["value"] for e in app["env"] if e["name"] == "PLAYGROUND_RUNNER_URL")
+    assert _user(url) == ("playground-app", "$(REDIS_APP_PASSWORD)")
 
 
 def test_redis_in_kubernetes_keeps_nothing() -> None:

@@ -239,3 +239,18 @@ def test_code_just_under_the_size_limit_arrives_intact(runner: Runner) -> None:
     result = run(runner, code)
     assert result.status == "ok", result
     assert result.stdout == "big ok\n"
+
+
+@pytest.mark.parametrize("replace", [
+    "os._exit = lambda *a: None",
+    "import posix; posix._exit = os._exit = lambda *a: None; sys.exit = lambda *a: None",
+    "os._exit = lambda *a: None\n"
+    "for name in ('app.runner.zygote.child', 'app.runner.zygote.fork_server'):\n"
+    "    if name in sys.modules:\n        sys.modules[name]._exit = os._exit",
+])
+def test_a_run_that_disables_exit_still_ends_as_itself(runner: Runner, replace: str) -> None:
+    """A run replaced os._exit with a no-op: its process continued into the zygote's own code
+    after the run and a traceback of the runner's internals reached its stderr."""
+    result = run(runner, f"import os, sys\n{replace}\nprint('done')\n")
+    assert result.status == "ok", result
+    assert result.stdout == "done\n" and result.stderr == "", result

@@ -164,3 +164,22 @@ def test_the_warm_up_fills_the_shared_cache_with_whole_entries_only(tmp_path: Pa
     assert installed and kind == "PublishingCache"
     names = [p.name for p in shared.iterdir()]
     assert names and all(n.endswith(CACHE_SUFFIX) and not n.startswith(".") for n in names), names
+
+
+def test_a_write_of_an_entry_already_there_counts_as_skipped_not_written(tmp_path: Path) -> None:
+    """Two runs of one session compiling the same program: the second writer's put finds the
+    entry there and stops; its run must not report a write that did not happen."""
+    from jax._src.lru_cache import LRUCache
+
+    from app.worker import cache_layer
+
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    cache = cache_layer.LayeredCache(LRUCache(str(layer), max_size=-1), None, 1 << 20)
+    before = cache_layer.counts()
+    cache.put("key", b"the first run's program")
+    cache.put("key", b"the second run's program")
+    after = cache_layer.counts()
+    assert after["session_writes"] - before["session_writes"] == 1
+    assert after["skipped_writes"] - before["skipped_writes"] == 1
+    assert (layer / f"key{CACHE_SUFFIX}").read_bytes() == b"the first run's program"

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 
@@ -42,7 +43,7 @@ from app.protocol import OutputChunk, RunRequest, RunResult
 from app.runner.api.runner import Runner
 from app.runner.platform import state_dir
 from app.runner.remote import keys
-from app.runner.remote.connection import connect, redact
+from app.runner.remote.connection import check_url, connect, redact
 from app.runner.remote.outbox import Outbox
 from app.runner.remote.queue import Claimed, RedisQueue
 from app.runner.supervisor.outcome import UNQUEUED_MESSAGE
@@ -362,13 +363,39 @@ def alive(config: Settings, now: float | None = None) -> bool:
     return age <= 3 * config.host_ttl_s
 
 
+def redis_url(given: str | None, password_file: str | None) -> str:
+    """The queue's URL: --redis, else PLAYGROUND_RUNNER_URL; the password from
+    --redis-password-file. A password in --redis itself is refused: every local user of the
+    machine reads a process's arguments (ps), not its environment or a 0600 file."""
+    if given is not None and urlsplit(given).password is not None:
+        raise ValueError("--redis carries a password, which the process list shows to every "
+                         "local user: set PLAYGROUND_RUNNER_URL or use --redis-password-file")
+    url = given or load_settings().runner_url
+    if not url:
+        raise ValueError("no Redis: give --redis URL or set PLAYGROUND_RUNNER_URL")
+    if password_file is not None:
+        try:
+            password = Path(password_file).read_text().strip("\r\n")
+        except OSError as exc:
+            raise ValueError(f"--redis-password-file: {exc.strerror}: {password_file}") from None
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        user = quote(parts.username or "", safe="")
+        url = urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise ValueError(f"--redis {exc}") from None
+    return url
+
+
 def worker_host_command(args: argparse.Namespace) -> int:
     logs.configure("worker-host")
     try:
-        host = WorkerHost(args.redis, slots=args.slots,
-                          warm_snippets=not args.no_snippet_warmup)
+        url = redis_url(args.redis, args.redis_password_file)
+        host = WorkerHost(url, slots=args.slots, warm_snippets=not args.no_snippet_warmup)
     except ValueError as exc:
-        print(f"worker-host: --redis {exc}", file=sys.stderr)
+        print(f"worker-host: {exc}", file=sys.stderr)
         return 2
 
     def on_signal(signum: int, _frame: Any) -> None:

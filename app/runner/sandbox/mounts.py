@@ -10,10 +10,11 @@ only writable places are fresh tmpfs of this run alone, each `size_mb` at most:
                (mode 1777, or writable by a run uid), found by walking the places hosts keep
                state (WALK_ROOTS) once per zygote: programs that expect them writable still work
     hidden     an empty read-only tmpfs on top: /root, /home, /sys/fs/cgroup (other runs'
-               cgroups), the checkout and its parent (app source, config, .git), the state dir
-               (other runs' scratch, the zygote's socket), the data dir and the rooms
-               database's folder (people's code, names, tokens); host mounts below them are
-               detached where the kernel allows, so they leave the run's mount table too
+               cgroups), /run (the host services' sockets and runtime state), the checkout
+               and its parent (app source, config, .git), the state dir (other runs' scratch,
+               the zygote's socket), the data dir and the rooms database's folder (people's
+               code, names, tokens); host mounts below them are detached where the kernel
+               allows, so they leave the run's mount table too
     kept       bound back read-only where they were: the venv, the interpreter, the worker
                package the child imports after the sandbox, the compilation cache (runs read it;
                only the trusted warm-up writes it)
@@ -43,7 +44,9 @@ from app.runner.sandbox import libc
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Relative to REPO_ROOT: what the child still imports after the sandbox is in place.
 KEEP_IN_REPO = ("app/__init__.py", "app/protocol.py", "app/worker")
-ALWAYS_HIDDEN = ("/root", "/home", "/sys/fs/cgroup")
+# /run: where hosts keep their services' socket files (Redis, databases, the container runtime);
+# the seccomp filter refuses connect anyway, this keeps them out of sight where it is missing.
+ALWAYS_HIDDEN = ("/root", "/home", "/sys/fs/cgroup", "/run")
 # The checkout's parent is hidden too (sibling checkouts, shared notes), unless it is one of these.
 SYSTEM_DIRS = frozenset({"/", "/usr", "/usr/local", "/opt", "/srv", "/var", "/var/lib", "/mnt"})
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")

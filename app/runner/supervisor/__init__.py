@@ -23,8 +23,8 @@ batched, within the output cap), all of them before its "result". A stopped run'
 
 EOF on stdin (the Runner's process died) shuts everything down. Runs are children of the zygote;
 this process is their subreaper too, so a run orphaned by a dying zygote is still reaped here.
-It never opens a path a run created: results arrive on pipes, scratch dirs are removed with
-shutil.rmtree, which does not follow symlinks.
+It never opens a path a run created: results arrive on pipes, scratch dirs are removed by
+tree_removal.py (no recursion, no link followed, bounded, never raising).
 
 The process, one job per module: bootstrap.py (start: subreaper, stale scratch, the first line),
 service.py (the Supervisor's state; it is made of the jobs below), messages.py (protocol I/O),
@@ -33,5 +33,6 @@ warmup_runs.py, queueing.py (submit, dispatch, cancel), live_output.py (pipes an
 output), exits.py (reaping, results, clean-up), clocks.py (timers), event_loop.py (the loop and
 shutdown). What they use: pool.py (child and run records, sizing, GPU choice, set-up health),
 pipes.py, outcome.py (a finished run's status), report_decoder.py, session_cache.py with
-detached_tmpfs.py, uids.py, fairness.py, client_limits.py, placement.py, warmup.py, zygote_link.py.
+detached_tmpfs.py and tree_removal.py, uids.py, fairness.py, client_limits.py, placement.py,
+warmup.py, zygote_link.py.
 """

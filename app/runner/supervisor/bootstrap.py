@@ -7,13 +7,13 @@ import ctypes
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from app import protocol, runtimes
 from app.config import Settings
 from app.observability import logs
 from app.runner import platform as platform_module
+from app.runner.supervisor import tree_removal
 from app.runner.supervisor.service import Supervisor
 from app.runner.zygote import child as child_module
 
@@ -33,7 +33,7 @@ def _remove_stale_run_dirs(settings: Settings) -> None:
     for path in root.glob("runs-*"):
         pid = path.name.removeprefix("runs-")
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
+            tree_removal.remove_path(path)  # whatever its runs left: never raises
 
 
 def main() -> int:

@@ -6,18 +6,20 @@ Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import selectors
-import shutil
 import signal
 import time
 from typing import TYPE_CHECKING
 
 from app.protocol import RunResult
-from app.runner.supervisor import pool
+from app.runner.supervisor import pool, tree_removal
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
+
+log = logging.getLogger("playground.supervisor")
 
 
 def serve(self: Supervisor) -> None:
@@ -38,6 +40,16 @@ def serve(self: Supervisor) -> None:
         self.send({"event": "hello", **self.status()})
         if self.warmup.done:
             self.send({"event": "warm", **self.warmup.state})
+    while not self.stopping:
+        try:
+            _loop(self, wake_r)
+        except Exception:  # handling one event failed: log it, every other run goes on
+            log.exception("supervisor: handling an event failed", extra={"fields": {
+                "event": "supervisor_event_error"}})
+    self.shutdown()
+
+
+def _loop(self: Supervisor, wake_r: int) -> None:
     while not self.stopping:
         for key, _ in self.selector.select(self.next_timeout()):
             kind, detail = key.data
@@ -67,7 +79,6 @@ def serve(self: Supervisor) -> None:
         for link in self.zygotes.all():
             if link.overdue():
                 link.kill()  # stuck in its imports; reap() restarts it
-    self.shutdown()
 
 
 def shutdown(self: Supervisor) -> None:
@@ -95,7 +106,7 @@ def shutdown(self: Supervisor) -> None:
         link.stop()
     self.reap_all()
     self.session_layers.close()
-    shutil.rmtree(self.run_root, ignore_errors=True)
+    tree_removal.remove_path(self.run_root)
 
 
 def reap_all(self: Supervisor) -> None:

@@ -6,19 +6,21 @@ Methods of the Supervisor (service.py binds them); `self` is the Supervisor.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import shutil
 import signal
 import time
 from typing import TYPE_CHECKING
 
 from app.protocol import RunResult
-from app.runner.supervisor import outcome, pool, report_decoder
+from app.runner.supervisor import outcome, pool, report_decoder, tree_removal
 from app.runner.supervisor.outcome import Report, RunFacts
 from app.runner.supervisor.pool import Child, PendingRun
 
 if TYPE_CHECKING:
     from app.runner.supervisor.service import Supervisor
+
+log = logging.getLogger("playground.supervisor")
 
 
 def reap(self: Supervisor) -> None:
@@ -62,7 +64,39 @@ def on_exit(self: Supervisor, pid: int, status: int, maxrss_kb: int) -> None:
 
 
 def finish(self: Supervisor, c: Child) -> None:
-    """Build the result, answer, and clean up after one child."""
+    """Build the result, answer, and clean up after one child. Whatever that raises (what a run
+    left behind is hostile input) ends this run `crashed`, never the supervisor."""
+    try:
+        _finish(self, c)
+    except Exception:
+        _abandon(self, c)
+
+
+def _abandon(self: Supervisor, c: Child) -> None:
+    """Handling this child raised: log it, answer its run `crashed`, forget the child (its
+    cgroup killed, its layer dropped); every other run goes on."""
+    log.exception("supervisor: finishing a run failed; it ends crashed", extra={"fields": {
+        "event": "run_finish_error"}})
+    run, c.run = c.run, None
+    if run is not None and run.id is not None and not run.background:
+        self.send_result(run, RunResult(
+            status="crashed", message="The runner could not finish this run (see the server "
+            "log); other runs were not affected."))
+    layer, c.layer = c.layer, None
+    with contextlib.suppress(Exception):
+        if layer is not None:
+            self.session_layers.release(layer, time.monotonic(), filled=True)
+    with contextlib.suppress(Exception):
+        c.state = "exited"
+        self.discard(c)
+    self.children.pop(c.token, None)
+    if c.pid is not None:
+        self.by_pid.pop(c.pid, None)
+    with contextlib.suppress(Exception):
+        self.dispatch()
+
+
+def _finish(self: Supervisor, c: Child) -> None:
     self.pipes.close_reads(c)
     self.send_live(c)  # the last of its output, before its result
     filled = self.release_layer(c)
@@ -144,7 +178,7 @@ def discard(self: Supervisor, c: Child) -> None:
     c.cgroup.remove()  # kills what is left of the run: its uid is free again
     self.uids.release(c.uid)
     c.uid = None
-    shutil.rmtree(c.scratch, ignore_errors=True)
+    tree_removal.remove_path(c.scratch)
     self.children.pop(c.token, None)
     if c.pid is not None:
         self.by_pid.pop(c.pid, None)

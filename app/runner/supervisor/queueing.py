@@ -126,7 +126,7 @@ def start_run(self: Supervisor, c: Child, run: PendingRun) -> None:
     if not c.trusted and run.id is not None:  # the session's cache layer goes along
         c.layer = self.session_layers.acquire(
             layer_key(run.request.session_id, run.runtime, self.zygotes.default_id),
-            c.started_at)
+            c.started_at, run.client_key)
     self.pipes.write_request(c, payload, close=True,
                              pass_fd=c.layer.fd if c.layer is not None else None)
     if run.id is not None:

@@ -14,7 +14,8 @@ File descriptors, set up by the supervisor and handed over by the zygote:
 A preforked child does everything up to the request in advance (fork, sandbox, backend start, a
 first small computation), so a run pays only for its own code. Its kind
 (app/runner/supervisor/placement.py) is fixed at fork: the environment it starts its backend with
-(one GPU, or the CPU). It never returns: os._exit in every path.
+(one GPU, or the CPU). It never returns: _exit (the real one, captured before any user code) in
+every path.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import sys
 import termios
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -224,7 +226,21 @@ def _warm_op() -> None:
         jnp.zeros(3).block_until_ready()  # the warm-up compiled this one into the cache
 
 
-def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
+def _exit(code: int, _real_exit: Callable[[int], NoReturn] = os._exit,
+          _kill: Callable[[int, int], None] = os.kill,
+          _getpid: Callable[[], int] = os.getpid) -> NoReturn:
+    """End this process now, whatever the run did to os, posix or sys: the functions are the
+    ones captured when this module was imported (in the zygote, before any user code). A run
+    that replaced os._exit with a no-op once went on into the zygote's own code."""
+    try:
+        _real_exit(code)
+    finally:
+        _kill(_getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def _end_forked_copy(report: protocol.WorkerReport,
+                     exit_now: Callable[[int], NoReturn]) -> NoReturn:
     """The code forked and this copy ran to the end of it: exit as a forked Python process would.
 
     Only the run's own process reports; copies writing reports into the same pipe would corrupt
@@ -233,7 +249,7 @@ def _end_forked_copy(report: protocol.WorkerReport) -> NoReturn:
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
         sys.stderr.flush()
-    os._exit(1 if report.error else EXIT_OK)
+    exit_now(1 if report.error else EXIT_OK)
 
 
 def run_child(
@@ -243,6 +259,7 @@ def run_child(
     """Body of a freshly forked child; fds are [request_r, stdout_w, stderr_w, result_w];
     uid: the run's own (as root), from the supervisor's pool."""
     marks = {"forked": time.monotonic()}
+    exit_now = _exit  # a local: what the run rebinds in this module cannot reach it
     try:
         with contextlib.suppress(OSError):
             os.setsid()  # own session and process group, killed as a whole
@@ -258,7 +275,7 @@ def run_child(
         # Wait until the supervisor has put this process in the run's cgroup, so that every
         # process and thread made from here on (pid namespace, XLA threads) is counted there.
         if read_line(REQUEST_FD).strip() != b"go":
-            os._exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
+            _exit(EXIT_OK)  # the supervisor dropped this child before handing it a run
         marks["go"] = time.monotonic()
         _apply_kind(kind or {})
         if trusted:
@@ -278,7 +295,7 @@ def run_child(
         os.dup2(null, REQUEST_FD)
         os.close(null)
         if not payload:
-            os._exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
+            _exit(EXIT_OK)  # dropped while waiting (pool shrinking or shutdown)
         request = protocol.from_json(protocol.RunRequest, payload.decode())
         session_layer = _place_layer(received[0] if received else None, scratch, settings)
         if not preinit:  # TPU: the run's own first op is the warm-up; nothing to move
@@ -293,7 +310,7 @@ def run_child(
     except BaseException:
         with contextlib.suppress(BaseException):
             os.write(2, ("sandbox set-up failed:\n" + traceback.format_exc()).encode())
-        os._exit(EXIT_SETUP_FAILED)
+        _exit(EXIT_SETUP_FAILED)
 
     from app.worker.execute import execute
 
@@ -301,17 +318,17 @@ def run_child(
     try:
         report, _namespace = execute(request)
         if os.getpid() != run_pid:
-            _end_forked_copy(report)
+            _end_forked_copy(report, exit_now)
         data = protocol.to_json(report).encode()
     except BaseException:  # the worker itself failed: no report, the supervisor says "crashed"
         with contextlib.suppress(BaseException):
             os.write(2, traceback.format_exc().encode())
-        os._exit(EXIT_SETUP_FAILED)
+        exit_now(EXIT_SETUP_FAILED)
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
         sys.stderr.flush()
     try:
         _write_all(RESULT_FD, data)
     except OSError:
-        os._exit(EXIT_SETUP_FAILED)
-    os._exit(EXIT_OK)
+        exit_now(EXIT_SETUP_FAILED)
+    exit_now(EXIT_OK)

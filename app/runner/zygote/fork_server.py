@@ -39,7 +39,7 @@ from app.runner.zygote import child
 
 # What every run needs, imported once here so the children inherit it for free.
 PRELOAD = ("jax", "jax.numpy", "numpy", "app.worker.execute")
-OPTIONAL_PRELOAD = ("app.worker.inspect", "app.runner.sandbox.entry")
+OPTIONAL_PRELOAD = ("app.worker.inspection", "app.runner.sandbox.entry")
 MAX_MESSAGE = 1 << 16
 
 
@@ -149,9 +149,13 @@ class Zygote:
                 env["XLA_FLAGS"] = _without(env["XLA_FLAGS"], self.dropped_flags)
         pid = os.fork()
         if pid == 0:
-            child.run_child(fds, scratch, self.settings, trusted=trusted, preinit=self.preinit,
-                            kind=kind if isinstance(kind, dict) else None,
-                            uid=uid if isinstance(uid, int) else None)
+            exit_now = child._exit  # a local, out of the run's reach
+            try:
+                child.run_child(fds, scratch, self.settings, trusted=trusted,
+                                preinit=self.preinit, kind=kind if isinstance(kind, dict) else None,
+                                uid=uid if isinstance(uid, int) else None)
+            finally:  # never on into the zygote's code, whatever the run did
+                exit_now(child.EXIT_SETUP_FAILED)
         _send(self.sock, {"forked": message["token"], "pid": pid})
 
     def _reap(self) -> None:

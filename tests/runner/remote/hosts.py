@@ -28,13 +28,18 @@ READY_TIMEOUT_S = 180.0  # a cold host imports jax twice and runs its warm-up
 
 class HostProcess:
     def __init__(self, url: str, log_dir: Path, slots: int = 1, ttl_s: float = TTL_S,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, url_in_env: bool = False) -> None:
+        """url_in_env: the URL (with its password) in PLAYGROUND_RUNNER_URL, not in argv."""
         self.url = url
         self.log_path = log_dir / f"host-{time.monotonic_ns()}.log"
         env = dict(os.environ, PLAYGROUND_HOST_TTL_S=str(ttl_s), **(env or {}))
+        where = ["--redis", url]
+        if url_in_env:
+            env["PLAYGROUND_RUNNER_URL"] = url
+            where = []
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app", "worker-host", "--redis", url,
+                [sys.executable, "-m", "app", "worker-host", *where,
                  "--slots", str(slots), "--no-snippet-warmup"],
                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)

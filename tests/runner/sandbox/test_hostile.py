@@ -40,10 +40,32 @@ def listener_port() -> Iterator[int]:
         yield port
 
 
+@pytest.fixture(scope="module")
+def host_sockets() -> Iterator[list[str]]:
+    with hostile.host_sockets() as sockets:
+        yield sockets
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_snippet(runner: Runner, state: Path, listener_port: int, case: Hostile) -> None:
-    outcome = hostile.run_case(runner, state, listener_port, case)
+def test_hostile_snippet(runner: Runner, state: Path, listener_port: int, host_sockets: list[str],
+                         case: Hostile) -> None:
+    outcome = hostile.run_case(runner, state, listener_port, case, host_sockets)
     assert outcome.problem is None, outcome.line()
+
+
+def test_the_socket_walk_finds_a_host_socket_it_can_see_and_reaches_none(
+        runner: Runner, state: Path, listener_port: int, host_sockets: list[str]) -> None:
+    """The host_socket_files case is only as good as its walk: the socket planted under /var/lib
+    (visible to runs, unlike /run) must be among the socket files it found and tried."""
+    visible = [path for path in host_sockets if path.startswith("/var/lib/")]
+    if not visible:
+        pytest.skip("this user may not plant a socket under /var/lib")
+    (case,) = [c for c in CASES if c.name == "host_socket_files"]
+    outcome = hostile.run_case(runner, state, listener_port, case, host_sockets)
+    assert outcome.problem is None, outcome.line()
+    found = {line.removeprefix("socket file ") for line in outcome.result.stdout.splitlines()
+             if line.startswith("socket file ")}
+    assert set(visible) <= found, outcome.result.stdout[-2000:]
 
 
 def test_the_suite_is_big_enough() -> None:

@@ -195,6 +195,9 @@ def test_no_inet_sockets_at_all(settings: Settings, scratch: Path) -> None:
             "inet6": _errno_of(lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)),
             "netlink": _errno_of(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)),
             "unix": _errno_of(lambda: socket.socket(socket.AF_UNIX).close()),
+            "unix_pair": _errno_of(lambda: [s.close() for s in socket.socketpair()]),
+            "unix_dgram": _errno_of(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)),
+            "unix_connect": _errno_of(lambda: socket.socket(socket.AF_UNIX).connect("/x")),
             "test_net": _errno_of(
                 lambda: socket.create_connection(("192.0.2.1", 80), timeout=1)
             ),
@@ -202,10 +205,13 @@ def test_no_inet_sockets_at_all(settings: Settings, scratch: Path) -> None:
 
     outcome = run_in_child(sockets, settings, scratch)
     got = outcome.value
-    assert got["unix"] == 0
+    assert got["unix"] == got["unix_pair"] == 0  # a stream socket or pair (asyncio) still works
     assert got["test_net"] != 0
     if outcome.active["seccomp"]:
         assert got["inet"] == got["inet6"] == got["netlink"] == errno.EAFNOSUPPORT
+        # ... but it can reach no socket file: no connect, no datagram socket to sendto from.
+        assert got["unix_connect"] == errno.ENOENT  # as if there were no socket at all
+        assert got["unix_dgram"] == errno.EPERM
 
 
 @needs_namespaces

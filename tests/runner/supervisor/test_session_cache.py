@@ -6,6 +6,7 @@ a moment, big enough for the compiled programs below). Each test uses session id
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -13,14 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import runtimes
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
 from app.runner.api.runner import Runner
-from app.runner.supervisor import detached_tmpfs
+from app.runner.supervisor import detached_tmpfs, session_cache, tree_removal
 from app.runner.supervisor.session_cache import Layer, SessionLayers
+from tests.runner.supervisor import hostile_trees, tree_builder
 
 CAP_MB = 2
 LAYER = runner_platform.LAYER_PATH.format(fd=runner_platform.layer_fd(Settings()))
@@ -318,6 +322,163 @@ def test_without_root_the_tmpfs_is_made_in_a_user_namespace_helper() -> None:
     if report.startswith("refused"):
         pytest.skip(f"no unprivileged user namespaces here: {report}")
     assert report == "10001 True"
+
+
+# -- hostile layers: what a run leaves behind never raises out of the bookkeeping -------------
+
+
+def victim_and_attacker(held: SessionLayers) -> tuple[Layer, Layer]:
+    """A victim session's layer with one entry, idle; an attacking session's layer, running."""
+    victim = held.acquire("victim", 0.0)
+    assert victim is not None
+    put(victim, "entry-cache", 1000)
+    held.release(victim, 0.5, filled=False)
+    layer = held.acquire("attacker", 1.0)
+    assert layer is not None
+    return victim, layer
+
+
+def open_root(layer: Layer) -> int:
+    return os.open(f"/proc/self/fd/{layer.fd}", os.O_RDONLY | os.O_DIRECTORY)
+
+
+def test_a_1500_deep_tree_in_a_layer_past_the_mark_is_evicted_without_raising() -> None:
+    """The reported attack on the bookkeeping alone: 1,500 nested directories and 4 x 13 MiB
+    in a 64 MiB layer (81 %). shutil.rmtree recursed per level and raised RecursionError."""
+    held = layers(session_cache_mb=64)
+    try:
+        victim, layer = victim_and_attacker(held)
+        root = open_root(layer)
+        try:
+            tree_builder.build(root, [["chain", b"d".hex(), 1500]])
+            os.utime("d", (1.0, 1.0), dir_fd=root)
+        finally:
+            os.close(root)
+        for i in range(4):
+            put(layer, f"blob-{i}", 13 << 20)
+        assert not held.is_full(layer)
+        held.release(layer, 2.0, filled=False)
+        assert "d" not in names(layer)  # the deep tree went first (the oldest entry)
+        assert detached_tmpfs.usage(layer.fd).used_bytes <= (64 << 20) * session_cache.EVICT_TO
+        assert names(victim) == ["entry-cache"]
+    finally:
+        held.close()
+
+
+def test_tree_removal_is_bounded_in_steps() -> None:
+    held = layers(session_cache_mb=8)
+    try:
+        layer = held.acquire("a", 0.0)
+        assert layer is not None
+        root = open_root(layer)
+        try:
+            tree_builder.build(root, [["chain", b"d".hex(), 300]])
+            with pytest.raises(tree_removal.BudgetExhausted):
+                tree_removal.remove(root, "d", budget=50)
+            assert tree_removal.remove(root, sorted(os.listdir(root))[0], budget=10_000) > 300
+            assert os.listdir(root) == []  # the staging directory went too
+        finally:
+            os.close(root)
+    finally:
+        held.close()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(tree=hostile_trees.trees(), share=st.sampled_from([0.5, 0.8, 0.95, 1.5]))
+def test_no_tree_a_run_leaves_makes_the_layers_raise(tree: list[object], share: float) -> None:
+    """Fuzz the supervisor's side: build a hostile tree, pad past the eviction mark (or fill
+    it), then end the run, expire, close. Nothing raises; the layer is evicted down to the
+    target or dropped whole; another session's layer is untouched."""
+    cap = 4 << 20
+    held = layers(session_cache_mb=4, session_cache_sessions=4)
+    try:
+        victim, layer = victim_and_attacker(held)
+        root = open_root(layer)
+        try:
+            tree_builder.build(root, tree)  # type: ignore[arg-type]
+            tree_builder.age_everything(root)
+            with contextlib.suppress(OSError):
+                tree_builder.fill_to(root, share, cap)
+        finally:
+            os.close(root)
+        held.release(layer, 2.0, filled=held.is_full(layer))
+        if held.layers.get("attacker") is layer:
+            assert detached_tmpfs.usage(layer.fd).used_bytes <= cap * session_cache.EVICT_AT
+        assert names(victim) == ["entry-cache"]
+        held.expire(10_000.0)
+        assert not held.layers
+    finally:
+        held.close()
+
+
+# -- one client cannot take every layer ------------------------------------------------------
+
+
+def test_a_client_making_many_sessions_recycles_its_own_layers_never_anothers() -> None:
+    held = layers(session_cache_sessions=8)
+    try:
+        assert held.max_per_client == 2
+        victim = held.acquire("victim-session", 0.0, client="client:victim")
+        assert victim is not None
+        put(victim, "entry-cache", 1000)
+        held.release(victim, 0.5, filled=False)
+        for i in range(100):  # 100 new sessions of one client, one after another
+            layer = held.acquire(f"hostile-{i}", 1.0 + i, client="client:hostile")
+            assert layer is not None
+            held.release(layer, 1.5 + i, filled=False)
+        assert held.layers["victim-session"] is victim and names(victim) == ["entry-cache"]
+        mine = [s for s, layer in held.layers.items() if layer.client == "client:hostile"]
+        assert sorted(mine) == ["hostile-98", "hostile-99"]  # its own least recent went
+        # While both of its layers run, a third session of that client goes without one.
+        a = held.acquire("hostile-98", 200.0, client="client:hostile")
+        b = held.acquire("hostile-99", 200.0, client="client:hostile")
+        assert a is not None and b is not None
+        assert held.acquire("hostile-new", 201.0, client="client:hostile") is None
+        assert held.layers["victim-session"] is victim
+    finally:
+        held.close()
+
+
+def test_the_layers_caps_together_stay_within_a_share_of_the_hosts_memory() -> None:
+    settings_ = Settings(session_cache_mb=64, session_cache_sessions=32)
+    # A host of 1.5 GiB: an eighth of it is 192 MiB, three 64 MiB layers.
+    held = SessionLayers(settings_, shared_by_uids=False, host_memory_bytes=1536 << 20)
+    try:
+        assert held.max_layers == 3 and held.status()["max_sessions"] == 3
+        for i in range(3):
+            layer = held.acquire(f"s{i}", float(i), client=f"client:{i}")
+            assert layer is not None
+            held.release(layer, float(i), filled=False)
+        # A fourth client: the least recent layer among those holding the most goes.
+        assert held.acquire("s3", 10.0, client="client:3") is not None
+        assert sorted(held.layers) == ["s1", "s2", "s3"]
+    finally:
+        held.close()
+
+
+def test_the_runs_folder_of_a_dead_supervisor_goes_whatever_a_run_left_in_it(
+        tmp_path: Path) -> None:
+    """Where no mount namespace gives a run its tmpfs, it writes its scratch on the host: a deep
+    tree there once made the supervisor's cleanup (shutil.rmtree) raise RecursionError, at
+    every start while the dead supervisor's folder was still there."""
+    from app.runner.supervisor import bootstrap
+
+    dead = tmp_path / "runs-999999999"
+    scratch = dead / "run-1"
+    scratch.mkdir(parents=True)
+    root = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        tree_builder.build(root, [["chain", b"d".hex(), 3000],
+                                  ["link", b"out".hex(), str(tmp_path)],
+                                  ["dir", b"locked".hex(), 0, [["file", b"f".hex(), 10, 0]]]])
+    finally:
+        os.close(root)
+    keep = tmp_path / "keep.txt"
+    keep.write_text("the link's target stays")
+    bootstrap._remove_stale_run_dirs(Settings(state_dir=str(tmp_path)))
+    assert not dead.exists()
+    assert keep.read_text() == "the link's target stays"
 
 
 OTHER = [r for r in runtimes.installed(Settings())][1:2]
