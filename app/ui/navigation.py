@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.ui import library
+from app.ui import learner, library
 from app.ui.pages.section import render_section
 
 PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
@@ -69,3 +69,20 @@ def build_pages() -> dict[str, list[st.Page]]:
     home = st.Page(PAGES_DIR / HOME[0], title=HOME[1], icon=HOME[2], default=True)
     return {"": [home], "Guide": section_pages(), "Try it": tool_pages(),
             "Learn together": learn_pages(), "Server": [system_page()]}
+
+
+def navigate() -> bool:
+    """Run the page the link names, keeping the person's identity (app.ui.learner). A room's
+    participant gets the room alone, without the sidebar: every page of their session is the
+    room's page (the guide opens in a new tab, from a link there, as a session of its own).
+    True for such a focused session."""
+    token = learner.keep_identity()
+    focused = learner.in_a_room(token)
+    pages = build_pages()
+    page = st.navigation(pages, position="hidden" if focused else "sidebar", expanded=True)
+    if focused and token is not None and page.url_path != learner.ROOMS_PATH:
+        rooms = next(p for group in pages.values() for p in group
+                     if p.url_path == learner.ROOMS_PATH)
+        st.switch_page(rooms, query_params={learner.TOKEN_PARAM: token})
+    page.run()
+    return focused

@@ -35,6 +35,12 @@ def text(value: str) -> str:
     return _MARKDOWN.sub(r"\\\1", value).replace("\n", " ")
 
 
+def md_escape(value: str) -> str:
+    """value with every markdown character escaped, for a link's own text (an address shown as
+    the link it is: no invisible joiner, which would travel with a copy)."""
+    return _MARKDOWN.sub(r"\\\1", value)
+
+
 def bounded(value: object, limit: int) -> str:
     """str(value), at most limit characters (an ellipsis marks the cut)."""
     value = str(value)

@@ -8,7 +8,7 @@ carries a version number: Reset bumps it, which mounts a fresh editor showing th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -126,3 +126,14 @@ def set_pending(area_id: str, value: Any) -> None:
         st.session_state.pop(_PENDING + area_id, None)
     else:
         st.session_state[_PENDING + area_id] = value
+
+
+def pinned(draw: Callable[..., Any], label: str, key: str, options: Sequence[Any], chosen: Any,
+           on_change: Callable[..., None], **kwargs: Any) -> Any:
+    """A radio or selectbox whose option labels change while it is shown (progress marks).
+
+    Streamlit keeps such a widget's value as its label: a label that changed loses the choice
+    (no option selected, or the first). The caller keeps the choice itself (on_change copies
+    st.session_state[key] there); it is handed back to the widget before every draw."""
+    st.session_state[key] = chosen if chosen in options else options[0]
+    return draw(label, options, key=key, on_change=on_change, **kwargs)

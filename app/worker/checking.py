@@ -116,19 +116,22 @@ class _Cases:
     def __init__(self) -> None:
         self.passed: list[str] = []
         self.current: str | None = None
+        self.hint = ""  # the current case's advice, added to its failure message
 
 
 _state = _Cases()
 
 
 @contextlib.contextmanager
-def case(name: str) -> Iterator[None]:
-    """A named case: the first one that fails ends the check and names itself in the result."""
+def case(name: str, hint: str = "") -> Iterator[None]:
+    """A named case: the first one that fails ends the check and names itself in the result.
+    hint: the exercise's advice on the fix, added after whatever message ends the case."""
     _state.current = str(name)[:CHECK_CASE_CHARS]
+    _state.hint = str(hint)
     yield  # an exception propagates to run_check, which knows the current case
     if _len(_state.passed) < CHECK_MAX_CASES:
         _state.passed.append(_state.current)
-    _state.current = None
+    _state.current, _state.hint = None, ""
 
 
 def expect(condition: Any, message: str) -> None:
@@ -350,7 +353,7 @@ def run_check(check_code: str, namespace: dict[str, Any], before: Snapshot) -> C
     changed = tampered(before)
     if changed:
         return _tamper_result(changed)
-    _state.passed, _state.current = [], None
+    _state.passed, _state.current, _state.hint = [], None, ""
     scope: dict[str, Any] = {"__builtins__": dict(_BUILTINS), "__name__": "__check__",
                              "user": UserNamespace(namespace), **helpers()}
     result: CheckResult
@@ -362,6 +365,8 @@ def run_check(check_code: str, namespace: dict[str, Any], before: Snapshot) -> C
             exec(compile(check_code, CHECK_FILENAME, "exec"), scope)
     except BaseException as exc:  # whatever ended it, it is this case's failure
         message, kind = _failure(exc)
+        if _state.hint:
+            message = f"{message.rstrip()} {_state.hint}"
         result = CheckResult(passed=False, case=_state.current or "the check runs",
                              message=_cap(message), passed_cases=list(_state.passed),
                              error_type=kind)

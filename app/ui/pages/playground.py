@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from app.busy import PASSES_TIMEOUT_S, at_least
 from app.config import settings
 from app.protocol import InspectRequest, RunRequest
 from app.ui import icons, library, state
@@ -113,12 +114,15 @@ def playground_body(snippet: Any) -> None:
         passes = state.widget(st.toggle, "XLA passes: the HLO after each pass (slower)",
                               f"passes::{snippet.id}", False, disabled=not inspect,
                               help=TOGGLE_HELP)
+        if passes and inspect:
+            st.caption(f"With XLA passes a run may take up to "
+                       f"{at_least(PASSES_TIMEOUT_S, timeout, limits):g} s.")
         if inspect and steps is not None:
             st.code(expression(function, steps), language="python")
     run_col, reset_col, share_col, download_col, compare_col, note_col = st.columns(
         [1, 1, 1, 1.5, 2, 2], vertical_alignment="center")
-    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN,
-                             help="Ctrl+Enter (Cmd+Enter on a Mac) in the editor also runs")
+    # No tooltip: it covered the Options header above (the editor's bar says Ctrl+Enter runs).
+    clicked = run_col.button("Run", key=f"run::{snippet.id}", type="primary", icon=icons.RUN)
     edited = event.code != snippet.code
     reset_col.button("Reset", key=f"reset::{snippet.id}", disabled=not edited,
                      on_click=state.reset, args=(snippet.id,))
@@ -131,6 +135,8 @@ def playground_body(snippet: Any) -> None:
         "passes": passes,
     }), snippet.id)
     sharing.download_button(download_col, event.code, snippet.id)
+    if inspect and passes:  # the pass dump's own need, whatever the slider says
+        timeout = at_least(PASSES_TIMEOUT_S, timeout, limits)
     request = RunRequest(code=event.code, timeout_s=timeout, x64=x64,
                          target=target)  # type: ignore[arg-type]
     if inspect and steps is not None:

@@ -12,11 +12,12 @@ from app.rooms import learners, rooms
 from app.rooms.catalogue import Catalogue, Item, catalogue
 from app.rooms.inputs import NAME_CHARS, ROOM_NAME_CHARS, RoomError
 from app.rooms.learners import Learner
+from app.rooms.pulse import pulse
 from app.rooms.rooms import Room
 from app.rooms.store import Store, StoreBusy
-from app.ui import learner, plain
+from app.ui import learner, plain, state
 from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
-from app.ui.navigation import exercises_page
+from app.ui.marks import LEGEND, marked
 from app.ui.run import current_client
 from app.ui.widgets.chrome import page_header
 from app.ui.widgets.dashboard_view import export_buttons, live_dashboard, solution_panel
@@ -28,8 +29,10 @@ INTRO = (
     "the room, and watches everyone's progress live. Each participant's code, attempts and "
     "progress are saved on the server under their own private link."
 )
-MARKS = {"done": "✓", "attempted": "✗", "not started": "○"}
-PICK = "room-pick"  # the participant's chosen item
+PICK = "room-pick"  # the participant's item picker (a widget key)
+_PICKED = "room-picked"  # the item it shows: kept apart from the widget (state.pinned)
+_PULSE = "room-pulse"  # what the last tick of room_pulse saw
+PULSE_S = 4.0  # how often a participant's page looks for pushes and the end of the room
 
 
 def _client_id() -> str:
@@ -55,13 +58,7 @@ def render_rooms() -> None:
     try:
         if learner.param(ROOM_PARAM) is not None or learner.param(KEY_PARAM) is not None:
             _facilitator_link(db, cat)
-        elif learner.param(TOKEN_PARAM) is not None:
-            who = learners.learner(db, learner.param(TOKEN_PARAM))
-            if who.room is None:
-                page_header("Rooms")
-                st.info("This personal link belongs to exercises done alone, not to a room.")
-                st.page_link(exercises_page())
-                return
+        elif (who := _participant(db)) is not None:
             participant_view(db, cat, who)
         elif learner.param(JOIN_PARAM) is not None:
             join_view(db, rooms.room_by_code(db, learner.param(JOIN_PARAM)))
@@ -70,6 +67,17 @@ def render_rooms() -> None:
     except RoomError as exc:  # a bad link, a limit, the database busy: one sentence
         page_header("Rooms")
         st.error(str(exc))
+
+
+def _participant(db: Store) -> Learner | None:
+    """The room participant the link names; None without a token, or for a token of someone
+    learning alone (it stays in every link of their session: they may still create or join a
+    room, which gives them a participant's token)."""
+    token = learner.param(TOKEN_PARAM)
+    if token is None:
+        return None
+    who = learners.learner(db, token)
+    return who if who.room is not None else None
 
 
 # --- facilitator ---------------------------------------------------------------------------
@@ -218,14 +226,14 @@ def join_view(db: Store, room: Room) -> None:
             st.error(str(exc))
             return
         st.query_params.clear()
-        st.query_params[TOKEN_PARAM] = token
+        learner.remember_token(token)
         st.rerun()
 
 
 def _open_push(db: Store, who: Learner, item: Item | None, up_to: int) -> None:
     """Button callback (runs before the next draw, so it may set the picker's value)."""
     if item is not None:
-        st.session_state[PICK] = item
+        st.session_state[_PICKED] = item
     learners.acknowledge_pushes(db, who, up_to)
 
 
@@ -244,28 +252,70 @@ def _pushes(db: Store, cat: Catalogue, who: Learner, items: list[Item]) -> None:
     st.button("Dismiss", key="dismiss-pushes", on_click=_open_push, args=(db, who, None, newest))
 
 
+def _item_changed() -> None:
+    picked = st.session_state.get(PICK)
+    if isinstance(picked, Item):
+        st.session_state[_PICKED] = picked
+
+
+def remaining(seconds: float) -> str:
+    minutes = max(0, int(seconds // 60))
+    if minutes >= 120:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes} min" if minutes else "less than a minute"
+
+
+@st.fragment(run_every=PULSE_S)
+def room_pulse(db: Store, room_id: int) -> None:
+    """Redrawn every PULSE_S: the time left, and a redraw of the whole view when the
+    facilitator pushed something or the room ended (one indexed query a tick; the view itself
+    is drawn again only when one of those changed)."""
+    now = time.time()
+    beat = pulse(db, room_id)
+    seen = st.session_state.get(_PULSE)
+    st.session_state[_PULSE] = (room_id, beat.latest_push if beat else -1,
+                                beat.ended(now) if beat else True)
+    if seen is not None and seen != st.session_state[_PULSE]:
+        st.rerun()  # scope "app": the pushes and the room's state sit outside this fragment
+    if beat is None:
+        return
+    ends = [t for t in (beat.ends_at, beat.expires_at) if t is not None]
+    if beat.ended(now):
+        reason = ("This room was closed by its facilitator" if beat.closed
+                  else "This room has ended")
+        st.warning(f"{reason}: you can still read your work; new attempts are not recorded.",
+                   icon=":material/lock:" if beat.closed else ":material/timer_off:")
+    elif ends:
+        st.caption(f":material/timer: Ends in {remaining(min(ends) - now)}")
+
+
 def participant_view(db: Store, cat: Catalogue, who: Learner) -> None:
     room = who.room
     assert room is not None
     page_header(f"Room: {plain.text(room.name)}")
-    st.caption(f"You are **{plain.text(who.name)}**. Keep this page's link: it brings back your "
-               "code and progress on any device.")
-    reason = room.read_only_reason(time.time())
-    if reason is not None:
-        st.warning(f"{reason}: you can still read your work; new attempts are not recorded.")
+    name_col, guide_col = st.columns([4, 1], vertical_alignment="center")
+    name_col.caption(f"You are **{plain.text(who.name)}**. Your code and progress are saved "
+                     "under your personal link.")
+    guide_col.link_button("The guide ↗", learner.base_url() + "/", icon=":material/menu_book:",
+                          help="Opens in a new tab, apart from this room")
+    learner.personal_link_box(ROOMS_PATH)
+    room_pulse(db, room.id)  # the time left, or why the room is read-only, kept current
     items = list(room.items)
     _pushes(db, cat, who, items)
     progress = learners.progress(db, who)
+    done = sum(progress.get(i) is not None and progress[i].mark == "done"
+               for i in room.exercise_ids())
+    if room.exercise_ids():
+        st.caption(f"{done} of {len(room.exercise_ids())} exercises done · {LEGEND}")
 
     def label(item: Item) -> str:
         if item.kind == "exercise":
-            mark = progress.get(item.id)
-            return f"{MARKS[mark.mark if mark else 'not started']} {cat.title(item)}"
+            return marked(cat.title(item), progress.get(item.id))
         return f"▸ {cat.title(item)}"
 
-    if st.session_state.get(PICK) not in items:
-        st.session_state[PICK] = items[0]
-    item = st.radio("Work on", items, format_func=label, horizontal=True, key=PICK)
+    item = state.pinned(st.radio, "Work on", PICK, items, st.session_state.get(_PICKED),
+                        on_change=_item_changed, format_func=label, horizontal=True)
+    st.session_state[_PICKED] = item
     st.subheader(cat.title(item), divider="gray")
     if item.kind == "exercise":
         exercise = cat.exercise(item.id)
