@@ -21,7 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-from jax._src.random.prng import PRNGKeyArray
+
+try:  # where typed PRNG keys live moved in JAX 0.5 (jax._src.prng before)
+    from jax._src.random.prng import PRNGKeyArray
+except ImportError:  # pragma: no cover - older runtimes
+    from jax._src.prng import PRNGKeyArray  # type: ignore[no-redef,import-not-found]
 
 from app.worker.check_values import JAX_ARRAY, NDARRAY
 

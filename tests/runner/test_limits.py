@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 import pytest
 
+from app import runtimes
 from app.config import Settings
 from app.protocol import RunRequest, RunResult
 from app.runner import platform as runner_platform
@@ -311,9 +312,17 @@ def test_missing_required_layer_fails_closed(state: Path) -> None:
     assert result.stdout == ""
 
 
+def default_runtime_cache(settings: Settings) -> Path:
+    """Where the default runtime's programs go: its own folder of the shared cache."""
+    default = runtimes.default(settings)
+    return runner_platform.runtime_cache_dir(settings, default.id if default else "")
+
+
 def test_fresh_cache_is_filled_by_the_warm_up_and_runs_queue_behind_it(state: Path) -> None:
-    cache = state / "fresh-cache"
-    runner = Runner(Settings(state_dir=str(state / "fresh"), compile_cache_dir=str(cache)))
+    settings = Settings(state_dir=str(state / "fresh"),
+                        compile_cache_dir=str(state / "fresh-cache"))
+    cache = default_runtime_cache(settings)
+    runner = Runner(settings)
     try:
         # No start(): the first run is sent at once and waits behind the trusted warm-up.
         result = runner.run(RunRequest(code="import jax.numpy as jnp\nprint(jnp.ones(2).sum())"))
@@ -326,7 +335,7 @@ def test_fresh_cache_is_filled_by_the_warm_up_and_runs_queue_behind_it(state: Pa
         assert sum(name.startswith("jit_") for name in names) >= 5
     finally:
         runner.close()
-    again = Runner(Settings(state_dir=str(state / "fresh"), compile_cache_dir=str(cache)))
+    again = Runner(settings)
     try:
         again.start()
         assert again.status()["warm"]["status"] == "cached"
@@ -428,7 +437,7 @@ def test_the_cpu_time_limit_is_per_core_of_the_runs_share(state: Path) -> None:
 
 def test_background_warm_up_compiles_the_shipped_snippets_into_the_cache(state: Path) -> None:
     runner = Runner(Settings(state_dir=str(state / "snippets")), warm_snippets=True)
-    cache = runner_platform.compile_cache_dir(runner.settings)
+    cache = default_runtime_cache(runner.settings)
     try:
         runner.start()
         basic = len(list(cache.glob("jit_*")))
