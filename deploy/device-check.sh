@@ -62,7 +62,7 @@ if want warm; then
 fi
 # -- GPU memory against a driver-level hog -----------------------------------------------------
 # A run cuMemAlloc's through ctypes until the driver refuses, while a concurrent ordinary JAX
-# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: deploy/README.md).
+# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: docs/operations.md).
 if want gpumem; then
   timeout 150 python3 deploy/gpu_memory_probe.py --out "$OUT/gpu-memory-probe.json" 2>&1 | tail -30
 fi
