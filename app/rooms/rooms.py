@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, func, select
 
+from app import runtimes
 from app.config import Settings
 from app.rooms import inputs
 from app.rooms.catalogue import Catalogue, Item
@@ -36,6 +37,7 @@ class Room:
     expires_at: float | None
     closed_at: float | None = None
     version: int = 0
+    jax: str | None = None  # the JAX runtime its runs use; None: the server's newest
 
     def ended(self, now: float) -> bool:
         return self.ends_at is not None and now >= self.ends_at
@@ -67,7 +69,8 @@ class Push:
 def _room(row: object) -> Room:
     items = tuple(Item(i["kind"], i["id"]) for i in json.loads(row.items))  # type: ignore[attr-defined]
     return Room(row.id, row.code, row.name, items, row.created_at,  # type: ignore[attr-defined]
-                row.ends_at, row.expires_at, row.closed_at, int(row.version))  # type: ignore[attr-defined]
+                row.ends_at, row.expires_at, row.closed_at, int(row.version),  # type: ignore[attr-defined]
+                row.jax)  # type: ignore[attr-defined]
 
 
 def live_room(conn: Connection, room_id: int, now: float) -> Room:
@@ -119,9 +122,9 @@ class Created:
 
 def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name: str,
                 items: Sequence[Item], ends_at: float | None, client_id: str,
-                now: float | None = None) -> Created:
+                now: float | None = None, jax: str | None = None) -> Created:
     """A new room, its facilitator token and its recovery code (both shown once; only their
-    hashes are kept)."""
+    hashes are kept). jax: the JAX runtime every run of the room uses (None: the newest)."""
     now = time.time() if now is None else now
     purge_expired(store, now)
     clean_name = inputs.room_name(name)
@@ -135,6 +138,8 @@ def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name:
         raise RoomError(f"Not in this playground: {', '.join(unknown[:3])}.")
     if ends_at is not None and ends_at <= now:
         raise RoomError("The end time is in the past.")
+    if jax is not None and (not isinstance(jax, str) or not runtimes.ID_PATTERN.match(jax)):
+        raise RoomError("That JAX version is not one this playground names.")
     ttl = settings.effective_room_ttl_hours
     expires_at = now + ttl * HOUR_S if ttl else None
     if expires_at is not None and ends_at is not None:
@@ -158,6 +163,7 @@ def create_room(store: Store, settings: Settings, catalogue: Catalogue, *, name:
             recovery_hash=inputs.token_hash(inputs.recovery_key(recovery)),
             items=json.dumps([{"kind": i.kind, "id": i.id} for i in chosen]),
             created_by=creator, created_at=now, ends_at=ends_at, expires_at=expires_at,
+            jax=jax,
         )))
         room = live_room(conn, int(room_id), now)
     return Created(room, token, recovery)

@@ -52,6 +52,8 @@ rooms = Table(
     Column("recovery_hash", String(64), nullable=True),  # sha256 of the recovery code
     Column("version", Integer, nullable=False, server_default=text("0")),  # bumped per change
     Column("stored_bytes", Integer, nullable=False, server_default=text("0")),  # code kept
+    # Added by _add_v3: the JAX runtime the room's runs use (None: the server's newest).
+    Column("jax", String(32), nullable=True),
     Index("ix_rooms_created_by", "created_by", "created_at"),
 )
 
@@ -141,7 +143,13 @@ def _add_v2(conn: Connection) -> None:
                       "ON participants (joined_by, joined_at)"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _add_v2]
+def _add_v3(conn: Connection) -> None:
+    """The room's JAX version."""
+    if "jax" not in {c["name"] for c in inspect(conn).get_columns("rooms")}:
+        conn.execute(text("ALTER TABLE rooms ADD COLUMN jax VARCHAR(32)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _add_v2, _add_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -307,7 +307,7 @@ def test_a_refused_run_starts_no_personal_link(db: Store, cat: Catalogue) -> Non
 
 
 def test_a_database_of_the_first_schema_is_upgraded_in_place(db: Store, cat: Catalogue) -> None:
-    from app.rooms.schema import _V2_COLUMNS
+    from app.rooms.schema import _V2_COLUMNS, SCHEMA_VERSION
 
     room, token = make_room(db, cat)
     learners.join_room(db, SETTINGS, room.code, "Kept", now=T0)
@@ -319,7 +319,7 @@ def test_a_database_of_the_first_schema_is_upgraded_in_place(db: Store, cat: Cat
         conn.execute(text("UPDATE schema_version SET version = 1"))
     again = Store(db.url)
     try:
-        assert again.version == 2
+        assert again.version == SCHEMA_VERSION
         opened = rooms.facilitated_room(again, room.code, token, now=T0)
         assert opened.version == 0 and opened.closed_at is None
         assert [r.name for r in dashboard(again, opened, now=T0).rows] == ["Kept"]
@@ -339,3 +339,21 @@ def test_a_closed_room_is_not_counted_as_open(db: Store, cat: Catalogue) -> None
     assert open_rooms_and_people(db, T0 + 1) == (2, 2)
     rooms.close_room(db, room, now=T0 + 2)
     assert open_rooms_and_people(db, T0 + 3) == (1, 1)
+
+
+def test_a_room_keeps_the_jax_version_its_facilitator_chose(db: Store, cat: Catalogue) -> None:
+    created = rooms.create_room(db, SETTINGS, cat, name="Pinned", items=[NANSUM], ends_at=None,
+                                client_id="f", now=T0, jax="0.4.38")
+    assert created.room.jax == "0.4.38"
+    assert rooms.facilitated_room(db, created.room.code, created.token, now=T0).jax == "0.4.38"
+    who = learners.learner(db, learners.join_room(db, SETTINGS, created.room.code, "Ada", now=T0))
+    assert who.room is not None and who.room.jax == "0.4.38"
+    plain = rooms.create_room(db, SETTINGS, cat, name="Newest", items=[NANSUM], ends_at=None,
+                              client_id="f", now=T0)
+    assert plain.room.jax is None
+
+
+def test_a_room_refuses_a_jax_version_that_is_not_a_version(db: Store, cat: Catalogue) -> None:
+    with pytest.raises(RoomError, match="JAX version"):
+        rooms.create_room(db, SETTINGS, cat, name="Bad", items=[NANSUM], ends_at=None,
+                          client_id="f", now=T0, jax="../../etc")

@@ -181,3 +181,30 @@ def test_a_hint_opened_while_the_database_is_locked_shows_and_says_so() -> None:
     assert not participant.exception, [e.value for e in participant.exception]
     shown = texts(participant)
     assert StoreBusy.MESSAGE in shown and "Hint 1." in shown
+
+
+def test_a_room_created_on_an_older_jax_checks_its_exercises_on_it() -> None:
+    from app import runtimes
+
+    installed = [r.id for r in runtimes.installed(settings())]
+    if len(installed) < 2:
+        import pytest
+
+        pytest.skip("one JAX runtime installed: nothing to choose (make setup installs them)")
+    oldest = installed[-1]
+    at = open_page("rooms.py")
+    version_box = next(s for s in at.selectbox if "JAX version" in s.label)
+    assert version_box.value == installed[0]  # the newest by default
+    version_box.set_value(oldest)
+    code, key = _create_room(at)
+    dashboard = open_page("rooms.py", {"room": code, "key": key})
+    assert f"Runs use JAX {oldest}." in texts(dashboard)
+    joiner = open_page("rooms.py", {"join": code})
+    joiner.text_input[0].input("Ada")
+    joiner.button[0].click().run()
+    person = open_page("rooms.py", {"p": joiner.query_params["p"]})
+    assert f"Runs use JAX {oldest}." in texts(person)
+    person.button(key=f"check::{NANSUM}").click().run()
+    assert not person.exception, [e.value for e in person.exception]
+    shown = texts(person)
+    assert f"JAX {oldest}" in shown, shown[-2000:]  # the verdict's footer: where it ran

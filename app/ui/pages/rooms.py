@@ -15,7 +15,7 @@ from app.rooms.learners import Learner
 from app.rooms.pulse import pulse
 from app.rooms.rooms import Room
 from app.rooms.store import Store, StoreBusy
-from app.ui import learner, plain, state
+from app.ui import jax_version, learner, plain, state
 from app.ui.learner import JOIN_PARAM, KEY_PARAM, ROOM_PARAM, ROOMS_PATH, TOKEN_PARAM
 from app.ui.marks import LEGEND, marked
 from app.ui.run import current_client
@@ -148,6 +148,10 @@ def create_view(db: Store, cat: Catalogue) -> None:
             format_func=lambda item: _item_label(cat, item), placeholder="Choose snippets")
         hours = st.number_input("Ends after (hours; 0 = no end time)", min_value=0.0,
                                 max_value=24.0 * 30, value=0.0, step=0.5)
+        versions = jax_version.available()
+        jax = st.selectbox("JAX version for every run of the room", versions,
+                           help="The version your team uses; the newest is first.",
+                           ) if versions else None
         submitted = st.form_submit_button("Create the room", type="primary")
     ttl = settings().effective_room_ttl_hours
     if ttl:
@@ -156,7 +160,8 @@ def create_view(db: Store, cat: Catalogue) -> None:
         try:
             created = rooms.create_room(
                 db, settings(), cat, name=name, items=[*exercises, *snippets],
-                ends_at=time.time() + hours * 3600 if hours else None, client_id=_client_id())
+                ends_at=time.time() + hours * 3600 if hours else None, client_id=_client_id(),
+                jax=jax)
         except RoomError as exc:
             st.error(str(exc))
             return
@@ -183,8 +188,17 @@ def _links(room: Room, token: str) -> None:
         st.code(private, language=None)
 
 
+def _runs_on(room: Room) -> str:
+    if room.jax is None:
+        return "Runs use the newest JAX this server has."
+    if room.jax not in jax_version.available():
+        return f"Runs use JAX {room.jax}, which this server does not have now: runs will say so."
+    return f"Runs use JAX {room.jax}."
+
+
 def facilitator_view(db: Store, cat: Catalogue, room: Room, token: str) -> None:
     page_header(f"Room: {plain.text(room.name)}")
+    st.caption(_runs_on(room))
     _links(room, token)
     live_dashboard(db, room, cat)
     export_buttons(db, room, cat)
@@ -295,7 +309,7 @@ def participant_view(db: Store, cat: Catalogue, who: Learner) -> None:
     page_header(f"Room: {plain.text(room.name)}")
     name_col, guide_col = st.columns([4, 1], vertical_alignment="center")
     name_col.caption(f"You are **{plain.text(who.name)}**. Your code and progress are saved "
-                     "under your personal link.")
+                     f"under your personal link. {_runs_on(room)}")
     guide_col.link_button("The guide ↗", learner.base_url() + "/", icon=":material/menu_book:",
                           help="Opens in a new tab, apart from this room")
     learner.personal_link_box(ROOMS_PATH)

@@ -174,6 +174,12 @@ def _server_busy(result: RunResult) -> str | None:
 
 
 @st.fragment
+def room_jax(who: Learner | None) -> str | None:
+    """The JAX version the person's room runs on (None: the session's choice)."""
+    room = who.room if who is not None else None
+    return room.jax if room is not None else None
+
+
 def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
                   progress: learners.Progress | None = None,
                   shown_solution: str | None = None, solo: bool = False) -> None:
@@ -194,6 +200,7 @@ def exercise_area(exercise: Exercise, db: Store | None, who: Learner | None,
     if clicked or event.submitted:
         attempt = Submitted(event.code, new_attempt_key())
         request = check_request(exercise, event.code, attempt.attempt_key)
+        request.jax = room_jax(who)
         submit(key, [request], attempt)
     done = collect(key)
     if done:

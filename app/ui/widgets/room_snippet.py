@@ -9,7 +9,7 @@ from app.rooms.store import Store
 from app.snippets import Snippet
 from app.ui.run import latest_result, submit
 from app.ui.widgets.editor import editor
-from app.ui.widgets.exercise_area import load_draft, save_draft
+from app.ui.widgets.exercise_area import load_draft, room_jax, save_draft
 from app.ui.widgets.results import show_result
 from app.ui.widgets.snippet_area import build_request
 
@@ -23,7 +23,9 @@ def room_snippet_area(snippet: Snippet, db: Store | None, who: Learner | None) -
     event = editor(key, snippet.code)
     save_draft(db, who, item_id, key, snippet.code, event.code)
     if st.button("Run", key=f"run::{key}", type="primary") or event.submitted:
-        submit(key, [build_request(snippet, event.code, inspect=False)], event.code)
+        request = build_request(snippet, event.code, inspect=False)
+        request.jax = room_jax(who)
+        submit(key, [request], event.code)
     stored = latest_result(key)
     if stored:
         result, ran_code = stored
