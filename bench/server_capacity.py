@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import statistics
@@ -86,6 +87,7 @@ class Server:
     process: subprocess.Popen[bytes]
     base: str
     data_dir: Path
+    tree: Path
 
     @property
     def ps(self) -> psutil.Process:
@@ -133,7 +135,7 @@ def served(label: str, tree: Path, tuned: bool, scratch: Path,
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{label} server did not start; see {data / 'server.log'}")
             time.sleep(0.2)
-        yield Server(label, process, base, data)
+        yield Server(label, process, base, data, tree)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, 15)
@@ -204,43 +206,59 @@ class RoomLinks:
     participant_queries: list[str]
 
 
-def make_room(server: Server, people: int, attempts_each: int = 0) -> RoomLinks:
-    from app.config import database_url, load
-    from app.exercises import load_exercises
-    from app.rooms import learners, rooms
-    from app.rooms.attempts import new_attempt_key
-    from app.rooms.catalogue import Item, catalogue
-    from app.rooms.store import Store
+# Run by the served tree's own code (its store schema and API), in a process of its own, so
+# that a "before" tree from an older commit gets rooms it can read. Tolerates both APIs seen so
+# far: create_room returning (room, token) or an object with .room and .token, and join_room
+# with or without client_id.
+_MAKE_ROOM = """
+import contextlib, json, random, sys
+from app.config import database_url, load
+from app.exercises import load_exercises
+from app.protocol import RunResult
+from app.rooms import learners, rooms
+from app.rooms.attempts import new_attempt_key
+from app.rooms.catalogue import Item, catalogue
+from app.rooms.store import Store
 
-    env = {"PLAYGROUND_DATA_DIR": str(server.data_dir / "data"),
-           "PLAYGROUND_STATE_DIR": str(server.data_dir / "state"),
-           "PLAYGROUND_ROOM_MAX_PARTICIPANTS": "300"}
-    settings = load(env)
-    store = Store(database_url(settings))
-    cat = catalogue()
-    others = [e.id for e in load_exercises().exercises if e.id != ROOM_EXERCISE]
-    ids = [ROOM_EXERCISE, *others[:5]]
-    created = rooms.create_room(store, settings, cat, name="Load",
-                                items=[Item("exercise", i) for i in ids], ends_at=None,
-                                client_id="bench")
-    room, token = created.room, created.token
-    queries = []
-    from app.protocol import RunResult
-
-    for index in range(people):
-        # each simulated person joins from an address of their own (the per-client join cap)
+data, people, attempts_each, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+settings = load({"PLAYGROUND_DATA_DIR": data + "/data", "PLAYGROUND_STATE_DIR": data + "/state",
+                 "PLAYGROUND_ROOM_MAX_PARTICIPANTS": "300"})
+store = Store(database_url(settings))
+others = [e.id for e in load_exercises().exercises if e.id != first]
+ids = [first, *others[:5]]
+created = rooms.create_room(store, settings, catalogue(), name="Load",
+                            items=[Item("exercise", i) for i in ids], ends_at=None,
+                            client_id="bench")
+room, token = (created.room, created.token) if hasattr(created, "room") else created
+queries = []
+for index in range(people):
+    try:  # one join address per simulated person (a per-client join cap)
         who_token = learners.join_room(store, settings, room.code, f"Person {index:03d}",
                                        client_id=f"bench-{index}")
-        queries.append(f"p={who_token}")
-        who = learners.learner(store, who_token)
-        for attempt in range(attempts_each):
-            passed = random.random() < 0.4
-            result = RunResult(status="ok" if passed else "error", stdout="", stderr="")
-            with contextlib.suppress(Exception):
-                learners.record_attempt(store, settings, who, random.choice(ids),
-                                        new_attempt_key(), f"# attempt {attempt}\n", result)
-    store.close()
-    return RoomLinks(room.code, f"room={room.code}&key={token}", queries)
+    except TypeError:
+        who_token = learners.join_room(store, settings, room.code, f"Person {index:03d}")
+    queries.append(f"p={who_token}")
+    who = learners.learner(store, who_token)
+    for attempt in range(attempts_each):
+        status = "ok" if random.random() < 0.4 else "error"
+        with contextlib.suppress(Exception):
+            learners.record_attempt(store, settings, who, random.choice(ids), new_attempt_key(),
+                                    f"# attempt {attempt}", RunResult(status=status))
+store.close()
+print(json.dumps({"code": room.code, "facilitator": f"room={room.code}&key={token}",
+                  "people": queries}))
+"""
+
+
+def make_room(server: Server, people: int, attempts_each: int = 0) -> RoomLinks:
+    """A room of `people` participants (and their attempts) in the served app's store, made
+    through the store API of the served tree, as its create and join pages would."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MAKE_ROOM, str(server.data_dir), str(people),
+         str(attempts_each), ROOM_EXERCISE],
+        cwd=server.tree, capture_output=True, text=True, timeout=600, check=True)
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    return RoomLinks(made["code"], made["facilitator"], made["people"])
 
 
 # --- interactions --------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ reader thread per replica blocks on the replica's inbox in Redis (a list every h
 replica's runs' events to) and routes each event to its run. Between two reads (every
 POLL_S) the reader also refreshes queue positions, ends runs whose queue wait is over ("busy"),
 declares lost the hosts whose heartbeat expired (their runs end "crashed" or are queued again),
-and gives up on runs nobody answers for. Every ending goes through one atomic function in Redis,
-so a run gets exactly one result even when a replica, a host and a clock race for it. If Redis
-cannot be reached, the runs waiting here end "crashed" at once and new runs are answered the
-same way until it is back; nothing needs restarting.
+ends waiting runs whose JAX version no live host has any more, and gives up on runs nobody
+answers for. Every ending goes through one atomic function in Redis, so a run gets exactly one
+result even when a replica, a host and a clock race for it. If Redis cannot be reached, the runs
+waiting here end "crashed" at once and new runs are answered the same way until it is back;
+nothing needs restarting.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from app.runner.api.admission import rejection
 from app.runner.api.interface import OnUpdate
 from app.runner.remote import keys, status
 from app.runner.remote.connection import connect, redact
-from app.runner.remote.queue import ClientRules, RedisQueue
+from app.runner.remote.queue import ClientRules, HostEntry, RedisQueue
 from app.runner.supervisor import client_limits
 from app.runner.supervisor.outcome import UNQUEUED_MESSAGE
 
@@ -63,6 +64,7 @@ class _Waiter:
     queue_deadline: float
     final_deadline: float
     events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    jax: str = ""  # the JAX runtime it needs ("": any host's default)
     member: str = ""  # its entry in the Redis queue, once submitted
     epoch: str = ""  # the Redis lifetime it was submitted in
     position: int | None = None
@@ -117,7 +119,7 @@ class RemoteRunner:
         timeout = min(request.timeout_s or s.timeout_s, s.max_timeout_s)
         now = time.monotonic()
         waiter = _Waiter(run_id, now + s.queue_wait_s,
-                         now + s.queue_wait_s + timeout + ANSWER_MARGIN_S)
+                         now + s.queue_wait_s + timeout + ANSWER_MARGIN_S, jax=request.jax or "")
         with self._lock:
             if self._closed:
                 return RunResult(status="crashed", message="The runner shut down.")
@@ -131,7 +133,7 @@ class RemoteRunner:
                     run_id, self.inbox, self._private(request.session_id),
                     self._limit_key(request), protocol.to_json(request), s.queue_size,
                     s.fair_queue, ttl_s=s.queue_wait_s + s.max_timeout_s + 2 * ANSWER_MARGIN_S,
-                    stream=on_update is not None, rules=self.rules)
+                    stream=on_update is not None, rules=self.rules, jax=request.jax or "")
             except redis.RedisError as exc:
                 return RunResult(status="crashed", message=self._unreachable_message(exc))
             if submitted.kind == "busy":
@@ -225,13 +227,7 @@ class RemoteRunner:
             hosts = self.queue.snapshot().hosts
         except redis.RedisError:
             return None  # the submit reports the unreachable queue
-        announced = [h.status.get("runtimes") for h in hosts]
-        have = sorted({str(v) for a in announced if isinstance(a, list) for v in a})
-        if not hosts or version in have:
-            return None
-        return RunResult(status="rejected", message=(
-            f"JAX {version[:40]!r} is not available on any worker host (available: "
-            f"{', '.join(have) or 'none announced'})."))
+        return _version_refusal(version, hosts)
 
     @staticmethod
     def _private(value: str | None) -> str:
@@ -345,8 +341,21 @@ class RemoteRunner:
             if position is not None and position != waiter.position:
                 waiter.position = position
                 waiter.events.put({"event": "queued", "position": position})
+        self._end_unavailable([w for w in queued if w.jax and not w.done and not w.expiring])
         for waiter in waiters:
             self._check_clocks(waiter, now)
+
+    def _end_unavailable(self, queued: list[_Waiter]) -> None:
+        """A waiting run whose JAX version no live host has any more (the last one that had it
+        left) ends now with the message a new run for it gets, rather than waiting for a host
+        that may never come; with no host at all it waits, as any run does."""
+        if not queued:
+            return
+        hosts = self.queue.snapshot().hosts
+        for waiter in queued:
+            refused = _version_refusal(waiter.jax, hosts)
+            if refused is not None and self.queue.expire(waiter.run_id, refused):
+                waiter.expiring = True
 
     def _check_clocks(self, waiter: _Waiter, now: float) -> None:
         s = self.settings
@@ -383,6 +392,18 @@ class RemoteRunner:
             waiter.done = True
             self.counters["results"] += 1
         waiter.events.put(message)
+
+
+def _version_refusal(version: str, hosts: list[HostEntry]) -> RunResult | None:
+    """A JAX version no live worker host announces, naming the ones they have; None when some
+    host has it, or when no host is connected (runs wait for one then)."""
+    announced = [h.status.get("runtimes") for h in hosts]
+    have = sorted({str(v) for a in announced if isinstance(a, list) for v in a})
+    if not hosts or version in have:
+        return None
+    return RunResult(status="rejected", message=(
+        f"JAX {version[:40]!r} is not available on any worker host (available: "
+        f"{', '.join(have) or 'none announced'})."))
 
 
 def _parse_result(data: Any) -> RunResult:

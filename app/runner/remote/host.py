@@ -181,7 +181,7 @@ class WorkerHost:
     def _claim_while_free(self) -> None:
         while self._free_slots() > 0 and not self._stopping.is_set():
             lease = secrets.token_hex(8)
-            claimed = self.queue.claim(self.host_id, lease)
+            claimed = self.queue.claim(self.host_id, lease, self._runtime_ids())
             if claimed is None:
                 return
             held = _Held(lease)
@@ -311,6 +311,12 @@ class WorkerHost:
         except Exception:  # a heartbeat with an old status is better than none
             log.exception("worker host: local status")
 
+    def _runtime_ids(self) -> list[str]:
+        """The JAX runtimes this host runs (runtimes.toml ids), the default first: announced in
+        its status, and named in its claims (it gets only runs for these, or for no version)."""
+        return [str(r.get("id", ""))[:40] for r in self._local_status.get("runtimes", [])
+                if isinstance(r, dict)][:16]
+
     def status(self) -> dict[str, Any]:
         """What the System page shows for this host (published with each heartbeat)."""
         local = self._local_status
@@ -325,9 +331,7 @@ class WorkerHost:
             "late_results_ignored": self.outbox.late_results,
             "reports_dropped": self.outbox.dropped,
             "jax": _version("jax"),
-            # The JAX runtimes this host runs (runtimes.toml ids), the default first.
-            "runtimes": [str(r.get("id", ""))[:40] for r in local.get("runtimes", [])
-                         if isinstance(r, dict)][:16],
+            "runtimes": self._runtime_ids(),
             "platform": local.get("platform"),
             "device_kind": local.get("device_kind"),
             "device_count": local.get("device_count"),

@@ -18,7 +18,8 @@ Keys (standalone Redis; a DB number keeps deployments apart):
   pg:fair:next           ZSET  limit key -> the tag its next run gets at least
   pg:run:<id>            HASH  state, owner (the replica's inbox), session (who may stop it),
                                key (whom it counts against: fair turns, the per-client rules),
-                               reserved + hosted (its replica's kept-slots setting), request,
+                               reserved + hosted (its replica's kept-slots setting), jax (the
+                               runtime id it needs; '' = any host's default), request,
                                member, tag, lease, host, cancel, *_us times
   pg:wake                LIST  one token per submitted run: idle hosts block on it
   pg:hosts               SET   host ids; pg:host:<h> (status JSON, expires: the heartbeat),
@@ -187,16 +188,18 @@ local function fair_withdrawn(key, tag)
 end
 
 -- submit(id, owner, session, key, request_json, queue_size, fair, ttl_ms, stream,
---        queued_per_client, reserved, hosted)
+--        queued_per_client, reserved, hosted, jax)
 -- session: who may stop the run; key: whom it counts against (its fair turns, the per-client
 -- rules), both hashed ids; stream: '1' when its owner wants the output as it comes;
 -- queued_per_client: at most this many of key's runs wait (0: no cap); reserved, hosted: the
--- replica's kept-slots setting, applied when the run is claimed
+-- replica's kept-slots setting, applied when the run is claimed; jax: the JAX runtime id it needs
+-- ('': the default of whichever host claims it)
 -- -> {"queued", position, member, epoch} | {"busy", waiting, running} | {"full"} | {"exists"}
 local function submit(_, args)
   local id, owner, session, key, request = args[1], args[2], args[3], args[4], args[5]
   local queue_size, fair, ttl_ms = tonumber(args[6]), args[7] == '1', tonumber(args[8])
   local stream, cap, reserved, hosted = args[9], tonumber(args[10]), args[11], args[12]
+  local jax = args[13] or ''
   local run = load_run(id)
   if run then
     -- The same replica again (its call was retried after a lost reply): already taken.
@@ -224,7 +227,7 @@ local function submit(_, args)
   end
   local member = string.format('%016d', redis.call('INCR', SEQ)) .. ':' .. id
   redis.call('HSET', run_key(id), 'state', 'queued', 'owner', owner, 'session', session,
-    'key', key, 'reserved', reserved, 'hosted', hosted, 'stream', stream, 'request', request,
+    'key', key, 'reserved', reserved, 'hosted', hosted, 'jax', jax, 'stream', stream, 'request', request,
     'member', member, 'tag', num(tag), 'enqueued_us', int(now_us()))
   redis.call('PEXPIRE', run_key(id), ttl_ms)
   redis.call('ZADD', QUEUE, num(tag), member)
@@ -236,8 +239,10 @@ end
 
 -- client_limits.next_to_start over the queue, read a page at a time: -> the member, tag and id
 -- of the first run in fair order that may take a slot now (its client has none executing, or
--- more than the kept slots are free), or nil. Entries whose record expired are dropped.
-local function next_to_start(total, free)
+-- more than the kept slots are free) and that the claiming host can run (it has the run's JAX
+-- runtime: `has`, id -> true), or nil. Entries whose record expired are dropped. A run skipped
+-- for its version keeps its place for a host that has it.
+local function next_to_start(total, free, has)
   local executing -- limit key -> runs executing, counted once some run needs it
   local stale, found, rank = {}, nil, 0
   while not found do
@@ -245,11 +250,11 @@ local function next_to_start(total, free)
     if #page == 0 then break end
     for i = 1, #page, 2 do
       local id = string.sub(page[i], 18)
-      local state, key, reserved, hosted = unpack(redis.call('HMGET', run_key(id),
-        'state', 'key', 'reserved', 'hosted'))
+      local state, key, reserved, hosted, jax = unpack(redis.call('HMGET', run_key(id),
+        'state', 'key', 'reserved', 'hosted', 'jax'))
       if state ~= 'queued' then
         table.insert(stale, page[i])
-      else
+      elseif not jax or jax == '' or has[jax] then
         local kept = reserved_slots(tonumber(reserved) or 0, hosted == '1', total)
         local may = key == '' or free > kept
         if not may then
@@ -268,14 +273,17 @@ local function next_to_start(total, free)
   return found
 end
 
--- claim(host, lease, max_sessions) -> {id, request_json, queued_us, stream} | nil
--- Only a live host claims, and it asks only when it has a free slot.
+-- claim(host, lease, max_sessions, runtime id...) -> {id, request_json, queued_us, stream} | nil
+-- Only a live host claims, and it asks only when it has a free slot; it gets only runs whose
+-- JAX runtime is among the ids it names (or that need none).
 local function claim(_, args)
   local host, lease, max_sessions = args[1], args[2], tonumber(args[3])
   if redis.call('EXISTS', host_key(host)) == 0 then return false end
+  local has = {}
+  for i = 4, #args do has[args[i]] = true end
   local _, _, total, free = tally()
   -- At least this host's own slot is free, whatever Redis counted.
-  local found = next_to_start(total, math.max(free, 1))
+  local found = next_to_start(total, math.max(free, 1), has)
   if not found then return false end
   local member, tag, id = unpack(found)
   redis.call('ZREM', QUEUE, member)

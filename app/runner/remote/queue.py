@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,13 +137,15 @@ class RedisQueue:
 
     def submit(self, run_id: str, owner: str, session: str, key: str, request_json: str,
                queue_size: int, fair: bool, ttl_s: float, stream: bool = False,
-               rules: ClientRules = ClientRules()) -> Submitted:
+               rules: ClientRules = ClientRules(), jax: str = "") -> Submitted:
         """session: who may stop the run; key: whom it counts against (fair turns, the
-        per-client rules; "" = nobody); stream: its output is wanted as it comes."""
+        per-client rules; "" = nobody); stream: its output is wanted as it comes; jax: the JAX
+        runtime id it needs, only hosts that name it in their claims get it ("" = any host, on
+        its default)."""
         reply = self._call("pg_submit", run_id, owner, session, key, request_json,
                            queue_size, "1" if fair else "0", int(ttl_s * 1000),
                            "1" if stream else "0", rules.queued_per_client,
-                           rules.reserved_slots, "1" if rules.hosted else "0")
+                           rules.reserved_slots, "1" if rules.hosted else "0", jax)
         if reply[0] == "queued":
             return Submitted("queued", position=int(reply[1]), member=str(reply[2]),
                              epoch=str(reply[3]))
@@ -191,8 +194,10 @@ class RedisQueue:
 
     # -- the host's side -----------------------------------------------------------------------
 
-    def claim(self, host: str, lease: str) -> Claimed | None:
-        reply = self._call("pg_claim", host, lease, MAX_SESSIONS)
+    def claim(self, host: str, lease: str, runtimes: Sequence[str] = ()) -> Claimed | None:
+        """The next run in fair order that this host may start and can run: one needing no
+        particular JAX, or one of `runtimes` (the ids the host has)."""
+        reply = self._call("pg_claim", host, lease, MAX_SESSIONS, *runtimes)
         if not reply:
             return None
         return Claimed(str(reply[0]), str(reply[1]), int(reply[2]) / 1_000_000,

@@ -43,11 +43,11 @@ def live(q: RedisQueue, host: str, ttl_s: float = 60.0, leases: dict[str, str] |
 
 def submit(q: RedisQueue, run_id: str, session: str = "", queue_size: int = 10_000,
            fair: bool = True, owner: str = INBOX, key: str | None = None,
-           rules: ClientRules | None = None):  # type: ignore[no-untyped-def]
+           rules: ClientRules | None = None, jax: str = ""):  # type: ignore[no-untyped-def]
     """key: whom the run counts against (default: its session, as when not hosted)."""
     return q.submit(run_id, owner, session, session if key is None else key,
                     json.dumps({"code": run_id}), queue_size, fair, ttl_s=600,
-                    rules=rules or ClientRules())
+                    rules=rules or ClientRules(), jax=jax)
 
 
 def inbox_events(q: RedisQueue, owner: str = INBOX) -> list[dict]:
@@ -104,6 +104,11 @@ class Keyed:
     name: str
     client_key: str | None
     fair_tag: float
+    jax: str = ""  # the JAX runtime it needs ("": any)
+
+
+VERSIONS = ["", "", "0.4.38", "0.12.1"]  # what runs ask for ("": the host's default)
+RUNTIMES = [("0.12.1", "0.10.2"), ("0.4.38",), ("0.12.1", "0.10.2", "0.4.38")]  # what hosts have
 
 
 @pytest.mark.parametrize(("seed", "hosted", "queued_per_client", "reserved_slots"), [
@@ -130,10 +135,11 @@ def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted:
     queue_size = 12
     slots: dict[str, int] = {}  # host -> its slots
     held: dict[str, list[Keyed]] = {}  # host -> the runs it executes
+    has: dict[str, tuple[str, ...]] = {}  # host -> the JAX runtimes it has
 
     def join() -> None:
         host = f"h{len(slots)}"
-        slots[host], held[host] = rng.randint(1, 3), []
+        slots[host], held[host], has[host] = rng.randint(1, 3), [], rng.choice(RUNTIMES)
         live(q, host, slots=slots[host])
 
     join()
@@ -144,6 +150,7 @@ def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted:
         roll = rng.random()
         if roll < 0.4:
             key = rng.choice(["alice", "bob", "carol", ""])  # "": no key (CLI, bench)
+            jax = rng.choice(VERSIONS)
             name, client_key = f"r{step}", key or None
             if len(waiting) >= queue_size:
                 expected = "busy"
@@ -151,8 +158,9 @@ def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted:
                 expected = "full"
             else:
                 expected = "queued"
-                waiting.append(Keyed(name, client_key, share.tag(client_key)))
-            got = submit(q, name, f"tab-{step}", queue_size=queue_size, key=key, rules=rules)
+                waiting.append(Keyed(name, client_key, share.tag(client_key), jax))
+            got = submit(q, name, f"tab-{step}", queue_size=queue_size, key=key, rules=rules,
+                         jax=jax)
             assert got.kind == expected, step
             seen[expected] += 1
         elif roll < 0.7:
@@ -160,16 +168,19 @@ def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted:
             if not free_hosts:
                 continue
             host = rng.choice(free_hosts)
-            order = fair_order(waiting)
+            # The host sees only the runs it can run, in the fair order; the rules are the same.
+            order = [run for run in fair_order(waiting) if not run.jax or run.jax in has[host]]
             kept = client_limits.reserved_slots(settings, sum(slots.values()))
             seen["claims with kept slots"] += bool(kept)
             start = client_limits.next_to_start(
                 order, Counter(run.client_key for runs in held.values() for run in runs),
                 sum(slots[h] - len(held[h]) for h in slots), kept)
-            claimed = q.claim(host, f"L-{host}")
+            claimed = q.claim(host, f"L-{host}", has[host])
             assert (claimed and claimed.run_id) == (start and start.name), step
             if order and start is not order[0]:
                 seen["held back"] += 1
+            seen["passed over for their version"] += bool(waiting) and (
+                fair_order(waiting)[0] not in order)
             if start is not None:
                 waiting.remove(start)
                 share.started(start.fair_tag)
@@ -193,6 +204,25 @@ def test_claims_follow_the_local_client_limits(q: RedisQueue, seed: int, hosted:
     assert seen["queued"] > 80, seen
     assert bool(seen["full"]) == bool(cap), seen
     assert bool(seen["held back"]) == bool(seen["claims with kept slots"]), seen
+    assert seen["passed over for their version"] > 5, seen
+
+
+def test_a_host_claims_only_runs_for_the_jax_it_has(q: RedisQueue) -> None:
+    """A run asking for a JAX version goes only to a host naming it in its claim; it keeps its
+    place in the fair order for such a host. A run asking for none goes to any host."""
+    live(q, "new")
+    live(q, "old")
+    submit(q, "a1", "a", jax="0.4.38")
+    submit(q, "b1", "b", jax="0.12.1")
+    submit(q, "c1", "c")
+    submit(q, "d1", "d", jax="0.4.38")
+    new = ("0.12.1", "0.10.2")
+    assert [q.claim("new", f"L{n}", new).run_id for n in range(2)] == ["b1", "c1"]
+    assert q.claim("new", "L2", new) is None  # a1 and d1 wait for a host with 0.4.38
+    assert q.claim("new", "L3") is None  # a host naming no runtime gets none of them either
+    assert q.positions([q.redis.hget(keys.run(r), "member") for r in ("a1", "d1")]) == [1, 2]
+    assert [q.claim("old", f"L{n}", ["0.4.38"]).run_id for n in range(2)] == ["a1", "d1"]
+    assert q.redis.zcard(keys.QUEUE) == 0
 
 
 def test_sessions_of_one_client_share_its_cap_and_leave_the_kept_slot(q: RedisQueue) -> None:
