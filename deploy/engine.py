@@ -46,7 +46,7 @@ runroot = "{root}/run"
 # The stand-in for python:3.11-slim-bookworm: what the official image holds, from the mirror in
 # this host's apt sources. Part of the cache key: change it and the stand-in is rebuilt.
 STAND_IN_SUITE = "bookworm"
-STAND_IN_INCLUDE = "python3.11,python3-pip,ca-certificates,netbase,tzdata"
+STAND_IN_INCLUDE = "python3.11,python3.11-venv,python3-pip,ca-certificates,netbase,tzdata"
 # As in the official image: python and pip on /usr/local/bin, no PEP 668 marker (pip installs
 # into the system interpreter, as the Dockerfile expects).
 STAND_IN_FINISH = (

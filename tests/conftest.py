@@ -7,6 +7,31 @@ import os
 # 8 host devices so pmap demos work on CPU, as in the sandboxed workers (app.config.cpu_devices).
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+def _cpu_workaround() -> None:
+    """jax 0.10.2's CPU compiler can fail on a matmul that feeds jax.debug.print (0.11.2 too,
+    seen on a GPU machine's image); the runner sets this flag for its workers, so in-process
+    tests run with it too. Here, in the first conftest, before any test module can start the
+    backend. A JAX that does not know the flag aborts on it: probe first."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    flag = "--xla_cpu_experimental_ynn_fusion_type="
+    if flag in os.environ.get("XLA_FLAGS", ""):
+        return
+    if not version("jaxlib").startswith("0.10."):  # measured on 0.10; others are probed
+        env = {**os.environ, "XLA_FLAGS": flag, "JAX_PLATFORMS": "cpu"}
+        probe = "import jax.numpy as jnp; jnp.zeros(1).block_until_ready()"
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                              timeout=120, check=False)
+        if done.returncode != 0:
+            return
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+
+
+_cpu_workaround()
 # Rooms and exercise progress of test runs go to a throwaway folder, never the real data dir.
 if "PLAYGROUND_DATA_DIR" not in os.environ and "PLAYGROUND_DATABASE_URL" not in os.environ:
     import atexit
@@ -21,7 +46,7 @@ if "PLAYGROUND_DATA_DIR" not in os.environ and "PLAYGROUND_DATABASE_URL" not in 
 # --- the shared sandboxed Runner (owned by the runner engineer) -----------------------------
 # One supervisor + zygote for the whole session: start-up and the warm-up are paid once.
 # Use it as `def test_x(runner): runner.run(RunRequest(code=...))`; it is closed at the end.
-import pytest
+import pytest  # noqa: E402 (after the environment above, on purpose)
 
 
 @pytest.fixture(scope="session")
