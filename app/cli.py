@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--clients", type=int, default=4, help="concurrent clients")
     bench.add_argument("--seconds", type=float, default=10.0, help="throughput window")
     bench.add_argument("--gpu", action="store_true",
-                       help="then the accelerator figures of issue 10 (bench_gpu.py)")
+                       help="then the accelerator figures beside their targets")
     bench.add_argument("--gpu-runs", type=int, default=20, help="trivial runs per --gpu figure")
     bench.add_argument("--spacing", type=float, default=1.0, help="seconds between spaced runs")
     bench.add_argument("--runtime-runs", type=int, default=15,

@@ -1,4 +1,4 @@
-"""Settings from environment variables, read once. The README's configuration table lists them.
+"""Settings from environment variables, read once. docs/operations.md lists them.
 
 Every limit has a sane default for a small shared server; an operator tunes them with
 PLAYGROUND_* variables. Invalid values fail loudly at start, naming the variable.
@@ -79,7 +79,7 @@ class Settings:
     learners_per_hour: int = 0  # personal links per client an hour; 0 = no cap (hosted: 20)
     learner_kib: int = 2048  # code one person may keep (drafts + attempts); past it, not kept
     room_mib: int = 128  # code one room may keep, all its participants together
-    # Past one machine (README "Worker hosts")
+    # Past one machine (docs/operations.md, "Worker hosts")
     runner_url: str = ""  # "" = runs on this host; redis://HOST:PORT/DB = on worker hosts
     host_ttl_s: float = 5.0  # a worker host silent this long is lost: its runs end "crashed"
     # What an operator sees: logs and metrics
@@ -244,7 +244,7 @@ def shown_value(config: Settings, name: str) -> object:
 
 
 def describe() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) rows for the README and the System page."""
+    """(variable, default, meaning) rows for docs/operations.md and the System page."""
     comments = _field_comments()
     defaults = Settings()
     return [

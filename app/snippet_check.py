@@ -272,7 +272,7 @@ def markdown_report(
     if fixed:
         out += [
             "",
-            "## What we changed against the guide",
+            "## Where the snippets differ from the guide",
             "",
             f"Python code blocks of `{GUIDE_NAME}` (numbered from 1) and what the snippet changes.",
             "",

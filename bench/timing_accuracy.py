@@ -68,7 +68,7 @@ WORKER = textwrap.dedent("""\
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
-    # The flag the runner gives its workers on jax 0.10 (DESIGN.md, CPU compiler bug); the same
+    # The runner's flag for its workers on jax 0.10 (CPU compiler bug: docs/architecture.md); same
     # for both sides. Other versions may not know it, and XLA aborts on an unknown flag.
     flags = env.get("XLA_FLAGS", "")
     if WORKAROUND not in flags and _accepts(WORKAROUND, env):

@@ -8,7 +8,7 @@ Every instruction is read from the Dockerfile (nothing is copied by hand), so th
   apt-get (the packages must already be installed here) and useradd (the uid is only recorded);
 - WORKDIR/COPY: folders under the throwaway root, the build context filtered by .dockerignore;
 - USER: the start command and the health check run as that uid (setpriv), if we are root, and
-  under deploy/seccomp-playground.json (as deploy/README.md tells `docker run`) unless
+  under deploy/seccomp-playground.json (as docs/container.md tells `docker run`) unless
   --no-seccomp;
 - CMD: started with PORT set to a free loopback port; HEALTHCHECK's command must answer within
   its --timeout before --start-period ends, then answer again several times;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-shot check of the GPU path (issue 10) on a GPU machine whose image already has jax[cuda]
+# One-shot check of the GPU path on a GPU machine whose image already has jax[cuda]
 # (no streamlit needed: the runner and worker never import it). Writes every log to $OUT.
 # Usage there: bash deploy/device-check.sh   (wheels for missing packages in .whl/, optional)
 #   STEPS="tests bench" ...  runs only the named steps (default: all but full, in this order)
@@ -18,7 +18,7 @@
 #   warm       warm-child.txt: bench/warm_child.py, runs with and without the waiting child's
 #              first tiny computation, side by side
 #   gpumem     gpu-memory-probe.json: deploy/gpu_memory_probe.py, a run that takes GPU memory
-#              with cuMemAlloc through ctypes beside a concurrent ordinary run (issue 9, item 9)
+#              with cuMemAlloc through ctypes beside a concurrent ordinary run
 set -uo pipefail
 OUT=${OUT:-/tmp/device-check}; mkdir -p "$OUT"
 STEPS=${STEPS:-env run tests bench preload timing warm gpumem}
@@ -60,9 +60,9 @@ fi
 if want warm; then
   timeout 60 python3 bench/warm_child.py --pairs 6 2>&1 | tee "$OUT/warm-child.txt" | tail -3
 fi
-# -- issue 9, item 9: GPU memory against a driver-level hog ----------------------------------
+# -- GPU memory against a driver-level hog -----------------------------------------------------
 # A run cuMemAlloc's through ctypes until the driver refuses, while a concurrent ordinary JAX
-# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: deploy/README.md).
+# run needs 1.5 GiB; JSON in $OUT/gpu-memory-probe.json (what it means: docs/operations.md).
 if want gpumem; then
   timeout 150 python3 deploy/gpu_memory_probe.py --out "$OUT/gpu-memory-probe.json" 2>&1 | tail -30
 fi

@@ -1,4 +1,4 @@
-"""Issue 9, item 9: can one run take the GPU's memory from the others by calling the driver itself?
+"""Can one run take the GPU's memory from the others by calling the driver itself?
 
 Through the real Runner (sandbox, two slots), on a machine with an NVIDIA GPU: a "hog" run loads
 libcuda with ctypes (no JAX, so no XLA allocator and no memory fraction in the way), creates a

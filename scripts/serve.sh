@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves the app: the one start command of `make run`, the container (Dockerfile CMD) and
-# deploy/container-check.sh. Settings come from PLAYGROUND_* variables (README "Configuration");
+# deploy/container-check.sh. Settings come from PLAYGROUND_* variables (docs/operations.md);
 # this script only turns them into Streamlit options. It makes no outbound connection
 # (app/server.py). Extra arguments go to `streamlit run`.
 #   PORT (default 8501), ADDRESS (default: all interfaces), PYTHON (default: .venv/bin/python

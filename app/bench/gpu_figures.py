@@ -1,11 +1,11 @@
-"""`python -m app bench --gpu`: the accelerator figures of issue 10, after the usual ones.
+"""`python -m app bench --gpu`: the accelerator figures and their targets, after the usual ones.
 
 In one run, through one Runner with the host's default settings: trivial-run latency (request ->
 result) with runs spaced apart and back to back, the children's preparation p50 and its phases,
 runs/s with 4 and 16 clients, and the 4096x4096 matmul snippet run twice in one session (the
 second loads what the first compiled from the session's cache layer), then lightly edited (XLA's
 autotuning results come from the layer; the program is compiled again). Each figure is printed
-beside its target from the issue. It runs on a CPU host too (the matmul is then slow), which
+beside its target. It runs on a CPU host too (the matmul is then slow), which
 gives the CPU column of the same table.
 """
 
@@ -23,7 +23,7 @@ from app.runner.api.runner import Runner
 MATMUL = "import jax.numpy as jnp\nx = jnp.ones((4096, 4096))\nprint(float((x @ x)[0, 0]))\n"
 EDITED = ("import jax.numpy as jnp\nx = jnp.ones((4096, 4096)) * 2.0\n"
           "print(float((x @ x)[0, 0]))\n")
-TARGETS = {  # issue 10, on the H200 host
+TARGETS = {  # the GPU path's targets, on an H200 host
     "trivial p50": 0.120,
     "second matmul": 0.400,
     "16 clients": 15.0,
@@ -60,7 +60,7 @@ def gpu_part(runner: Runner, args: argparse.Namespace) -> dict[str, Any]:
     """Measure and print; returns the figures (for tests and scripts)."""
     figures: dict[str, Any] = {}
     info = wait_idle(runner)
-    print(f"== accelerator figures (issue 10): platform {info.get('platform')}, "
+    print(f"== accelerator figures: platform {info.get('platform')}, "
           f"{info.get('device_count')} x {info.get('device_kind')}, zygote threads "
           f"{info.get('zygote_threads')} (1: fork-safe), session cache "
           f"{(info.get('session_cache') or {}).get('state')}")

@@ -33,7 +33,7 @@ PASS_THROUGH = (
 )
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Works around the jaxlib 0.10.2 CPU compiler bug with matmul results fed to host callbacks
-# (DESIGN.md); used only where the detection run shows this jaxlib accepts the flag.
+# (docs/architecture.md); used only where the detection run shows this jaxlib accepts the flag.
 CPU_WORKAROUND_FLAG = "--xla_cpu_experimental_ynn_fusion_type="
 # Runs read the persistent compilation cache but never write it: with this threshold JAX skips the
 # write before trying, so a read-only cache dir prints no warnings. The trusted warm-up sets 0.

@@ -429,7 +429,7 @@ CASES: list[Hostile] = [
         frozenset({"error"}),
         _error_type("RecursionError"),
     ),
-    # -- the run's report (issue 9, items 1, 3, 8) --------------------------------------------
+    # -- the run's report ---------------------------------------------------------------------
     Hostile(
         "report_nested_too_deeply",
         "import os\nos.write(3, b'[' * 200000)\nos._exit(0)\n",
@@ -476,7 +476,7 @@ CASES: list[Hostile] = [
         lambda r: len(r.output) <= 2000,
         why="70k stdout/stderr blocks once made one result (each a widget in the page)",
     ),
-    # -- the file system and the host (issue 9, items 2, 8) ------------------------------------
+    # -- the file system and the host ---------------------------------------------------------
     Hostile(
         "write_host_state_dirs",
         ATTEMPTS

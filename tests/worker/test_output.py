@@ -41,7 +41,7 @@ def test_no_debug_print_is_lost_at_the_end_of_the_run(capfd: pytest.CaptureFixtu
 
 
 def test_matmul_feeding_a_debug_print_compiles(capfd: pytest.CaptureFixture[str]) -> None:
-    # DESIGN.md's CPU compiler bug (64x64 and up): the XLA flag the runner sets avoids it.
+    # The CPU compiler bug (docs/architecture.md; 64x64 and up): the runner's XLA flag avoids it.
     _run("@jax.jit\ndef g(a):\n    y = a @ a\n    jax.debug.print('s={s}', s=y.sum())\n"
          "    return y\ng(jnp.ones((64, 64)))\n")
     assert "s=262144.0" in capfd.readouterr().out

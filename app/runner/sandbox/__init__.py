@@ -15,5 +15,5 @@ API used by the runner (supervisor and zygote), one module each:
 
 pid_namespace.py is the fork into the run's pid namespace; mounts, privileges, rlimits,
 environment and seccomp_filter apply one layer each; libc wraps the syscalls Python lacks.
-README "Sandbox" says what each layer needs from the host.
+docs/security.md says what each layer does and needs from the host.
 """

@@ -51,5 +51,5 @@ def check_required(settings: Settings, active: dict[str, bool], among: tuple[str
         raise SandboxUnavailable(
             "required sandbox layer(s) unavailable on this host: "
             + ", ".join(dict.fromkeys(missing))
-            + " (PLAYGROUND_REQUIRE_SANDBOX; see README 'Sandbox')"
+            + " (PLAYGROUND_REQUIRE_SANDBOX; see docs/security.md)"
         )

@@ -2,7 +2,7 @@
 
 The supervisor is one thread serving every run: a report that is slow to decode (a 7.8 MB one
 with 300k entries took 13 s) once held up every other run. A report up to INLINE_BYTES is decoded
-in the supervisor (a few ms at worst, measured: see README "Runner"); a larger one in a process
+in the supervisor (a few ms at worst, measured: see docs/benchmarks.md); a larger one in a process
 forked from the supervisor for that report alone, with its own memory and CPU limits and a wall
 clock, so a slow or hostile decode delays only its own run. The decoder writes back the checked
 report re-encoded ("+" and JSON, holding only the fields and entries the schema allows) or why it

@@ -6,7 +6,7 @@ inotify instances made a concurrent run's inotify_init fail. As root the sandbox
 uid (and a gid of the same number) that no other live run has. A uid goes back to the pool when
 its child is discarded: its cgroup and pid namespace are gone by then, so no process of it is left.
 In a user namespace (the app not root) every run maps to the app's own uid instead, and the
-kernel charges those quotas to it: per-run uids need the app to run as root (deploy/README.md).
+kernel charges those quotas to it: per-run uids need the app to run as root (docs/operations.md).
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def show_sandbox(sandbox: dict[str, bool], limits: dict[str, str] | None = None)
             st.caption(md_literal("Not active: " + ", ".join(missing), 2_000))
         for name, how in (limits or {}).items():
             st.caption(md_literal(f"{name.replace('_', ' ')}: {how}", 1_000))
-        st.caption("What each layer does: the README's Sandbox section and the System page.")
+        st.caption("What each layer does: docs/security.md and the System page.")
 
 
 def inspect_failed(result: RunResult) -> bool:

@@ -31,7 +31,7 @@ class ChildOutcome:
 
 
 def _require_fork_safe_process() -> None:
-    """Forking after the JAX backend started deadlocks the child (DESIGN.md), like the zygote rule.
+    """Forking after the JAX backend started deadlocks the child (docs/architecture.md).
 
     `make test` runs tests/runner (with tests/runner/sandbox) in its own pytest process for this
     reason; fail at once, with the reason, instead of hanging until the test timeout.

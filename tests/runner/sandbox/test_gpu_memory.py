@@ -4,7 +4,7 @@ Skipped without an NVIDIA GPU (every CI host here). On a GPU host it runs the pr
 deploy/gpu_memory_probe.py through the real Runner and asserts only what the platform enforces
 today: both runs end with a status of their own and the server survives; how much the hog took
 is a measurement (printed, and written by deploy/device-check.sh), not a promise: see
-deploy/README.md.
+docs/operations.md ("GPU memory: what is and is not enforced").
 """
 
 from __future__ import annotations

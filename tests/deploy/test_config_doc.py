@@ -1,4 +1,5 @@
-"""README "Configuration" is the one table of environment variables, equal to app.config."""
+"""docs/operations.md "Configuration" is the one table of environment variables, equal to
+app.config."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from deploy import config_table
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_readme_table_matches_the_settings() -> None:
-    text = (REPO / "README.md").read_text()
+def test_the_operations_guide_table_matches_the_settings() -> None:
+    text = (REPO / "docs" / "operations.md").read_text()
     current = config_table.current_block(text)
-    assert current is not None, "README.md lost its config-table markers"
+    assert current is not None, "docs/operations.md lost its config-table markers"
     assert current == config_table.block(), (
-        "README configuration table is stale: run `.venv/bin/python -m deploy.config_table "
+        "The configuration table is stale: run `.venv/bin/python -m deploy.config_table "
         "--write`")
 
 
@@ -44,9 +45,9 @@ def test_start_script_variables_are_the_ones_serve_sh_reads() -> None:
 
 
 def test_write_replaces_only_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = tmp_path / "README.md"
+    readme = tmp_path / "operations.md"
     stale = f"intro\n{config_table.START}\n| old |\n{config_table.END}\noutro\n"
     readme.write_text(stale)
-    monkeypatch.setattr(config_table, "README", readme)
+    monkeypatch.setattr(config_table, "DOC", readme)
     assert config_table.main(["--write"]) == 0
     assert readme.read_text() == f"intro\n{config_table.block()}\noutro\n"
