@@ -68,7 +68,8 @@ def selected(page: Any, group: str = "Exercise") -> Any:
 
 
 def section_box(page: Any) -> Any:
-    return page.locator('[data-testid="stSelectbox"] input').first
+    """The Exercises page's section picker (the sidebar has a selectbox too: the JAX version)."""
+    return page.get_by_role("combobox", name="Section")
 
 
 def sidebar(page: Any, name: str) -> None:
